@@ -1,0 +1,59 @@
+"""Terminal presentation of results (rich tables). Reads results dicts; computes nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["results_view", "print_results"]
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(ci: Any) -> str:
+    return "–" if not ci else f"{ci[0]:.1f}–{ci[1]:.1f}"
+
+
+def results_view(results: Mapping[str, Any]) -> Group:
+    """A rich renderable summarizing one results.json document."""
+    org = results["organization"]
+    overall = results["overall"]
+    head = Text()
+    head.append(f"{org['name']}", style="bold")
+    head.append(f"  ({org['id']})\n")
+    head.append(f"Overall readiness {_fmt(overall['score'])} (95% CI {_ci(overall['ci'])}) — level: ")
+    head.append(f"{overall['level'] or 'unknown'}", style="bold")
+    by_role = results["respondents"]["by_role"]
+    head.append(f"\nRespondents: {results['respondents']['n']} ("
+                + ", ".join(f"{n} {r}" for r, n in by_role.items()) + ")")
+    if overall.get("barrier"):
+        head.append(f"\nBarrier to fix first: {overall['barrier']}", style="bold red")
+
+    roles = list(by_role)
+    dims = Table(title="Dimensions", title_justify="left")
+    for col in ("dimension", "score", "95% CI", "level", *roles):
+        dims.add_column(col, justify="left" if col in ("dimension", "level") else "right")
+    for d, block in results["dimensions"].items():
+        dims.add_row(d, _fmt(block["score"]), _ci(block["ci"]), block.get("level") or "–",
+                     *(_fmt(block["by_role"].get(r)) for r in roles))
+
+    facets = Table(title="Facets", title_justify="left")
+    for col in ("facet", "score", "95% CI", *roles, "r_wg"):
+        facets.add_column(col, justify="left" if col == "facet" else "right")
+    for f, block in results["facets"].items():
+        style = "red" if f == overall.get("barrier") else None
+        facets.add_row(f, _fmt(block["score"]), _ci(block["ci"]), *(_fmt(block["by_role"].get(r)) for r in roles),
+                       _fmt(block.get("rwg"), 2), style=style)
+    parts: list[Any] = [head, dims, facets]
+    if results.get("warnings"):
+        parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in results["warnings"]), style="yellow"))
+    return Group(*parts)
+
+
+def print_results(results: Mapping[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(results_view(results))

@@ -1,0 +1,579 @@
+"""Reading and validating inputs: instruments, responses and organization profiles.
+
+This is the edge of the package: everything read from disk is checked here and turned
+into the core's types, or into an :class:`~readiness.errors.InputError` whose problems
+each name the file, the row and the column. After this module, code trusts its inputs.
+
+Formats: CSV (any common delimiter, UTF-8 with or without BOM), XLSX, JSON (a list of
+records, or ``{"responses": [...]}``) and Parquet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import MAX_PROBLEMS, InputError, Problem
+from .instrument import META_COLUMNS, Instrument
+from .responses import Responses
+
+__all__ = [
+    "DEFAULT_INSTRUMENT",
+    "Table",
+    "SIZE_BANDS",
+    "STAGES",
+    "INDUSTRIES",
+    "KPIS",
+    "read_table",
+    "load_instrument",
+    "load_responses",
+    "parse_responses",
+    "load_profiles",
+    "parse_profiles",
+    "size_band",
+    "validate_files",
+]
+
+#: Where the bundled question set lives.
+DEFAULT_INSTRUMENT = Path(__file__).resolve().parent.parent / "templates" / "instruments" / "service-to-sales.yaml"
+
+SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
+STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "established")
+INDUSTRIES: tuple[str, ...] = ("financial_services", "technology", "professional_services", "manufacturing", "other")
+
+#: Operational KPIs a profile may carry: name -> (direction, lowest, highest, unit).
+KPIS: dict[str, tuple[str, float, float, str]] = {
+    "sales_conversion_rate": ("higher", 0.0, 100.0, "%"),
+    "revenue_per_call": ("higher", 0.0, 1e6, "currency"),
+    "first_call_resolution": ("higher", 0.0, 100.0, "%"),
+    "customer_satisfaction": ("higher", 0.0, 100.0, "%"),
+    "service_level": ("higher", 0.0, 100.0, "%"),
+    "average_handle_time": ("lower", 0.0, 36000.0, "seconds"),
+    "abandon_rate": ("lower", 0.0, 100.0, "%"),
+    "agent_attrition": ("lower", 0.0, 500.0, "% a year"),
+}
+
+_NA_TEXT = frozenset({"na", "n/a"})
+_MAX_CELL = 10_000
+_MAX_ID = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file read as text: column names and cells (stripped strings), with row numbers."""
+
+    source: str
+    columns: list[str]
+    cells: pd.DataFrame  # all str, '' for empty
+    rows: np.ndarray  # spreadsheet row number of each data row (header = 1)
+
+
+# ---------------------------------------------------------------------- tables
+def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+    """Read a CSV, XLSX, JSON or Parquet file as a table of strings.
+
+    Raises :class:`InputError` for a missing, empty, unreadable or ragged file.
+    """
+    path = Path(path)
+    source = path.name
+    if not path.exists():
+        raise InputError("file not found", source=str(path))
+    if path.is_dir():
+        raise InputError("is a folder, not a file", source=str(path))
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty", source=source)
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            header, body, rows = _read_xlsx(data, source, sheet)
+        elif suffix == ".json":
+            header, body, rows = _read_json(data, source)
+        elif suffix in (".parquet", ".pq"):
+            header, body, rows = _read_parquet(data, source)
+        else:
+            header, body, rows = _read_csv(data, source)
+    except InputError:
+        raise
+    except Exception as exc:  # a parser's own error on garbage: keep it to one line
+        kind = {".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".json": "JSON",
+                ".parquet": "a Parquet file", ".pq": "a Parquet file"}.get(suffix, "a delimited text file")
+        raise InputError(f"cannot be read as {kind} ({type(exc).__name__}: {str(exc)[:120]})", source=source) from None
+    columns = [_clean_header(h) for h in header]
+    problems = []
+    seen: dict[str, int] = {}
+    for i, col in enumerate(columns):
+        if not col:
+            if any(r[i] for r in body if i < len(r)):
+                problems.append(Problem(source, f"column {i + 1} has no name", row=1))
+            continue
+        key = col.lower()
+        if key in seen:
+            problems.append(Problem(source, f"duplicate column {col!r} (also column {seen[key] + 1})", row=1, column=col))
+        seen[key] = i
+    if problems:
+        raise InputError(problems=problems)
+    keep = [i for i, c in enumerate(columns) if c]
+    frame = pd.DataFrame([[r[i] for i in keep] for r in body], columns=[columns[i] for i in keep], dtype=object)
+    return Table(source, [columns[i] for i in keep], frame, np.asarray(rows, dtype=np.int64))
+
+
+def _clean_header(value: Any) -> str:
+    return _cell_text(value).lstrip("\ufeff").strip()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (bool, np.bool_)):
+        return str(value).lower()
+    return str(value).strip()
+
+
+def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+    if b"\x00" in data[:4096]:
+        raise InputError("looks like a binary file, not CSV text", source=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 CSV", source=source, row=line
+        ) from None
+    first_line = text.split("\n", 1)[0]
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=lambda d: counts[d])
+    if counts[delimiter] == 0:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    body: list[list[str]] = []
+    rows: list[int] = []
+    problems: list[Problem] = []
+    try:
+        for record in reader:
+            line = reader.line_num
+            if header is None:
+                if not any(c.strip() for c in record):
+                    continue
+                header = record
+                continue
+            if not any(c.strip() for c in record):
+                continue  # blank lines are not respondents
+            if len(record) != len(header):
+                if len(problems) < MAX_PROBLEMS:
+                    problems.append(Problem(source, f"has {len(record)} fields; the header has {len(header)} "
+                                                    f"(delimiter {delimiter!r})", row=line))
+                continue
+            body.append([c.strip() for c in record])
+            rows.append(line)
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV ({exc})", source=source, row=reader.line_num) from None
+    if header is None:
+        raise InputError("file has no header row", source=source)
+    if problems:
+        raise InputError(problems=problems)
+    return header, body, rows
+
+
+def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[list[str], list[list[str]], list[int]]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        names = wb.sheetnames
+        wanted = sheet or next((n for n in names if n.strip().lower() in ("responses", "answers", "profiles")), names[0])
+        if wanted not in names:
+            raise InputError(f"has no sheet named {wanted!r}", source=source)
+        ws = wb[wanted]
+        header: list[str] | None = None
+        body: list[list[str]] = []
+        rows: list[int] = []
+        for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if header is None:
+                if not any(cells):
+                    continue
+                header = cells
+                continue
+            if not any(cells):
+                continue
+            cells = (cells + [""] * len(header))[: max(len(header), len(cells))]
+            if len(cells) > len(header):
+                extra = [c for c in cells[len(header):] if c]
+                if extra:
+                    raise InputError("has a value beyond the last named column", source=source, row=r)
+                cells = cells[: len(header)]
+            body.append(cells)
+            rows.append(r)
+        if header is None:
+            raise InputError(f"sheet {wanted!r} is empty", source=source)
+        return header, body, rows
+    finally:
+        wb.close()
+
+
+def _read_json(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", source=source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+                         source=source) from None
+    if isinstance(doc, dict):
+        key = next((k for k in ("responses", "profiles", "records", "data") if isinstance(doc.get(k), list)), None)
+        if key is None:
+            raise InputError("JSON must be a list of records or an object with a 'responses' list", source=source)
+        doc = doc[key]
+    if not isinstance(doc, list):
+        raise InputError("JSON must be a list of records", source=source)
+    header: list[str] = []
+    for n, rec in enumerate(doc, start=1):
+        if not isinstance(rec, dict):
+            raise InputError("each record must be an object of column: value", source=source, row=n)
+        for k in rec:
+            if k not in header:
+                header.append(str(k))
+    body = []
+    for n, rec in enumerate(doc, start=1):
+        row = []
+        for k in header:
+            v = rec.get(k)
+            if isinstance(v, (dict, list)):
+                raise InputError("a cell must be a number, text or null", source=source, row=n, column=k)
+            row.append(_cell_text(v))
+        body.append(row)
+    return header, body, list(range(1, len(doc) + 1))
+
+
+def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(data))
+    header = [str(c) for c in table.column_names]
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    body = [[_cell_text(col[r]) for col in columns] for r in range(table.num_rows)]
+    return header, body, list(range(2, table.num_rows + 2))
+
+
+# ---------------------------------------------------------------------- instruments
+def load_instrument(path: str | Path | None = None) -> Instrument:
+    """Load and validate an instrument YAML (the bundled one by default)."""
+    path = Path(path) if path is not None else DEFAULT_INSTRUMENT
+    spec = _read_yaml(path)
+    return Instrument.from_dict(spec, source=path.name)
+
+
+def _read_yaml(path: Path) -> Any:
+    if not path.exists():
+        raise InputError("file not found", source=str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", source=path.name) from None
+    if not text.strip():
+        raise InputError("file is empty", source=path.name)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"is not valid YAML ({getattr(exc, 'problem', None) or exc})", source=path.name,
+                         row=mark.line + 1 if mark else None) from None
+
+
+# ---------------------------------------------------------------------- responses
+def load_responses(path: str | Path, instrument: Instrument, *, sheet: str | None = None) -> Responses:
+    """Read and validate a responses file in the canonical wide form."""
+    return parse_responses(read_table(path, sheet=sheet), instrument)
+
+
+def parse_responses(table: Table, instrument: Instrument) -> Responses:
+    """Validate a :class:`Table` of answers; collect every problem (up to a cap)."""
+    problems, responses = _check_responses(table, instrument)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(problems=errors)
+    assert responses is not None
+    return responses
+
+
+def _check_responses(table: Table, instrument: Instrument) -> tuple[list[Problem], Responses | None]:
+    problems, responses = _collect_response_problems(table, instrument)
+    position = {c: i for i, c in enumerate(table.columns)}
+    problems.sort(key=lambda p: (p.row or 0, position.get(p.column or "", -1)))
+    return problems, responses
+
+
+def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[list[Problem], Responses | None]:
+    src = table.source
+    problems: list[Problem] = []
+    by_key = {c.strip().lower(): c for c in table.columns}
+    missing = [c for c in META_COLUMNS if c not in by_key]
+    if missing:
+        return [Problem(src, f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+                        row=1, column=missing[0])], None
+    if table.cells.empty:
+        return [Problem(src, "has a header but no respondent rows", row=1)], None
+    layout = instrument.layout
+    item_key = {i.lower(): i for i in layout.item_ids}
+    item_cols = {item_key[c.lower()]: c for c in table.columns if c.lower() in item_key}
+    extra = [c for c in table.columns if c.lower() not in item_key and c.lower() not in META_COLUMNS]
+    for c in extra:
+        problems.append(Problem(src, "column matches no item of the instrument; ignored", row=1, column=c,
+                                severity="warning"))
+    if not item_cols:
+        problems.append(Problem(src, f"no column matches an item of instrument {instrument.id!r}", row=1))
+        return problems, None
+
+    cells = table.cells
+    rows = table.rows
+    org = cells[by_key["org_id"]].astype(str)
+    rid = cells[by_key["respondent_id"]].astype(str)
+    role = cells[by_key["role"]].astype(str).str.strip().str.lower()
+
+    def add(p: Problem) -> bool:
+        problems.append(p)
+        return sum(q.severity == "error" for q in problems) < MAX_PROBLEMS
+
+    for name, series in (("org_id", org), ("respondent_id", rid)):
+        col = by_key[name]
+        for i in np.flatnonzero((series == "").to_numpy()):
+            if not add(Problem(src, f"{name} is empty", row=int(rows[i]), column=col)):
+                return problems, None
+        for i in np.flatnonzero(series.str.len().to_numpy() > _MAX_ID):
+            if not add(Problem(src, f"{name} is longer than {_MAX_ID} characters", row=int(rows[i]), column=col)):
+                return problems, None
+        bad = series.str.contains(_CONTROL) | series.str.contains(r"[/\\]") | series.str.contains(r"\.\.", regex=True)
+        for i in np.flatnonzero(bad.to_numpy()):
+            if not add(Problem(src, f"{name} {series.iat[i][:40]!r} contains a control character, a path "
+                                    "separator or '..'", row=int(rows[i]), column=col)):
+                return problems, None
+    known_roles = set(layout.role_ids)
+    for i in np.flatnonzero(~role.isin(known_roles).to_numpy()):
+        if not add(Problem(src, f"unknown role {role.iat[i][:40]!r}; expected one of {', '.join(layout.role_ids)}",
+                           row=int(rows[i]), column=by_key["role"])):
+            return problems, None
+    dup = pd.DataFrame({"o": org, "r": rid}).duplicated(keep="first").to_numpy()
+    for i in np.flatnonzero(dup):
+        first = int(rows[np.flatnonzero(((org == org.iat[i]) & (rid == rid.iat[i])).to_numpy())[0]])
+        if not add(Problem(src, f"duplicate respondent {rid.iat[i][:40]!r} in organization {org.iat[i][:40]!r} "
+                                f"(first at row {first})", row=int(rows[i]), column=by_key["respondent_id"])):
+            return problems, None
+
+    n = len(cells)
+    values = np.full((n, len(layout.item_ids)), np.nan)
+    na = np.zeros((n, len(layout.item_ids)), dtype=bool)
+    k = instrument.scale_points
+    role_codes = role.map({r: j for j, r in enumerate(layout.role_ids)})
+    asked_rows = layout.asked[role_codes.fillna(0).to_numpy(dtype=np.intp)]
+    asked_rows[role_codes.isna().to_numpy()] = True  # unknown role: already an error, no stray warnings
+    not_asked_count = 0
+    na_refused = 0
+    for j, item_id in enumerate(layout.item_ids):
+        col = item_cols.get(item_id)
+        if col is None:
+            continue
+        item = instrument.items[item_id]
+        lookup: dict[str, float] = {str(v): float(v) for v in range(1, k + 1)}
+        lookup.update({f"{v}.0": float(v) for v in range(1, k + 1)})
+        lookup.update({label.strip().lower(): float(v) for v, label in enumerate(item.labels, start=1)})
+        text = cells[col].astype(str).str.strip()
+        lowered = text.str.lower()
+        mapped = lowered.map(lookup)
+        is_na = lowered.isin(_NA_TEXT).to_numpy()
+        empty = (text == "").to_numpy()
+        bad = mapped.isna().to_numpy() & ~is_na & ~empty
+        for i in np.flatnonzero(bad):
+            if not add(Problem(src, _answer_problem(text.iat[i], k), row=int(rows[i]), column=col)):
+                return problems, None
+        col_values = mapped.to_numpy(dtype=float, na_value=np.nan)
+        if not item.allows_na and is_na.any():
+            na_refused += int(is_na.sum())
+            is_na = np.zeros_like(is_na)  # counts as unanswered: the item does not allow N/A
+        asked = asked_rows[:, j]
+        stray = ~asked & (~np.isnan(col_values) | is_na)
+        not_asked_count += int(stray.sum())
+        values[:, j] = np.where(asked, col_values, np.nan)
+        na[:, j] = is_na & asked
+    if na_refused:
+        problems.append(Problem(src, f"{na_refused} N/A answer(s) given to items that do not allow N/A were "
+                                     "treated as unanswered", severity="warning"))
+    if not_asked_count:
+        problems.append(Problem(src, f"{not_asked_count} answer(s) to items not asked of the respondent's role "
+                                     "were ignored", severity="warning"))
+    if any(p.severity == "error" for p in problems):
+        return problems, None
+    warnings = [str(p) for p in problems if p.severity == "warning"]
+    responses = Responses.from_arrays(instrument, org.tolist(), rid.tolist(), role.tolist(), values, na,
+                                      rows=rows.tolist(), warnings=warnings)
+    return problems, responses
+
+
+def _answer_problem(value: str, k: int) -> str:
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    try:
+        number = float(value)
+    except ValueError:
+        return f"unknown answer {shown!r}: expected 1..{k}, one of the item's labels, NA or empty"
+    if not math.isfinite(number) or not number.is_integer():
+        return f"answer {shown!r} is not a whole number from 1 to {k}"
+    return f"answer {shown} is outside 1..{k}"
+
+
+# ---------------------------------------------------------------------- profiles
+def size_band(agents: float) -> str:
+    """The published size band for a headcount of agents."""
+    if agents <= 50:
+        return "<=50"
+    if agents <= 150:
+        return "51-150"
+    if agents <= 500:
+        return "151-500"
+    return ">500"
+
+
+def load_profiles(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read and validate organization profiles.
+
+    Returns a frame indexed by ``org_id`` with columns ``org_name, industry, agents,
+    size_band, stage`` and one column per KPI present (float, NaN where blank).
+    """
+    return parse_profiles(read_table(path, sheet=sheet))
+
+
+def parse_profiles(table: Table) -> pd.DataFrame:
+    src = table.source
+    by_key = {c.strip().lower(): c for c in table.columns}
+    if "org_id" not in by_key:
+        raise InputError("missing required column org_id", source=src, row=1, column="org_id")
+    if table.cells.empty:
+        raise InputError("has a header but no organization rows", source=src, row=1)
+    problems: list[Problem] = []
+    cells, rows = table.cells, table.rows
+    out = pd.DataFrame(index=pd.Index(cells[by_key["org_id"]].astype(str).to_numpy(), name="org_id"))
+    org = out.index.to_series()
+    for i in np.flatnonzero((org == "").to_numpy()):
+        problems.append(Problem(src, "org_id is empty", row=int(rows[i]), column=by_key["org_id"]))
+    for i in np.flatnonzero(org.duplicated().to_numpy()):
+        problems.append(Problem(src, f"duplicate org_id {org.iat[i][:40]!r}", row=int(rows[i]), column=by_key["org_id"]))
+    bad = org.str.contains(_CONTROL) | org.str.contains(r"[/\\]") | org.str.contains(r"\.\.", regex=True)
+    for i in np.flatnonzero(bad.to_numpy()):
+        problems.append(Problem(src, f"org_id {org.iat[i][:40]!r} contains a control character, a path separator "
+                                     "or '..'", row=int(rows[i]), column=by_key["org_id"]))
+
+    def text(name: str) -> pd.Series:
+        col = by_key.get(name)
+        return cells[col].astype(str).str.strip() if col else pd.Series([""] * len(cells))
+
+    names = text("org_name")
+    long = names.str.len().to_numpy() > _MAX_CELL
+    for i in np.flatnonzero(long):
+        problems.append(Problem(src, f"org_name is longer than {_MAX_CELL} characters", row=int(rows[i]),
+                                column=by_key["org_name"]))
+    out["org_name"] = np.where(names.to_numpy() == "", org.to_numpy(), names.to_numpy())
+    industry = text("industry").str.lower().str.replace(" ", "_")
+    out["industry"] = np.where(industry.to_numpy() == "", None, industry.to_numpy())
+
+    agents = pd.Series([np.nan] * len(cells))
+    if "agents" in by_key:
+        raw = text("agents")
+        agents = pd.to_numeric(raw, errors="coerce")
+        for i in np.flatnonzero(((raw != "") & (agents.isna() | (agents < 1))).to_numpy()):
+            problems.append(Problem(src, f"agents {raw.iat[i][:20]!r} must be a whole number of at least 1",
+                                    row=int(rows[i]), column=by_key["agents"]))
+    band = text("size_band").str.replace(" ", "")
+    for i in np.flatnonzero(((band != "") & ~band.isin(SIZE_BANDS)).to_numpy()):
+        problems.append(Problem(src, f"size_band {band.iat[i][:20]!r} is not one of {', '.join(SIZE_BANDS)}",
+                                row=int(rows[i]), column=by_key["size_band"]))
+    derived = [size_band(a) if np.isfinite(a) and a >= 1 else "" for a in agents.to_numpy(dtype=float)]
+    out["agents"] = agents.to_numpy(dtype=float)
+    out["size_band"] = [b if b else (d or None) for b, d in zip(band.tolist(), derived)]
+    stage = text("stage").str.lower().str.replace(" ", "_").str.replace("-", "_")
+    for i in np.flatnonzero(((stage != "") & ~stage.isin(STAGES)).to_numpy()):
+        problems.append(Problem(src, f"stage {stage.iat[i][:30]!r} is not one of {', '.join(STAGES)}",
+                                row=int(rows[i]), column=by_key["stage"]))
+    out["stage"] = np.where(stage.to_numpy() == "", None, stage.to_numpy())
+
+    for kpi, (_, low, high, unit) in KPIS.items():
+        col = by_key.get(kpi)
+        if not col:
+            continue
+        raw = text(kpi)
+        val = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
+        for i in np.flatnonzero(((raw != "") & val.isna()).to_numpy()):
+            problems.append(Problem(src, f"{kpi} {raw.iat[i][:20]!r} is not a number", row=int(rows[i]), column=col))
+        for i in np.flatnonzero(((val < low) | (val > high)).to_numpy()):
+            problems.append(Problem(src, f"{kpi} {raw.iat[i][:20]} is outside {low:g}..{high:g} {unit}",
+                                    row=int(rows[i]), column=col))
+        out[kpi] = val.to_numpy(dtype=float)
+    known = {"org_id", "org_name", "industry", "agents", "size_band", "stage", *KPIS}
+    if problems:
+        raise InputError(problems=problems[:MAX_PROBLEMS])
+    out.attrs["ignored_columns"] = [c for c in table.columns if c.strip().lower() not in known]
+    out.attrs["source"] = src
+    out.attrs["rows"] = [int(r) for r in rows]
+    return out
+
+
+# ---------------------------------------------------------------------- validate
+def validate_files(
+    responses_path: str | Path,
+    instrument: Instrument,
+    profiles_path: str | Path | None = None,
+) -> tuple[list[Problem], Responses | None, pd.DataFrame | None]:
+    """Check a responses file (and optional profiles) without stopping at the first problem.
+
+    Returns all problems (errors and warnings), and the parsed inputs when there are no
+    errors.
+    """
+    problems: list[Problem] = []
+    try:
+        table = read_table(responses_path)
+    except InputError as exc:
+        return list(exc.problems), None, None
+    found, responses = _check_responses(table, instrument)
+    problems.extend(found)
+    profiles = None
+    if profiles_path is not None:
+        try:
+            profiles = load_profiles(profiles_path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+        if profiles is not None and responses is not None:
+            problems.extend(_cross_check(responses, profiles, Path(profiles_path).name))
+    if any(p.severity == "error" for p in problems):
+        return problems, None, None
+    return problems, responses, profiles
+
+
+def _cross_check(responses: Responses, profiles: pd.DataFrame, source: str) -> Iterable[Problem]:
+    have = set(responses.org_ids)
+    listed = list(profiles.index)
+    rows = profiles.attrs.get("rows") or list(range(2, len(listed) + 2))
+    matched = [o for o in listed if o in have]
+    if not matched:
+        yield Problem(source, "no org_id in the profiles matches an organization in the responses")
+        return
+    for n, org in enumerate(listed):
+        if org not in have:
+            yield Problem(source, f"organization {org[:40]!r} has no respondents", row=rows[n], column="org_id")
+    for org in sorted(have - set(listed)):
+        yield Problem(source, f"organization {org[:40]!r} in the responses has no profile", severity="warning")

@@ -1,0 +1,105 @@
+"""The command line: exit codes, one-line errors, and the documented outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.cli import main
+
+from .conftest import DATA, ROOT
+
+MINI = str(DATA / "mini.yaml")
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_instrument_json_is_normalized(capsys):
+    code, out, _ = run(capsys, "instrument", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["id"] == "service-to-sales" and doc["scale_points"] == 5
+    assert [d["id"] for d in doc["dimensions"]] == ["people", "process", "technology", "knowledge"]
+    item = doc["dimensions"][1]["facets"][0]["items"][0]
+    assert isinstance(item["labels"], list) and len(item["labels"]) == 5
+
+
+def test_validate_ok(capsys):
+    code, out, _ = run(capsys, "validate", DATA / "mini_responses.csv", "--instrument", MINI)
+    assert code == 0
+    assert out.strip() == "valid: 3 respondents, 1 organization"
+
+
+def test_validate_lists_every_problem(capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text((DATA / "mini_responses.csv").read_text() + "X,z1,boss,9,1,1,1,1,1,1,1,1,1,1\n")
+    code, out, err = run(capsys, "validate", bad, "--instrument", MINI)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines == ["error: bad.csv, row 5, column role: unknown role 'boss'; expected one of agent, manager",
+                     "error: bad.csv, row 5, column P1: answer 9 is outside 1..5"]
+
+
+@pytest.mark.parametrize("command", ["validate", "score"])
+def test_bad_input_exit_2_one_line(capsys, tmp_path, command):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02garbage")
+    code, out, err = run(capsys, command, bad, "--instrument", MINI)
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "bad.csv" in err
+
+
+def test_missing_file_and_bad_instrument(capsys, tmp_path):
+    code, _, err = run(capsys, "score", tmp_path / "nope.csv")
+    assert code == 2 and "file not found" in err
+    broken = tmp_path / "inst.yaml"
+    broken.write_text("id: x\n")
+    code, _, err = run(capsys, "validate", DATA / "mini_responses.csv", "--instrument", broken)
+    assert code == 2 and err.count("\n") == 1 and "inst.yaml" in err
+
+
+def test_score_writes_results_json(capsys, tmp_path):
+    out = tmp_path / "r.json"
+    code, stdout, _ = run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI,
+                          "--json", out, "--seed", 1, "--bootstrap", 200)
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == 1
+    assert doc["organization"]["id"] == "X"
+    assert doc["overall"]["score"] == pytest.approx(68.3333, abs=1e-3)
+    assert doc["facets"]["people.a"]["score"] == pytest.approx(75.0)
+    assert doc["facets"]["people.a"]["by_role"] == {"agent": 50.0, "manager": 87.5}
+    assert doc["respondents"] == {"n": 3, "by_role": {"agent": 2, "manager": 1},
+                                  "answers": {"answered": 25, "not_applicable": 1, "unanswered": 4}}
+    assert doc["overall"]["barrier"] == "technology.a"
+    lo, hi = doc["overall"]["ci"]
+    assert lo <= doc["overall"]["score"] <= hi
+    assert "Overall readiness" in stdout
+    # same input and seed: byte for byte the same file
+    again = tmp_path / "again.json"
+    run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--json", again, "--seed", 1,
+        "--bootstrap", 200, "--quiet")
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_score_unknown_org(capsys):
+    code, _, err = run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--org", "NOPE")
+    assert code == 2 and "'NOPE' has no respondents" in err
+
+
+def test_console_script_and_help():
+    exe = Path(sys.executable).parent / "readiness"
+    for cmd in ([], ["score"], ["validate"], ["instrument"], ["demo"]):
+        res = subprocess.run([str(exe), *cmd, "--help"], capture_output=True, text=True)
+        assert res.returncode == 0 and "Usage" in res.stdout
+    res = subprocess.run([str(exe), "score", str(DATA / "nope.csv")], capture_output=True, text=True)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
