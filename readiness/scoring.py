@@ -86,14 +86,34 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
     marked not applicable; the facet score is the mean of the answered ones, missing when
     none count or fewer than half of them are answered.
     """
-    layout = responses.instrument.layout
-    _, norm = normalize(responses.values, layout)
-    asked = layout.asked[responses.role_codes]
-    counted = asked & ~responses.not_applicable
-    answered = counted & ~np.isnan(norm)
-    n_counted = counted.astype(float) @ layout.item_by_facet
-    n_answered = answered.astype(float) @ layout.item_by_facet
-    sums = np.where(answered, norm, 0.0) @ layout.item_by_facet
+    return _facet_scores(_Prepared.of(responses))
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """Arrays shared by the scoring steps, computed once per call."""
+
+    layout: Layout
+    raw: np.ndarray  # reverse-coded answers 1..k, NaN where none
+    norm: np.ndarray  # 0..100
+    asked: np.ndarray  # item asked of the respondent's role
+    counted: np.ndarray  # asked and not marked N/A
+    answered: np.ndarray  # counted and answered
+
+    @classmethod
+    def of(cls, responses: Responses) -> "_Prepared":
+        layout = responses.instrument.layout
+        raw, norm = normalize(responses.values, layout)
+        asked = layout.asked[responses.role_codes]
+        counted = asked & ~responses.not_applicable
+        return cls(layout, raw, norm, asked, counted, counted & ~np.isnan(raw))
+
+
+def _facet_scores(p: _Prepared) -> np.ndarray:
+    incidence = p.layout.item_by_facet
+    n_counted = p.counted.astype(float) @ incidence
+    n_answered = p.answered.astype(float) @ incidence
+    sums = np.where(p.answered, p.norm, 0.0) @ incidence
     ok = (n_answered > 0) & (2 * n_answered >= n_counted)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ok, sums / np.where(ok, n_answered, 1.0), np.nan)
@@ -165,7 +185,8 @@ def score(
     layout = responses.instrument.layout
     org_ids = responses.org_ids
     n_orgs, n_roles = len(org_ids), len(layout.role_ids)
-    S = respondent_facet_scores(responses)
+    prepared = _Prepared.of(responses)
+    S = _facet_scores(prepared)
     valid = ~np.isnan(S)
 
     # Respondents are sorted by (org, role): each (org, role) pair is a contiguous run.
@@ -202,8 +223,9 @@ def score(
             rng = np.random.default_rng(org_seed(seed, org_ids[o]))
             ci[o] = _bootstrap_ci(blocks, weights, layout, rng, n_boot, ci_level)
 
-    rwg = _rwg(responses, o_start_rows=g_start[o_start])
-    alpha_f, alpha_d = _alpha(responses, o_start_rows=g_start[o_start])
+    o_start_rows = g_start[o_start]
+    rwg = _rwg(prepared, o_start_rows)
+    alpha_f, alpha_d = _alpha(prepared, o_start_rows)
 
     # ---------------------------------------------------------- tidy frames
     facet_ids, dim_ids = list(layout.facet_ids), list(layout.dimension_ids)
@@ -244,7 +266,7 @@ def score(
         index=pd.Index(list(org_ids), name="org_id"),
     )
     by_role = _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size)
-    respondents = _answer_counts(responses, g_start, g_org, g_role, g_size)
+    respondents = _answer_counts(responses, prepared, g_start, g_org, g_role, g_size)
     respondent_facets = pd.concat(
         [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
     )
@@ -315,22 +337,19 @@ def _bootstrap_ci(
     return out
 
 
-def _org_item_moments(responses: Responses, o_start_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+def _org_item_moments(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per organization and item: count, sum and sum of squares of counted answers (x')."""
-    layout = responses.instrument.layout
-    raw, _ = normalize(responses.values, layout)
-    answered = layout.asked[responses.role_codes] & ~np.isnan(raw)
-    x = np.where(answered, raw, 0.0)
     if len(o_start_rows) == 0:
-        z = np.zeros((0, len(layout.item_ids)))
+        z = np.zeros((0, len(p.layout.item_ids)))
         return z, z, z
-    c = np.add.reduceat(answered.astype(float), o_start_rows, axis=0)
+    x = np.where(p.answered, p.raw, 0.0)
+    c = np.add.reduceat(p.answered.astype(float), o_start_rows, axis=0)
     s = np.add.reduceat(x, o_start_rows, axis=0)
     q = np.add.reduceat(x * x, o_start_rows, axis=0)
     return c, s, q
 
 
-def _rwg(responses: Responses, o_start_rows: np.ndarray) -> np.ndarray:
+def _rwg(p: _Prepared, o_start_rows: np.ndarray) -> np.ndarray:
     """Within-group agreement r_wg(J) per organization and facet (uniform null).
 
     ``r = J (1 - s2 / e2) / (J (1 - s2 / e2) + s2 / e2)`` with ``s2`` the mean over the
@@ -338,8 +357,8 @@ def _rwg(responses: Responses, o_start_rows: np.ndarray) -> np.ndarray:
     the number of such items and ``e2 = (A^2 - 1) / 12`` for an A-point scale. Where
     ``s2 >= e2`` (more disagreement than random answering) it is set to 0.
     """
-    layout = responses.instrument.layout
-    c, s, q = _org_item_moments(responses, o_start_rows)
+    layout = p.layout
+    c, s, q = _org_item_moments(p, o_start_rows)
     ok = c >= 2
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(ok, (q - s * s / np.where(ok, c, 1.0)) / np.where(ok, c - 1.0, 1.0), 0.0)
@@ -354,16 +373,14 @@ def _rwg(responses: Responses, o_start_rows: np.ndarray) -> np.ndarray:
     return np.where(J > 0, r, np.nan)
 
 
-def _alpha(responses: Responses, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _alpha(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cronbach's alpha per organization for each facet and each dimension.
 
     Listwise: only respondents who answered every item of the facet (dimension) count;
     alpha is missing with fewer than :data:`MIN_ALPHA_RESPONDENTS` of them, fewer than
     two items, or no variance in the total.
     """
-    layout = responses.instrument.layout
-    raw, _ = normalize(responses.values, layout)
-    answered = layout.asked[responses.role_codes] & ~np.isnan(raw)
+    layout, raw, answered = p.layout, p.raw, p.answered
     n_orgs = len(o_start_rows)
     groups = [np.flatnonzero(layout.item_facet == f) for f in range(len(layout.facet_ids))]
     groups += [np.flatnonzero(layout.facet_dimension[layout.item_facet] == d) for d in range(len(layout.dimension_ids))]
@@ -394,13 +411,13 @@ def _alpha(responses: Responses, o_start_rows: np.ndarray) -> tuple[np.ndarray, 
 
 def _barriers(org_facet: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
     """First facet below ``threshold`` in people, process, technology, knowledge order."""
-    order = sorted(range(len(layout.facet_ids)),
-                   key=lambda f: (DIMENSIONS.index(layout.dimension_ids[layout.facet_dimension[f]]), f))
-    out: list[str | None] = []
-    for row in org_facet:
-        below = [f for f in order if np.isfinite(row[f]) and row[f] < threshold]
-        out.append(layout.facet_ids[below[0]] if below else None)
-    return out
+    order = np.array(sorted(range(len(layout.facet_ids)),
+                            key=lambda f: (DIMENSIONS.index(layout.dimension_ids[layout.facet_dimension[f]]), f)),
+                     dtype=np.intp)
+    below = np.nan_to_num(org_facet[:, order], nan=np.inf) < threshold
+    first = below.argmax(axis=1)
+    ids = np.array(layout.facet_ids, dtype=object)[order]
+    return [ids[f] if hit else None for f, hit in zip(first, below.any(axis=1))]
 
 
 def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size) -> pd.DataFrame:
@@ -426,10 +443,9 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
     return pd.concat(parts, ignore_index=True)
 
 
-def _answer_counts(responses: Responses, g_start, g_org, g_role, g_size) -> pd.DataFrame:
+def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g_size) -> pd.DataFrame:
     layout = responses.instrument.layout
-    asked = layout.asked[responses.role_codes]
-    answered = asked & ~np.isnan(responses.values)
+    asked, answered = p.asked, p.answered
     na = asked & responses.not_applicable
     if len(g_start):
         a = np.add.reduceat(answered.sum(axis=1), g_start)
