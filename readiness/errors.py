@@ -77,7 +77,7 @@ class InputError(ReadinessError):
         first = str(self.problems[0])
         extra = len(self.problems) - 1
         if extra:
-            first += f" (and {extra} more problem{'s' if extra > 1 else ''}; run 'readiness validate' to list them)"
+            first += f" (and {extra} more problem{'s' if extra > 1 else ''})"
         return first
 
     @classmethod
