@@ -11,9 +11,23 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-__all__ = ["atomic_path", "write_text", "write_bytes", "write_json", "dumps_json", "org_folder"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "atomic_path",
+    "write_text",
+    "write_bytes",
+    "write_json",
+    "dumps_json",
+    "org_folder",
+    "neutralize",
+    "write_roadmap_csv",
+    "write_roadmap_xlsx",
+    "write_table",
+]
 
 
 @contextmanager
@@ -70,3 +84,106 @@ def org_folder(org_id: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", org_id).strip("_-")[:48] or "org"
     digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=4).hexdigest()
     return f"{stem}-{digest}"
+
+
+# ---------------------------------------------------------------------- roadmap exports
+#: Leading characters a spreadsheet may treat as the start of a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    # (results.json key or fill-in column, header, width)
+    ("rank", "Rank", 6),
+    ("phase", "Phase", 7),
+    ("phase_label", "When", 14),
+    ("title", "Action", 40),
+    ("what", "What to do", 70),
+    ("why", "Why here", 60),
+    ("facets", "Facets it moves", 28),
+    ("effort", "Effort", 8),
+    ("duration_weeks", "Weeks", 7),
+    ("owner", "Owner role", 16),
+    ("responsible", "Responsible (fill in)", 22),
+    ("due", "Due date (fill in)", 16),
+    ("kpis", "KPIs it should move", 30),
+    ("depends_on", "After", 28),
+    ("action", "Action id", 24),
+    ("source", "Source", 26),
+)
+
+
+def neutralize(value: Any) -> Any:
+    """Make text inert in a spreadsheet: prefix an apostrophe to formula-like text."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _roadmap_rows(roadmap: list[dict[str, Any]]) -> list[list[Any]]:
+    rows = []
+    for item in roadmap:
+        row = []
+        for key, _, _ in ROADMAP_COLUMNS:
+            value = item.get(key, "")
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(map(str, value))
+            row.append(neutralize(value))
+        rows.append(row)
+    return rows
+
+
+def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
+    """roadmap.csv: one row per action, UTF-8 with BOM (opens cleanly in spreadsheet tools)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow([header for _, header, _ in ROADMAP_COLUMNS])
+    writer.writerows(_roadmap_rows(roadmap))
+    return write_bytes(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))
+
+
+def write_roadmap_xlsx(path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap") -> Path:
+    """roadmap.xlsx: formatted, one row per action, with columns to fill in; no formulas."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Roadmap"
+    ws.append([header for _, header, _ in ROADMAP_COLUMNS])
+    for row in _roadmap_rows(roadmap):
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F3B57")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    fills = {1: "E8F0E8", 2: "EEF2F7", 3: "F7F3EA", 4: "F2F2F2"}
+    for r, item in enumerate(roadmap, start=2):
+        for c in range(1, len(ROADMAP_COLUMNS) + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text stays text: never a formula
+            phase = item.get("phase")
+            if phase in fills:
+                cell.fill = PatternFill("solid", fgColor=fills[phase])
+    for c, (_, _, width) in enumerate(ROADMAP_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.properties.title = neutralize(title)[:200]
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return Path(path)
+
+
+def write_table(path: str | Path, frame: "pd.DataFrame") -> Path:
+    """A data table as CSV (UTF-8) or Parquet, by extension, atomically."""
+    path = Path(path)
+    if path.suffix.lower() in (".parquet", ".pq"):
+        with atomic_path(path) as tmp:
+            frame.astype(str).to_parquet(tmp, index=False)
+        return path
+    return write_text(path, frame.to_csv(index=False, lineterminator="\n"))

@@ -29,6 +29,11 @@ from .responses import Responses
 
 __all__ = [
     "DEFAULT_INSTRUMENT",
+    "DEFAULT_PLAYBOOK",
+    "DEFAULT_REFERENCES",
+    "load_playbook",
+    "load_references",
+    "load_targets",
     "Table",
     "SIZE_BANDS",
     "STAGES",
@@ -44,8 +49,11 @@ __all__ = [
     "validate_files",
 ]
 
-#: Where the bundled question set lives.
-DEFAULT_INSTRUMENT = Path(__file__).resolve().parent.parent / "templates" / "instruments" / "service-to-sales.yaml"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: The bundled question set, action playbook and published reference figures.
+DEFAULT_INSTRUMENT = TEMPLATES / "instruments" / "service-to-sales.yaml"
+DEFAULT_PLAYBOOK = TEMPLATES / "playbooks" / "service-to-sales.yaml"
+DEFAULT_REFERENCES = TEMPLATES / "references" / "published-figures.yaml"
 
 SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
 STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "established")
@@ -280,6 +288,60 @@ def load_instrument(path: str | Path | None = None) -> Instrument:
     path = Path(path) if path is not None else DEFAULT_INSTRUMENT
     spec = _read_yaml(path)
     return Instrument.from_dict(spec, source=path.name)
+
+
+def load_playbook(instrument: Instrument, path: str | Path | None = None) -> "Playbook":
+    """Load an action playbook (the bundled one by default), validated against ``instrument``."""
+    from .roadmap import Playbook
+
+    path = Path(path) if path is not None else DEFAULT_PLAYBOOK
+    return Playbook.from_dict(_read_yaml(path), instrument=instrument, source=path.name)
+
+
+def load_references(path: str | Path | None = None) -> dict[str, Any]:
+    """Published reference figures: ``{"kpis": {kpi: [{text, source, ...}]}, "context": [...]}``."""
+    path = Path(path) if path is not None else DEFAULT_REFERENCES
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("kpis", {}), dict):
+        raise InputError("expected a mapping with a 'kpis' mapping", source=path.name)
+    for kpi, figures in doc.get("kpis", {}).items():
+        if kpi not in KPIS:
+            raise InputError(f"unknown KPI {kpi!r}", source=path.name, key=f"kpis.{kpi}")
+        for n, fig in enumerate(figures or []):
+            if not isinstance(fig, dict) or not fig.get("text") or not fig.get("source"):
+                raise InputError("each figure needs text and source", source=path.name, key=f"kpis.{kpi}[{n}]")
+    return {"kpis": doc.get("kpis", {}), "context": doc.get("context", [])}
+
+
+def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:
+    """A target profile: facet id -> target score (0-100), from CSV/XLSX/JSON (columns facet, target)
+    or YAML (a mapping). Facets not listed get no target."""
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        doc = _read_yaml(path)
+        if not isinstance(doc, dict):
+            raise InputError("a target profile must map facet ids to scores", source=path.name)
+        pairs = [(str(k), v, None) for k, v in doc.items()]
+    else:
+        table = read_table(path)
+        cols = {c.lower(): c for c in table.columns}
+        if "facet" not in cols or "target" not in cols:
+            raise InputError("a target profile needs columns facet and target", source=table.source, row=1)
+        pairs = [(f, t, int(r)) for f, t, r in zip(table.cells[cols["facet"]], table.cells[cols["target"]], table.rows)]
+    out: dict[str, float] = {}
+    for facet, value, row in pairs:
+        if facet not in instrument.facets:
+            raise InputError(f"unknown facet {facet!r}", source=path.name, row=row, column="facet" if row else None)
+        try:
+            target = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"target {value!r} is not a number", source=path.name, row=row,
+                             column="target" if row else None) from None
+        if not 0 <= target <= 100:
+            raise InputError(f"target {target:g} is outside 0..100", source=path.name, row=row,
+                             column="target" if row else None)
+        out[facet] = target
+    return out
 
 
 def _read_yaml(path: Path) -> Any:

@@ -1,0 +1,202 @@
+"""Roadmap planning: playbook validation, priorities, sequencing rules and exports."""
+
+from __future__ import annotations
+
+import copy
+import csv
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from readiness.errors import InputError
+from readiness.exporters import write_roadmap_csv, write_roadmap_xlsx
+from readiness.loaders import DEFAULT_PLAYBOOK, load_playbook
+from readiness.roadmap import PlanOptions, Playbook, gaps, plan, priorities
+
+from .test_instrument import SEEDS
+
+
+@pytest.fixture(scope="module")
+def book(bundled):
+    return load_playbook(bundled)
+
+
+def spec():
+    return yaml.safe_load(DEFAULT_PLAYBOOK.read_text())
+
+
+def test_bundled_playbook(book, bundled):
+    assert len(book.actions) >= 30
+    moved = {f for a in book.actions for f in a.facets}
+    assert moved == set(bundled.facets)  # every facet has at least one action
+    if SEEDS:
+        assert {a.source for a in book.actions} <= SEEDS
+    for action in book.actions:
+        sentences = [s for s in action.what.replace("e.g.", "eg").split(". ") if s.strip()]
+        assert 2 <= len(sentences) <= 5, action.id
+
+
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda s: s["actions"][0].update(facets=["people.nonsense"]), "unknown facet 'people.nonsense'"),
+        (lambda s: s["actions"][0].update(depends_on=["no-such-action"]), "unknown action 'no-such-action'"),
+        (lambda s: s["actions"].append(copy.deepcopy(s["actions"][0])), "duplicate action id"),
+        (lambda s: s["actions"][0].update(effort="XXL"), "effort 'XXL'"),
+        (lambda s: s["actions"][0].update(kpis=["happiness"]), "unknown KPI"),
+    ],
+)
+def test_invalid_playbooks(bundled, mutate, expected):
+    data = spec()
+    mutate(data)
+    with pytest.raises(InputError) as info:
+        Playbook.from_dict(data, instrument=bundled, source="p.yaml")
+    assert expected in str(info.value) and str(info.value).startswith("p.yaml")
+
+
+def test_cycle_names_the_actions(bundled):
+    data = spec()
+    ids = {a["id"]: a for a in data["actions"]}
+    ids["define-offer"]["depends_on"] = ["revise-goals"]  # revise-goals -> define-sales-process -> define-offer
+    with pytest.raises(InputError) as info:
+        Playbook.from_dict(data, instrument=bundled, source="p.yaml")
+    message = str(info.value)
+    assert "dependency cycle" in message
+    for action in ("define-offer", "revise-goals", "define-sales-process"):
+        assert action in message
+
+
+def flat(bundled, level):
+    return {f: float(level) for f in bundled.facets}
+
+
+def test_gaps_and_priorities_by_hand(book):
+    g = gaps({"process.goals": 40.0, "process.performance": 70.0, "people.belief": None},
+             {"process.goals": 75.0, "process.performance": 60.0, "people.belief": 80.0})
+    assert g == {"process.goals": 35.0, "process.performance": 0.0, "people.belief": 0.0}
+    prio = priorities(book, g, {"process": 1.2})
+    # revise-goals moves process.goals (main, w 1) and process.performance (w 0.5);
+    # evidence weight 1.5; effort M = 2 points: 1.5 * (35 * 1.2 + 0.5 * 0 * 1.2) / 2
+    assert prio["revise-goals"] == pytest.approx(1.5 * 35 * 1.2 / 2)
+    # individual-sales-goals: main process.performance (gap 0), other process.goals: 0.5 * 35 * 1.2 / 1 (S)
+    assert prio["individual-sales-goals"] == pytest.approx(0.5 * 35 * 1.2 / 1)
+
+
+def ranks(result):
+    return {p.action.id: p for p in result.actions}
+
+
+def check_rules(result, book, threshold=50.0):
+    placed = ranks(result)
+    for p in result.actions:
+        for dep in p.action.depends_on:
+            if dep in placed:
+                assert placed[dep].rank < p.rank and placed[dep].phase <= p.phase, (dep, p.action.id)
+    # people before technology: no technology action in a phase that starts with people or
+    # process below the threshold (phases 1-3)
+    for p in result.actions:
+        if p.action.dimension == "technology" and p.phase < 4:
+            start = result.projection[p.phase - 1]["dimensions"]
+            assert start["people"] >= threshold and start["process"] >= threshold, p.action.id
+
+
+def test_flat_low_considering_center_follows_the_published_ranking(bundled, book):
+    result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
+    check_rules(result, book)
+    r = ranks(result)
+    first_technology = min(p.rank for p in result.actions if p.action.dimension == "technology")
+    for action in ("revise-goals", "sales-compensation", "hire-sales-managers", "train-managers",
+                   "consultative-training"):
+        assert r[action].rank < first_technology, action
+    assert r["revise-goals"].phase == 1
+    assert all(p.phase == 4 for p in result.actions if p.action.dimension == "technology")
+
+
+def test_facet_at_target_yields_no_action_for_it_alone(bundled, book):
+    scores = flat(bundled, 40)
+    scores["process.collaboration"] = 90.0
+    result = plan(bundled, book, scores, flat(bundled, 70))
+    for p in result.actions:
+        assert p.action.facets != ("process.collaboration",)
+        assert any(result.gaps[f] > 0 for f in p.action.facets)
+    at_target = plan(bundled, book, flat(bundled, 80), flat(bundled, 70))
+    assert at_target.actions == ()
+
+
+def test_barrier_is_addressed_first(bundled, book):
+    scores = flat(bundled, 60)
+    scores["people.coaching"] = 20.0
+    result = plan(bundled, book, scores, flat(bundled, 70), barrier="people.coaching")
+    movers = [p for p in result.actions if "people.coaching" in p.action.facets]
+    # the first action moves the barrier itself; every mover is flagged
+    assert result.actions[0] is movers[0] and movers[0].addresses_barrier
+    assert movers[0].phase == 1
+
+
+facet_levels = st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_rules_hold_on_random_centers(bundled, book, data):
+    scores = {f: data.draw(facet_levels) for f in bundled.facets}
+    targets = {f: data.draw(st.floats(min_value=40, max_value=100)) for f in bundled.facets}
+    result = plan(bundled, book, scores, targets)
+    check_rules(result, book)
+    assert len({p.action.id for p in result.actions}) == len(result.actions)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_raising_a_score_never_raises_priority_of_actions_that_only_move_it(bundled, book, data):
+    scores = {f: data.draw(facet_levels) for f in bundled.facets}
+    targets = flat(bundled, 75)
+    facet = data.draw(st.sampled_from(sorted(bundled.facets)))
+    higher = dict(scores, **{facet: min(100.0, scores[facet] + data.draw(st.floats(0, 50)))})
+    before = priorities(book, gaps(scores, targets), book.dimension_impact)
+    after = priorities(book, gaps(higher, targets), book.dimension_impact)
+    for action in book.actions:
+        if set(action.facets) == {facet}:
+            assert after[action.id] <= before[action.id] + 1e-12
+
+
+def test_capacity_is_respected(bundled, book):
+    options = PlanOptions(capacity={1: 4.0, 2: 4.0, 3: 4.0})
+    result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75), options=options)
+    for phase in (1, 2, 3):
+        used = sum(book.effort_points[p.action.effort] for p in result.actions if p.phase == phase)
+        assert used <= 4.0 or sum(1 for p in result.actions if p.phase == phase) == 1
+
+
+def test_projection_moves_toward_targets(bundled, book):
+    result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
+    overall = [step["overall"] for step in result.projection]
+    assert overall[0] == pytest.approx(30.0)
+    assert all(b >= a for a, b in zip(overall, overall[1:])) and overall[-1] <= 75.0
+
+
+def test_exports_are_inert(tmp_path, bundled, book):
+    result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
+    roadmap = result.to_json()
+    roadmap[0] = dict(roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner="@SUM(A1)",
+                      what="-2+3")
+    write_roadmap_xlsx(tmp_path / "r.xlsx", roadmap)
+    write_roadmap_csv(tmp_path / "r.csv", roadmap)
+    wb = load_workbook(tmp_path / "r.xlsx")
+    ws = wb.active
+    for row in ws.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f"
+            if isinstance(cell.value, str):
+                assert not cell.value.startswith(("=", "+", "-", "@"))
+    assert ws.cell(row=2, column=4).value == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert ws.max_row == len(roadmap) + 1
+    with open(tmp_path / "r.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert len(rows) == len(roadmap) + 1
+    for row in rows[1:]:
+        for value in row:
+            assert not value.startswith(("=", "+", "-", "@"))
