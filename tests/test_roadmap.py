@@ -200,3 +200,30 @@ def test_exports_are_inert(tmp_path, bundled, book):
     for row in rows[1:]:
         for value in row:
             assert not value.startswith(("=", "+", "-", "@"))
+
+
+def test_worked_example_of_docs(mini):
+    """docs/roadmap.md, worked by hand."""
+    from readiness.loaders import load_playbook
+
+    from .conftest import DATA
+    from .test_scoring import EXPECTED_FACETS
+
+    mini_book = load_playbook(mini, DATA / "mini_playbook.yaml")
+    scores = dict(EXPECTED_FACETS)
+    result = plan(mini, mini_book, scores, {f: 80.0 for f in mini.facets}, barrier="technology.a")
+    assert result.gaps["process.a"] == 0.0 and result.gaps["technology.a"] == pytest.approx(80 - 118.75 / 3)
+    got = {p.action.id: (p.rank, p.phase, p.priority) for p in result.actions}
+    assert set(got) == {"crm", "coach", "train"}  # goals: process.a is at target
+    assert got["crm"][:2] == (1, 1) and got["crm"][2] == pytest.approx((80 - 118.75 / 3) * 0.6 / 2)
+    assert got["coach"][:2] == (2, 1) and got["coach"][2] == pytest.approx(5 + 0.5 * (80 - 200 / 3))
+    assert got["train"][:2] == (3, 1) and got["train"][2] == pytest.approx((80 - 218.75 / 3) * 0.9 / 3)
+    after = result.projection[1]["facets"]
+    assert after["technology.a"] == pytest.approx(118.75 / 3 + 0.5 * (80 - 118.75 / 3))
+    assert after["people.b"] == pytest.approx(200 / 3 + 0.25 * (80 - 200 / 3))
+    assert after["process.a"] == pytest.approx(87.5)
+    # the same center with weak people: technology waits
+    weak = dict(scores, **{"people.a": 30.0, "people.b": 30.0})
+    held = {p.action.id: p.phase for p in plan(mini, mini_book, weak, {f: 80.0 for f in mini.facets},
+                                                  barrier="people.a").actions}
+    assert held["crm"] > 1 and held["coach"] == 1
