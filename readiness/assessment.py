@@ -23,6 +23,7 @@ import pandas as pd
 
 from .benchmark import DEFAULT_K, benchmark, peer_table
 from .instrument import Instrument
+from .profile import KPI_DIRECTIONS
 from .reliability import instrument_quality
 from .responses import Responses
 from .results import build_results, clean_number
@@ -140,9 +141,7 @@ def assess(
 
 
 def _kpi_directions() -> dict[str, str]:
-    from .loaders import KPIS  # the KPI catalogue is declared once, beside the validation
-
-    return {k: spec[0] for k, spec in KPIS.items()}
+    return dict(KPI_DIRECTIONS)
 
 
 def _profile(profiles: pd.DataFrame | None, org_id: str) -> dict[str, Any] | None:

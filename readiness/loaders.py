@@ -25,6 +25,7 @@ import yaml
 
 from .errors import MAX_PROBLEMS, InputError, Problem
 from .instrument import META_COLUMNS, Instrument
+from .profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES, size_band
 from .responses import Responses
 
 __all__ = [
@@ -54,22 +55,6 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_INSTRUMENT = TEMPLATES / "instruments" / "service-to-sales.yaml"
 DEFAULT_PLAYBOOK = TEMPLATES / "playbooks" / "service-to-sales.yaml"
 DEFAULT_REFERENCES = TEMPLATES / "references" / "published-figures.yaml"
-
-SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
-STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "established")
-INDUSTRIES: tuple[str, ...] = ("financial_services", "technology", "professional_services", "manufacturing", "other")
-
-#: Operational KPIs a profile may carry: name -> (direction, lowest, highest, unit).
-KPIS: dict[str, tuple[str, float, float, str]] = {
-    "sales_conversion_rate": ("higher", 0.0, 100.0, "%"),
-    "revenue_per_call": ("higher", 0.0, 1e6, "currency"),
-    "first_call_resolution": ("higher", 0.0, 100.0, "%"),
-    "customer_satisfaction": ("higher", 0.0, 100.0, "%"),
-    "service_level": ("higher", 0.0, 100.0, "%"),
-    "average_handle_time": ("lower", 0.0, 36000.0, "seconds"),
-    "abandon_rate": ("lower", 0.0, 100.0, "%"),
-    "agent_attrition": ("lower", 0.0, 500.0, "% a year"),
-}
 
 _NA_TEXT = frozenset({"na", "n/a"})
 _MAX_CELL = 10_000
@@ -501,17 +486,6 @@ def _answer_problem(value: str, k: int) -> str:
 
 
 # ---------------------------------------------------------------------- profiles
-def size_band(agents: float) -> str:
-    """The published size band for a headcount of agents."""
-    if agents <= 50:
-        return "<=50"
-    if agents <= 150:
-        return "51-150"
-    if agents <= 500:
-        return "151-500"
-    return ">500"
-
-
 def load_profiles(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """Read and validate organization profiles.
 

@@ -47,6 +47,7 @@ __all__ = [
     "priorities",
     "plan",
     "PHASES",
+    "IMPACT_FLOOR",
 ]
 
 #: Phase number -> (label, length in weeks).
@@ -57,6 +58,9 @@ PHASES: dict[int, tuple[str, int]] = {
     4: ("later", 52),
 }
 MAIN_WEIGHT, OTHER_WEIGHT = 1.0, 0.5
+#: No dimension's impact weight goes below this, so a driver model that finds no link
+#: for one dimension lowers its actions' priority without removing them from the plan.
+IMPACT_FLOOR = 0.25
 MAIN_CLOSE, OTHER_CLOSE = 0.5, 0.25
 
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -334,7 +338,9 @@ def plan(
     options : capacities and assumptions.
     """
     options = options or PlanOptions()
-    impact = dict(impact) if impact else dict(playbook.dimension_impact)
+    impact = {d: max(float(w), IMPACT_FLOOR) for d, w in (impact or playbook.dimension_impact).items()}
+    for d, w in playbook.dimension_impact.items():
+        impact.setdefault(d, max(float(w), IMPACT_FLOOR))
     facet_gaps = gaps(facet_scores, targets)
     prio = priorities(playbook, facet_gaps, impact)
     by_id = playbook.by_id
