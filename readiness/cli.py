@@ -82,85 +82,17 @@ def _load_inputs(responses: str, instrument_path: str | None, profiles: str | No
     return inst, parsed, prof
 
 
-def _pick_orgs(parsed, org: str | None, source: str) -> list[str]:
-    if org is None:
-        return list(parsed.org_ids)
-    if org not in parsed.org_ids:
-        raise InputError(f"organization {org!r} has no respondents in this file", source=source, column="org_id")
-    return [org]
-
-
-def _target(value: str | None, inst):
-    """``--target``: a number (fixed level for every facet) or a target profile file."""
-    from .loaders import load_targets
-
-    if value is None:
-        return None
-    try:
-        level = float(value)
-    except ValueError:
-        return load_targets(value, inst)
-    if not 0 <= level <= 100:
-        raise InputError(f"--target {level:g} is outside 0..100", source="command line")
-    return level
-
-
-def _options(seed: int, n_boot: int, k: int, target, capacity: tuple[float, ...] | None):
-    from .assessment import Options
-    from .benchmark import MIN_K
-    from .roadmap import PlanOptions
-
-    if k < MIN_K:
-        raise InputError(f"--k {k} is below {MIN_K}: smaller peer groups could expose a peer", source="command line")
-    plan = PlanOptions() if not capacity else PlanOptions(capacity={i + 1: c for i, c in enumerate(capacity)})
-    return Options(seed=seed, n_boot=n_boot, k=k, target=target, plan=plan)
-
-
 def _assess(responses: str, *, org: str | None, instrument_path: str | None, profiles: str | None,
-            peers: str | None, playbook_path: str | None, options):
-    """Load everything, run the assessment, return (documents, instrument)."""
-    from .assessment import PeerPanel, assess
-    from .loaders import load_playbook, load_references
+            peers: str | None, playbook_path: str | None, seed: int, n_boot: int, k: int,
+            target: str | None, capacity: Sequence[float] | None):
+    """Load everything, run the assessment: {org_id: results document}."""
+    from .pipeline import load_inputs, make_options, parse_target, run
 
-    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles)
-    orgs = _pick_orgs(parsed, org, Path(responses).name)
-    panel = None
-    if peers:
-        from .store import load_peer_data
-
-        peer_responses, peer_profiles = load_peer_data(peers, inst)
-        panel = PeerPanel.build(peer_responses, peer_profiles)
-    book, note = _playbook(inst, playbook_path)
-    docs = assess(parsed, profiles=prof, peers=panel, playbook=book, references=load_references(),
-                  orgs=orgs, options=options)
-    if note:
-        for doc in docs.values():
-            doc["warnings"].append(note)
-    return docs, inst
-
-
-def _playbook(inst, path: str | None):
-    """The playbook to plan with, and a warning when the bundled one does not fit the instrument."""
-    from .loaders import load_playbook
-
-    if path is not None:
-        return load_playbook(inst, path), None
-    try:
-        return load_playbook(inst), None
-    except InputError:
-        return None, ("no roadmap: the bundled playbook does not fit this instrument's facets; "
-                      "give one with --playbook")
-
-
-def _write_outputs(folder: Path, doc) -> list[Path]:
-    from .exporters import write_json, write_roadmap_csv, write_roadmap_xlsx
-
-    written = [write_json(folder / "results.json", doc)]
-    if doc.get("roadmap"):
-        written.append(write_roadmap_xlsx(folder / "roadmap.xlsx", doc["roadmap"],
-                                          title=f"Roadmap: {doc['organization']['name']}"))
-        written.append(write_roadmap_csv(folder / "roadmap.csv", doc["roadmap"]))
-    return written
+    inputs = load_inputs(responses, instrument=instrument_path, profiles=profiles, peers=peers,
+                         playbook=playbook_path)
+    options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument),
+                           capacity=capacity)
+    return run(inputs, orgs=[org] if org else None, options=options)
 
 
 _common_assess_options = [
@@ -202,27 +134,20 @@ def score_cmd(responses: str, org: str | None, instrument_path: str | None, prof
     """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
     from .console import print_results
     from .exporters import org_folder, write_json
+    from .pipeline import write_outputs
 
-    inst = _instrument(instrument_path)
-    options = _options(seed, n_boot, k, _target(target, inst), capacity)
-    if json_out and org is None:
-        # decide before the work: --json takes one organization
-        from .loaders import load_responses
-
-        n = len(load_responses(responses, inst).org_ids)
-        if n > 1:
-            raise InputError(f"the file holds {n} organizations; choose one with --org, or use --out DIR",
-                             source=Path(responses).name, column="org_id")
-    docs, _ = _assess(responses, org=org, instrument_path=instrument_path, profiles=profiles, peers=peers,
-                      playbook_path=playbook_path, options=options)
+    docs = _assess(responses, org=org, instrument_path=instrument_path, profiles=profiles, peers=peers,
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+    if json_out and len(docs) > 1:
+        raise InputError(f"the file holds {len(docs)} organizations; choose one with --org, or use --out DIR",
+                         source=Path(responses).name, column="org_id")
     for org_id, doc in docs.items():
         if not quiet:
             print_results(doc)
         if json_out:
             write_json(json_out, doc)
         if out_dir:
-            folder = Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id)
-            _write_outputs(folder, doc)
+            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id), doc)
     if json_out:
         click.echo(f"wrote {json_out}", err=True)
     if out_dir:
@@ -235,15 +160,15 @@ def score_cmd(responses: str, org: str | None, instrument_path: str | None, prof
 def demo_cmd(out_dir: str) -> None:
     """Assess the bundled example center against the bundled peer panel."""
     from .console import print_results
+    from .pipeline import write_outputs
 
     examples = BUNDLED / "examples"
-    options = _options(0, 1000, 5, None, None)
-    docs, _ = _assess(str(examples / "responses.csv"), org=None, instrument_path=None,
-                      profiles=str(examples / "profiles.csv"), peers=str(BUNDLED / "peers" / "panel.csv"),
-                      playbook_path=None, options=options)
+    docs = _assess(str(examples / "responses.csv"), org=None, instrument_path=None,
+                   profiles=str(examples / "profiles.csv"), peers=str(BUNDLED / "peers" / "panel.csv"),
+                   playbook_path=None, seed=0, n_boot=1000, k=5, target=None, capacity=None)
     for doc in docs.values():
         print_results(doc)
-        written = _write_outputs(Path(out_dir), doc)
+        written = write_outputs(Path(out_dir), doc)
         click.echo("\nWritten:")
         for path in written:
             click.echo(f"  {path.resolve()}")

@@ -470,7 +470,7 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         return problems, None
     warnings = [str(p) for p in problems if p.severity == "warning"]
     responses = Responses.from_arrays(instrument, org.tolist(), rid.tolist(), role.tolist(), values, na,
-                                      rows=rows.tolist(), warnings=warnings)
+                                      rows=rows.tolist(), warnings=warnings, source=src)
     return problems, responses
 
 

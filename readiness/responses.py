@@ -42,6 +42,7 @@ class Responses:
     values: np.ndarray
     not_applicable: np.ndarray
     warnings: tuple[str, ...] = field(default=())
+    source: str = ""  # the file the answers came from, for messages
 
     @classmethod
     def from_arrays(
@@ -55,6 +56,7 @@ class Responses:
         *,
         rows: Sequence[int] | None = None,
         warnings: Sequence[str] = (),
+        source: str = "",
     ) -> "Responses":
         """Build from parallel arrays (values in layout item order), sorting canonically."""
         layout = instrument.layout
@@ -87,7 +89,7 @@ class Responses:
         not_applicable = not_applicable & np.isnan(values)
         values.setflags(write=False)
         not_applicable.setflags(write=False)
-        return cls(instrument, meta, values, not_applicable, tuple(warnings))
+        return cls(instrument, meta, values, not_applicable, tuple(warnings), source)
 
     # ------------------------------------------------------------------ derived
     @cached_property
@@ -116,6 +118,7 @@ class Responses:
             self.values[mask],
             self.not_applicable[mask],
             self.warnings,
+            self.source,
         )
 
     def to_frame(self, *, na_text: str = "NA") -> pd.DataFrame:
