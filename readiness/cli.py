@@ -154,6 +154,29 @@ def score_cmd(responses: str, org: str | None, instrument_path: str | None, prof
         click.echo(f"wrote results for {len(docs)} organization(s) under {out_dir}", err=True)
 
 
+@cli.command("assess")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--org", required=True, help="Organization id.")
+@_with_options(_common_assess_options)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Output folder (default: out/<organization>).")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
+def assess_cmd(responses: str, org: str, instrument_path: str | None, profiles: str | None, peers: str | None,
+               playbook_path: str | None, k: int, target: str | None, capacity: tuple[float, ...], seed: int,
+               n_boot: int, out_dir: str | None, pdf: bool) -> None:
+    """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
+    from .exporters import org_folder
+    from .report import build
+
+    docs = _assess(responses, org=org, instrument_path=instrument_path, profiles=profiles, peers=peers,
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
+    written = build(docs[org], folder, pdf=pdf)
+    click.echo(f"Report for {org}:")
+    for path in written:
+        click.echo(f"  {path.resolve()}")
+
+
 @cli.command("demo")
 @click.option("--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")

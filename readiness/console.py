@@ -50,6 +50,26 @@ def results_view(results: Mapping[str, Any]) -> Group:
         facets.add_row(f, _fmt(block["score"]), _ci(block["ci"]), *(_fmt(block["by_role"].get(r)) for r in roles),
                        _fmt(block.get("rwg"), 2), style=style)
     parts: list[Any] = [head, dims, facets]
+    bench = results.get("benchmark")
+    if bench:
+        line = Text()
+        if bench.get("peer_n"):
+            group = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in bench["peer_group"].items() if v) or "all peers"
+            line.append(f"Peers: {bench['peer_n']} centers ({group}; fallback: {bench['fallback']}). ")
+            line.append("Percentiles: " + ", ".join(
+                f"{d} {_fmt(b.get('percentile'), 0)}" for d, b in bench["dimensions"].items()))
+        else:
+            line.append(f"No peer comparison: fewer than {bench['k']} peers available.")
+        parts.append(line)
+    if results.get("roadmap"):
+        road = Table(title="Roadmap (first actions; full list in roadmap.xlsx)", title_justify="left")
+        for col in ("#", "phase", "action", "owner", "why"):
+            road.add_column(col, justify="right" if col in ("#", "phase") else "left",
+                            overflow="fold", max_width=70 if col == "why" else None)
+        for item in results["roadmap"][:8]:
+            road.add_row(str(item["rank"]), str(item["phase"]), item["title"], item["owner"].replace("_", " "),
+                         item["why"])
+        parts.append(road)
     if results.get("warnings"):
         parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in results["warnings"]), style="yellow"))
     return Group(*parts)

@@ -437,7 +437,8 @@ def _why(action: Action, phase: int, facet_gaps: Mapping[str, float], impact: Ma
     gap = facet_gaps.get(main, 0.0)
     dim = main.split(".", 1)[0]
     if on_barrier:
-        reason = f"moves the barrier facet {barrier} ({gap:.0f} points below target), which is addressed first"
+        reason = (f"moves the barrier facet {barrier} ({facet_gaps.get(barrier, 0.0):.0f} points below target), "
+                  "which is addressed first")
     elif urgency > own:
         reason = f"it unlocks higher-priority actions that depend on it ({main} is {gap:.0f} points below target)"
     else:
@@ -458,4 +459,5 @@ def _why(action: Action, phase: int, facet_gaps: Mapping[str, float], impact: Ma
         tail = f"; phase {phase} because the effort capacity of earlier phases was used by higher priorities"
     else:
         tail = ""
-    return f"Priority {priority:.1f}: {reason}{tail}."
+    sentence = f"{reason}{tail}."
+    return sentence[0].upper() + sentence[1:]

@@ -1,0 +1,337 @@
+"""Client reports: the report notebook executed with papermill, converted with nbconvert.
+
+Views/drivers layer. Two halves:
+
+- **In the notebook**: :func:`setup`, :func:`load` and :func:`section` give the thin
+  report notebook everything it shows. Sections are Jinja templates under
+  ``templates/report/sections/`` rendered with autoescaping, so organization names and
+  any other user text are always text, never markup.
+- **Around the notebook**: :func:`validate_parameters`, :func:`execute`,
+  :func:`to_html`, :func:`to_pdf` and :func:`build` run it and produce the files of an
+  organization's folder (``report.ipynb``, ``report.html``, ``report.pdf``), each written
+  atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import InputError, ReadinessError
+from .exporters import atomic_path, write_text
+
+__all__ = [
+    "REPORT_NOTEBOOK",
+    "PORTFOLIO_NOTEBOOK",
+    "ReportError",
+    "setup",
+    "load",
+    "section",
+    "validate_parameters",
+    "execute",
+    "to_html",
+    "to_pdf",
+    "find_chromium",
+    "build",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REPORT_NOTEBOOK = NOTEBOOKS / "readiness_report.ipynb"
+PORTFOLIO_NOTEBOOK = NOTEBOOKS / "portfolio.ipynb"
+TEMPLATES = ROOT / "templates" / "report"
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_TEXT = 4096
+
+
+class ReportError(ReadinessError):
+    """The report could not be produced (the notebook failed, or a renderer is missing)."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------------- in the notebook
+def setup() -> None:
+    """Figure settings for reports: PNG at print-friendly resolution, readable fonts."""
+    import matplotlib
+
+    matplotlib.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10,
+                                "axes.titlesize": 11, "figure.max_open_warning": 0})
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+    except ImportError:  # pragma: no cover - outside IPython
+        pass
+
+
+def load(
+    *,
+    results_json: str = "",
+    responses: str = "",
+    profiles: str = "",
+    org_id: str = "",
+    peers: str = "",
+    instrument: str = "",
+    playbook: str = "",
+    target: str = "",
+    seed: int = 0,
+    n_boot: int = 1000,
+    k: int = 5,
+    output_dir: str = "",
+) -> dict[str, Any]:
+    """The results document the report shows.
+
+    With ``results_json`` (what ``assess`` and ``batch`` pass) the document is read as it
+    was computed; otherwise the inputs are read and assessed here, through the same
+    pipeline as the CLI, and written to ``output_dir`` when one is given.
+    """
+    if results_json:
+        path = Path(results_json)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError("results file not found", source=str(path)) from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"is not valid JSON ({exc.msg})", source=path.name, row=exc.lineno) from None
+    from .pipeline import load_inputs, make_options, parse_target, run, write_outputs
+
+    if not responses:
+        raise InputError("give responses (or results_json)", source="parameters")
+    inputs = load_inputs(responses, instrument=instrument, profiles=profiles, peers=peers, playbook=playbook)
+    options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument))
+    orgs = [org_id] if org_id else list(inputs.responses.org_ids)[:1]
+    doc = run(inputs, orgs=orgs, options=options)[orgs[0]]
+    if output_dir:
+        write_outputs(output_dir, doc)
+    return doc
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES / "sections")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["ci"] = _ci
+    env.filters["label"] = lambda s: str(s).replace("_", " ")
+    env.filters["pct"] = lambda x: "–" if x is None else f"{_ordinal(round(x))} percentile"
+    return env
+
+
+def _num(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _ci(ci: Any) -> str:
+    return "–" if not ci else f"{ci[0]:.0f}–{ci[1]:.0f}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def section(name: str, results: Mapping[str, Any], **extra: Any):
+    """One report section as an HTML display object (escaped; no scripts)."""
+    from IPython.display import HTML
+
+    return HTML(render_section(name, results, **extra))
+
+
+def render_section(name: str, results: Mapping[str, Any], **extra: Any) -> str:
+    """The HTML text of a section (``templates/report/sections/<name>.html.j2``)."""
+    if not _NAME.match(name):
+        raise ValueError(f"bad section name {name!r}")
+    return _environment().get_template(f"{name}.html.j2").render(r=results, **extra)
+
+
+# ---------------------------------------------------------------------- around the notebook
+def validate_parameters(parameters: Mapping[str, Any], notebook: Path = REPORT_NOTEBOOK) -> dict[str, Any]:
+    """Parameters safe to hand to papermill: declared names, JSON-type values only.
+
+    Papermill writes parameters into the notebook as code; this check makes sure a name
+    is an identifier the notebook declares and a value is plain data (text without
+    control characters, finite numbers, booleans, null, lists/dicts of those), so no
+    file or organization name can become code.
+    """
+    import papermill
+
+    declared = {p for p in papermill.inspect_notebook(str(notebook))}
+    out: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise InputError(f"parameter name {str(name)[:40]!r} is not an identifier", source="parameters")
+        if name not in declared:
+            raise InputError(f"unknown parameter {name!r}; the notebook declares {', '.join(sorted(declared))}",
+                             source="parameters")
+        out[name] = _plain(value, name)
+    return out
+
+
+def _plain(value: Any, name: str, depth: int = 0) -> Any:
+    if depth > 3:
+        raise InputError(f"parameter {name!r} is nested too deeply", source="parameters")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"parameter {name!r} is not a finite number", source="parameters")
+        return value
+    if isinstance(value, str):
+        if len(value) > _MAX_TEXT or any(ord(c) < 32 and c not in "\t" for c in value):
+            raise InputError(f"parameter {name!r} is too long or holds control characters", source="parameters")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, name, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(_plain(k, name, depth + 1)): _plain(v, name, depth + 1) for k, v in value.items()}
+    raise InputError(f"parameter {name!r} must be text, a number, true/false or null", source="parameters")
+
+
+def _kernel_manager_class():
+    """Kernels for reports talk over local IPC sockets: no TCP ports, nothing on the network."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+    return IPCKernelManager
+
+
+def execute(output: str | Path, parameters: Mapping[str, Any], *, notebook: Path = REPORT_NOTEBOOK,
+            cwd: str | Path | None = None, kernel_name: str | None = None, timeout: int = 600):
+    """Run the notebook with papermill into ``output`` (atomically); return the executed notebook."""
+    import nbformat
+    import papermill
+
+    params = validate_parameters(parameters, notebook)
+    with atomic_path(output) as tmp:
+        tmp_nb = tmp.with_suffix(".ipynb")
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(tmp_nb), parameters=params, cwd=str(cwd or ROOT),
+                kernel_name=kernel_name, progress_bar=False, log_output=False, execution_timeout=timeout,
+                kernel_manager_class=_kernel_manager_class(),
+            )
+        except papermill.PapermillExecutionError as exc:
+            tmp_nb.unlink(missing_ok=True)
+            raise ReportError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
+                              f"{' '.join(str(exc.evalue).split())[:300]}") from None
+        os.replace(tmp_nb, tmp)
+    return nbformat.read(str(output), as_version=4)
+
+
+def to_html(notebook_node, *, title: str = "Readiness report") -> str:
+    """A self-contained HTML page: no code, no prompts, no scripts, images embedded."""
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    nb = _strip_for_client(notebook_node)
+    config = Config()
+    config.HTMLExporter.exclude_input = True
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    config.HTMLExporter.embed_images = True
+    exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="readiness")
+    nb.metadata["title"] = title
+    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    if re.search(r"<script\b", html, flags=re.IGNORECASE):
+        raise ReportError("the report HTML would contain a script; refusing to write it")
+    return html
+
+
+def _strip_for_client(nb):
+    """Keep only what a client should see: rendered outputs, no parameters, no stderr."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & {"parameters", "injected-parameters", "remove"}:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                            and o.get("output_type") != "error"
+                            and not (o.get("output_type") == "execute_result" and "text/html" not in o.get("data", {})
+                                     and "image/png" not in o.get("data", {}))]
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) binary on this machine, if any."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-extensions", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw")
+
+
+def to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: int = 120) -> Path:
+    """Print the HTML report to PDF with headless Chromium (Debian package ``chromium``)."""
+    browser = find_chromium()
+    if browser is None:
+        raise ReportError("PDF export needs Chromium: install the Debian package (apt-get install chromium)")
+    html_path = Path(html_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="readiness-chromium-") as profile, atomic_path(pdf_path) as tmp:
+        cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={tmp}",
+               html_path.as_uri()]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Chromium did not finish the PDF within {timeout} s") from None
+        if proc.returncode != 0 or not tmp.exists() or tmp.stat().st_size == 0:
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ReportError(f"Chromium could not print the PDF: {last[:200]}")
+    return Path(pdf_path)
+
+
+def build(results: Mapping[str, Any], folder: str | Path, *, pdf: bool = False,
+          kernel_name: str | None = None) -> list[Path]:
+    """Write an organization's report folder from its results document.
+
+    ``results.json`` (and the roadmap exports) are written first; the notebook then reads
+    that file, so the report shows exactly the numbers in it.
+    """
+    from .pipeline import write_outputs
+
+    folder = Path(folder)
+    written = write_outputs(folder, results)
+    executed = execute(folder / "report.ipynb", {"results_json": str((folder / "results.json").resolve())},
+                       kernel_name=kernel_name)
+    written.append(folder / "report.ipynb")
+    name = str(results["organization"].get("name") or results["organization"]["id"])
+    html = write_text(folder / "report.html", to_html(executed, title=f"Readiness report: {name}"))
+    written.append(html)
+    if pdf:
+        written.append(to_pdf(html, folder / "report.pdf"))
+    return written
