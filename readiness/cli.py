@@ -180,10 +180,11 @@ def assess_cmd(responses: str, org: str, instrument_path: str | None, profiles: 
 @cli.command("demo")
 @click.option("--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")
-def demo_cmd(out_dir: str) -> None:
-    """Assess the bundled example center against the bundled peer panel."""
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
+def demo_cmd(out_dir: str, pdf: bool) -> None:
+    """Full report for the bundled example center against the bundled peer panel."""
     from .console import print_results
-    from .pipeline import write_outputs
+    from .report import build
 
     examples = BUNDLED / "examples"
     docs = _assess(str(examples / "responses.csv"), org=None, instrument_path=None,
@@ -191,10 +192,11 @@ def demo_cmd(out_dir: str) -> None:
                    playbook_path=None, seed=0, n_boot=1000, k=5, target=None, capacity=None)
     for doc in docs.values():
         print_results(doc)
-        written = write_outputs(Path(out_dir), doc)
-        click.echo("\nWritten:")
+        written = build(doc, Path(out_dir), pdf=pdf)
+        click.echo("\nThe report and its files:")
         for path in written:
             click.echo(f"  {path.resolve()}")
+        click.echo(f"\nOpen {(Path(out_dir) / 'report.html').resolve()} in a browser.")
 
 
 @cli.command("panel")

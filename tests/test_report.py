@@ -1,0 +1,171 @@
+"""Reports: papermill execution, client HTML (no code, no scripts, escaped text), PDF.
+
+These tests start Jupyter kernels, so they take a few seconds each; they share one
+executed report per module where they can.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from readiness.errors import InputError
+from readiness.report import REPORT_NOTEBOOK, find_chromium, render_section, to_html, validate_parameters
+
+from .conftest import ROOT
+
+EXAMPLES = ROOT / "data" / "examples"
+PANEL = ROOT / "data" / "peers" / "panel.csv"
+HOSTILE = '<script>alert("x")</script> "Quoted" & Co\'s {{ 1234*1000 }} ${x} Центр 東京 </div>'
+BIN = Path(sys.executable).parent
+
+
+def _hostile_profiles(tmp_path: Path) -> Path:
+    text = (EXAMPLES / "profiles.csv").read_text(encoding="utf-8")
+    header, row = text.splitlines()[:2]
+    cells = row.split(",")
+    cells[1] = '"' + HOSTILE.replace('"', '""') + '"'
+    path = tmp_path / "profiles.csv"
+    path.write_text(header + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def assessed(tmp_path_factory):
+    """`readiness assess` on the example center with a hostile name, with PDF when Chromium exists."""
+    tmp = tmp_path_factory.mktemp("assess")
+    out = tmp / "out"
+    cmd = [str(BIN / "readiness"), "assess", str(EXAMPLES / "responses.csv"), "--org", "NORTHBANK",
+           "--profiles", str(_hostile_profiles(tmp)), "--peers", str(PANEL), "--out", str(out),
+           "--bootstrap", "200"]
+    if find_chromium():
+        cmd.append("--pdf")
+    res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+def test_output_folder_has_every_file(assessed):
+    for name in ("results.json", "roadmap.xlsx", "roadmap.csv", "report.ipynb", "report.html"):
+        assert (assessed / name).stat().st_size > 0, name
+    assert not [p for p in assessed.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_html_has_no_code_no_prompts_no_scripts(assessed):
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script\b", html, re.IGNORECASE)
+    assert not re.search(r"class=\"[^\"]*jp-InputArea", html) and not re.search(r"class=\"[^\"]*jp-InputPrompt", html)
+    assert "report.load(" not in html and "import matplotlib" not in html
+    assert "results_json" not in html  # the parameters cell is not shown
+    assert "Traceback" not in html
+    assert "<img" in html and "data:image/png;base64," in html  # figures embedded
+
+
+def test_hostile_name_is_text(assessed):
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(" in html
+    assert "Центр 東京" in html
+    assert "{{ 1234*1000 }}" in html and "1234000" not in html
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    assert doc["organization"]["name"] == HOSTILE
+
+
+def test_html_sections_and_numbers_match_results(assessed):
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    for heading in ("Executive summary", "Scores", "Where the center sits among its peers", "Facets against target",
+                    "How each role sees it", "Operational KPIs", "What goes with better results among peers",
+                    "Roadmap", "Where the plan leads", "How these numbers were computed"):
+        assert heading in html, heading
+    assert f"<b>{doc['overall']['score']:,.0f}</b> out of 100" in html
+    for d, block in doc["dimensions"].items():
+        assert f"{block['score']:,.1f}" in html, d
+    assert f"<b>{doc['benchmark']['peer_n']} centers</b>" in html
+    assert doc["roadmap"][0]["title"].replace("'", "&#39;") in html
+
+
+def test_executed_notebook_is_the_audit_trail(assessed):
+    nb = nbformat.read(str(assessed / "report.ipynb"), as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert any("injected-parameters" in t for t in tags)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code)
+    assert not [o for c in code for o in c.outputs if o.get("output_type") == "error"]
+
+
+def test_pdf_first_page_is_not_blank(assessed, tmp_path):
+    if not find_chromium() or not shutil.which("pdftoppm"):
+        pytest.skip("needs the Debian packages chromium and poppler-utils (make test installs them)")
+    pdf = assessed / "report.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    page = next(tmp_path.glob("page*.png"))
+    from matplotlib.image import imread
+
+    pixels = imread(str(page))
+    grey = pixels[..., :3].mean(axis=2)
+    dark = (grey < 0.5).mean()
+    assert 0.005 < dark < 0.6 and grey.std() > 0.05  # text on a page, neither blank nor solid
+
+
+def test_papermill_command_line_runs_the_report(tmp_path):
+    """The documented papermill call, straight from the command line, from the repository root."""
+    out = tmp_path / "run.ipynb"
+    res = subprocess.run(
+        [str(BIN / "papermill"), str(REPORT_NOTEBOOK), str(out), "-p", "org_id", "NORTHBANK",
+         "-p", "n_boot", "100", "-p", "output_dir", str(tmp_path / "files"), "--no-progress-bar"],
+        capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    nb = nbformat.read(str(out), as_version=4)
+    html = to_html(nb, title="t")
+    doc = json.loads((tmp_path / "files" / "results.json").read_text(encoding="utf-8"))
+    assert doc["organization"]["id"] == "NORTHBANK"
+    assert f"<b>{doc['overall']['score']:,.0f}</b> out of 100" in html
+
+
+def test_help_notebook_documents_every_parameter():
+    res = subprocess.run([str(BIN / "papermill"), "--help-notebook", str(REPORT_NOTEBOOK)],
+                         capture_output=True, text=True, timeout=120)
+    for name in ("responses", "profiles", "org_id", "peers", "instrument", "playbook", "target", "seed",
+                 "n_boot", "k", "output_dir", "results_json"):
+        assert re.search(rf"^\s+{name}: \w+ \(default", res.stdout, re.MULTILINE), name
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"__import__('os')": 1}, "not an identifier"),
+        ({"not_declared": 1}, "unknown parameter"),
+        ({"org_id": "x\nimport os"}, "control characters"),
+        ({"org_id": object()}, "must be text"),
+        ({"seed": float("nan")}, "finite"),
+        ({"org_id": "x" * 5000}, "too long"),
+    ],
+)
+def test_parameters_are_validated(params, message):
+    with pytest.raises(InputError) as info:
+        validate_parameters(params)
+    assert message in str(info.value)
+
+
+def test_valid_parameters_pass_through():
+    params = {"org_id": "A'; import os; #", "seed": 3, "k": 5, "target": "", "n_boot": 10}
+    assert validate_parameters(params) == params  # text stays text: papermill writes it as a literal
+
+
+def test_sections_render_without_peers_and_withheld():
+    doc = json.loads((ROOT / "tests" / "data" / "results_minimal.json").read_text(encoding="utf-8"))
+    for name in ("summary", "scores", "peers", "heatmap", "roles", "kpis", "drivers", "roadmap", "method"):
+        html = render_section(name, doc)
+        assert "<script" not in html
+    withheld = dict(doc, benchmark={"peer_group": None, "peer_n": None, "fallback": "no benchmark", "k": 5,
+                                    "reason": "fewer than 5 peers"})
+    assert "fewer than 5 peer centers" in render_section("peers", withheld)
