@@ -177,6 +177,42 @@ def assess_cmd(responses: str, org: str, instrument_path: str | None, profiles: 
         click.echo(f"  {path.resolve()}")
 
 
+@cli.command("batch")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@_with_options(_common_assess_options)
+@click.option("--out", "out_dir", default="out/batch", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder: one subfolder per organization, and manifest.csv.")
+@click.option("--workers", default=2, show_default=True, help="Reports rendered in parallel.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Local worker processes, or dask.distributed.")
+@click.option("--scheduler", help="Address of an existing Dask scheduler (with --executor dask).")
+@click.option("--resume", is_flag=True, help="Skip organizations already complete; redo the rest.")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
+def batch_cmd(responses: str, instrument_path: str | None, profiles: str | None, peers: str | None,
+              playbook_path: str | None, k: int, target: str | None, capacity: tuple[float, ...], seed: int,
+              n_boot: int, out_dir: str, workers: int, executor: str, scheduler: str | None, resume: bool,
+              pdf: bool, no_progress: bool) -> None:
+    """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
+    from .batch import run_batch
+    from .console import BatchProgress
+
+    if scheduler and executor != "dask":
+        raise InputError("--scheduler needs --executor dask", source="command line")
+    docs = _assess(responses, org=None, instrument_path=instrument_path, profiles=profiles, peers=peers,
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+    with BatchProgress(len(docs), enabled=not no_progress) as progress:
+        summary = run_batch(docs, out_dir, workers=workers, executor=executor, scheduler=scheduler,
+                            resume=resume, pdf=pdf, on_progress=progress.update)
+    click.echo(f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
+               f"in {summary.seconds:.1f} s; manifest: {Path(out_dir) / 'manifest.csv'}")
+    if not summary.ok:
+        for row in summary.rows:
+            if row["status"] == "failed":
+                click.echo(f"failed: {row['org_id']}: {row['error']}", err=True)
+        raise click.exceptions.Exit(1)
+
+
 @cli.command("demo")
 @click.option("--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")
@@ -279,6 +315,61 @@ def peers_describe_cmd(db_path: str) -> None:
         table.add_row(*("–" if v is None else str(v) for v in row))
     Console().print(table)
     click.echo(f"{int(counts['organizations'].sum())} organizations, {int(counts['respondents'].sum())} respondents")
+
+
+@cli.command("workshop")
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--session", default="workshop", show_default=True,
+              help="Session name; reopening a session shows every answer given in it.")
+@click.option("--store", default="workshop.duckdb", show_default=True, type=click.Path(dir_okay=False),
+              help="Session store (DuckDB file); every answer is saved to it at once.")
+@click.option("--org", "org_id", help="Organization id stored with each respondent (default: the session's, "
+                                      "else the session name).")
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+def workshop_cmd(port: int, session: str, store: str, org_id: str | None, instrument_path: str | None) -> None:
+    """Live intake app on localhost (Voila): answers saved at once, live scores; Ctrl-C stops it."""
+    import importlib.util
+
+    from .session import SessionStore
+    from .workshop import free_port, serve, voila_command
+
+    if importlib.util.find_spec("voila") is None:
+        raise ReadinessError("the workshop app needs Voila: pip install voila")
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is not a port number (1-65535, or 0 for a free one)", source="command line")
+    inst = _instrument(instrument_path)
+    store_path = Path(store).resolve()
+    # Opened here, before the server starts, so a wrong store or session is one line now
+    # rather than an error page later.
+    info = SessionStore(store_path).open_session(session, inst, org_id=org_id)
+    port = port or free_port()
+    argv, env = voila_command(port=port, session=info.session, store=store_path, org_id=info.org_id,
+                              instrument=Path(instrument_path).resolve() if instrument_path else None)
+    click.echo(f"Workshop running at http://127.0.0.1:{port}/ (session {info.session}, answers saved to {store_path})")
+    click.echo("Open the address in a browser; each page load is one intake form. Press Ctrl-C to stop.")
+    code = serve(argv, env)
+    if code:
+        raise ReadinessError(f"the Voila server stopped with status {code}")
+
+
+@cli.command("template")
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Workbook to write (.xlsx).")
+@click.option("--rows", default=100, show_default=True, help="Answer rows to prepare (one per respondent).")
+@click.option("--org", "org_id", default="", help="Organization id the drop-down offers (default: free text).")
+def template_cmd(instrument_path: str | None, out_file: str, rows: int, org_id: str) -> None:
+    """Fill-in questionnaire workbook (drop-downs of the answer labels); validate/score/assess read it back."""
+    from .session import check_name
+    from .workbook import MAX_ROWS, write_template
+
+    if Path(out_file).suffix.lower() != ".xlsx":
+        raise InputError("the workbook must be an .xlsx file", source=out_file)
+    if not 1 <= rows <= MAX_ROWS:
+        raise InputError(f"--rows must be between 1 and {MAX_ROWS}", source="command line")
+    org = check_name(org_id, "org_id", source="command line") if org_id else ""
+    inst = _instrument(instrument_path)
+    write_template(out_file, inst, rows=rows, org_id=org)
+    click.echo(f"wrote {out_file}: {len(inst.items)} questions, {rows} answer rows (sheet 'Responses')")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

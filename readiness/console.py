@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["results_view", "print_results"]
+__all__ = ["results_view", "print_results", "BatchProgress"]
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -77,3 +77,45 @@ def results_view(results: Mapping[str, Any]) -> Group:
 
 def print_results(results: Mapping[str, Any], console: Console | None = None) -> None:
     (console or Console()).print(results_view(results))
+
+
+class BatchProgress:
+    """Progress of a batch: a bar with done / failed / left and an ETA (or plain lines)."""
+
+    def __init__(self, total: int, *, enabled: bool = True, console: Console | None = None) -> None:
+        self.total = total
+        self.enabled = enabled
+        self.console = console or Console(stderr=True)
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> "BatchProgress":
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("reports"), BarColumn(), TextColumn("{task.fields[status]}"),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=self.console,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task("batch", total=self.total, status=self._status(0, 0, 0))
+        return self
+
+    @staticmethod
+    def _status(done: int, failed: int, left: int) -> str:
+        return f"done {done} · failed {failed} · left {left}"
+
+    def update(self, summary: Any, row: Mapping[str, Any] | None) -> None:
+        finished = summary.done + summary.failed + summary.skipped
+        left = summary.total - finished
+        if self._progress is not None:
+            self._progress.update(self._task, completed=finished,
+                                  status=self._status(summary.done + summary.skipped, summary.failed, left))
+        elif row is not None:
+            self.console.print(f"{row['status']:6} {row['org_id']} ({row['seconds']} s) "
+                               f"{self._status(summary.done + summary.skipped, summary.failed, left)}",
+                               highlight=False, markup=False)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(*exc)

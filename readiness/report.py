@@ -34,6 +34,8 @@ __all__ = [
     "setup",
     "load",
     "section",
+    "load_many",
+    "portfolio_section",
     "validate_parameters",
     "execute",
     "to_html",
@@ -113,6 +115,70 @@ def load(
     if output_dir:
         write_outputs(output_dir, doc)
     return doc
+
+
+def load_many(
+    *,
+    results_dir: str = "",
+    responses: str = "",
+    profiles: str = "",
+    peers: str = "",
+    instrument: str = "",
+    playbook: str = "",
+    target: str = "",
+    limit: int = 0,
+    seed: int = 0,
+    n_boot: int = 200,
+    k: int = 5,
+) -> list[dict[str, Any]]:
+    """Results documents of many organizations, for the portfolio notebook.
+
+    From ``results_dir`` (every ``*/results.json`` below it, as ``batch`` writes them, in
+    folder order), or by assessing every organization in ``responses`` (the first
+    ``limit`` when ``limit`` > 0) through the same pipeline as the CLI.
+    """
+    if results_dir:
+        folder = Path(results_dir)
+        if not folder.is_dir():
+            raise InputError("results folder not found", source=str(folder))
+        docs = []
+        for path in sorted(folder.glob("*/results.json")):
+            try:
+                docs.append(json.loads(path.read_text(encoding="utf-8")))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"is not valid JSON ({exc.msg})", source=str(path), row=exc.lineno) from None
+        if not docs:
+            raise InputError("holds no */results.json", source=str(folder))
+        return docs[:limit] if limit > 0 else docs
+    from .pipeline import load_inputs, make_options, parse_target, run
+
+    if not responses:
+        raise InputError("give results_dir or responses", source="parameters")
+    inputs = load_inputs(responses, instrument=instrument, profiles=profiles, peers=peers, playbook=playbook)
+    options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument))
+    orgs = list(inputs.responses.org_ids)
+    if limit > 0:
+        orgs = orgs[:limit]
+    return list(run(inputs, orgs=orgs, options=options).values())
+
+
+def portfolio_section(docs: list[Mapping[str, Any]], *, top: int = 15):
+    """The portfolio tables as one HTML display object."""
+    from IPython.display import HTML
+
+    return HTML(render_portfolio(docs, top=top))
+
+
+def render_portfolio(docs: list[Mapping[str, Any]], *, top: int = 15) -> str:
+    from . import portfolio
+
+    context = {
+        "summary": portfolio.summary(docs),
+        "ranking": portfolio.ranking(docs).to_dict("records"),
+        "gaps": portfolio.common_gaps(docs).head(top).to_dict("records"),
+        "actions": portfolio.frequent_actions(docs, phase=1).head(top).to_dict("records"),
+    }
+    return _environment().get_template("portfolio.html.j2").render(p=context)
 
 
 def _environment():
@@ -216,29 +282,47 @@ def _kernel_manager_class():
         def _default_transport(self) -> str:
             return "ipc"
 
+        @default("ip")
+        def _default_ip(self) -> str:
+            # IPC socket names are numbered from this prefix; left to the default
+            # ("kernel-ipc" in the working directory) two parallel kernels would collide
+            folder = tempfile.mkdtemp(prefix="rk-")
+            return os.path.join(folder, "k")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
     return IPCKernelManager
 
 
 def execute(output: str | Path, parameters: Mapping[str, Any], *, notebook: Path = REPORT_NOTEBOOK,
-            cwd: str | Path | None = None, kernel_name: str | None = None, timeout: int = 600):
-    """Run the notebook with papermill into ``output`` (atomically); return the executed notebook."""
+            cwd: str | Path | None = None, kernel_name: str | None = None, timeout: int = 600,
+            engine_name: str | None = None):
+    """Run the notebook with papermill into ``output`` (atomically); return the executed notebook.
+
+    ``engine_name`` picks a papermill engine from its registry (the batch runner's
+    ``readiness-warm`` reuses a kernel); by default each run gets a fresh kernel.
+    """
     import nbformat
     import papermill
 
     params = validate_parameters(parameters, notebook)
     with atomic_path(output) as tmp:
-        tmp_nb = tmp.with_suffix(".ipynb")
+        tmp_nb = tmp.parent / (tmp.name + ".ipynb")  # papermill wants an .ipynb name
         try:
             papermill.execute_notebook(
                 str(notebook), str(tmp_nb), parameters=params, cwd=str(cwd or ROOT),
                 kernel_name=kernel_name, progress_bar=False, log_output=False, execution_timeout=timeout,
-                kernel_manager_class=_kernel_manager_class(),
+                engine_name=engine_name, kernel_manager_class=_kernel_manager_class(),
             )
         except papermill.PapermillExecutionError as exc:
-            tmp_nb.unlink(missing_ok=True)
             raise ReportError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
                               f"{' '.join(str(exc.evalue).split())[:300]}") from None
-        os.replace(tmp_nb, tmp)
+        finally:
+            if tmp_nb.exists():  # into atomic_path's file: renamed on success, removed on failure
+                os.replace(tmp_nb, tmp)
     return nbformat.read(str(output), as_version=4)
 
 

@@ -102,8 +102,8 @@ def build_results(
         "overall": {
             "score": clean_number(overall["score"]),
             "ci": _ci(overall["ci_low"], overall["ci_high"]),
-            "level": overall["level"],
-            "barrier": overall["barrier"],
+            "level": _text(overall["level"]),
+            "barrier": _text(overall["barrier"]),
             "by_role": by_role("overall", "overall"),
         },
         "dimensions": {
@@ -139,6 +139,10 @@ def build_results(
         "roadmap": [],
         "warnings": warn,
     }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _level(score: Any) -> str | None:

@@ -254,16 +254,18 @@ def score(
         }
     )
     barrier = _barriers(org_facet, layout, barrier_threshold)
+    org_index = pd.Index(list(org_ids), name="org_id")
     overall = pd.DataFrame(
         {
             "score": org_overall,
             "ci_low": ci[:, 0, -1],
             "ci_high": ci[:, 1, -1],
-            "level": [readiness_level(s) for s in org_overall],
+            # object dtype: pandas 3 would store a missing level or barrier as NaN in a string column
+            "level": pd.Series([readiness_level(s) for s in org_overall], index=org_index, dtype=object),
             "n_respondents": np.add.reduceat(g_size, o_start) if len(g_size) else np.zeros(0, int),
-            "barrier": barrier,
+            "barrier": pd.Series(barrier, index=org_index, dtype=object),
         },
-        index=pd.Index(list(org_ids), name="org_id"),
+        index=org_index,
     )
     by_role = _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size)
     respondents = _answer_counts(responses, prepared, g_start, g_org, g_role, g_size)

@@ -1,0 +1,238 @@
+"""Batch reports: correct outputs, fault isolation, no state leaks, kill and resume, Dask."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from readiness.batch import ENGINE_NAME, clean_partial_files, is_complete, register_engine, run_batch
+from readiness.exporters import org_folder
+from readiness.pipeline import load_inputs, make_options, run
+
+from .conftest import ROOT
+
+PANEL = ROOT / "data" / "peers" / "panel.csv"
+BIN = Path(sys.executable).parent
+
+
+def _subset(tmp: Path, n: int) -> tuple[Path, Path]:
+    """The first n panel organizations as a client file (with profiles beside it)."""
+    with open(PANEL, newline="") as fh:
+        rows = list(csv.reader(fh))
+    keep: list[str] = []
+    out = [rows[0]]
+    for row in rows[1:]:
+        if row[0] not in keep and len(keep) < n:
+            keep.append(row[0])
+        if row[0] in keep:
+            out.append(row)
+    responses = tmp / "clients.csv"
+    with open(responses, "w", newline="") as fh:
+        csv.writer(fh).writerows(out)
+    with open(PANEL.with_name("panel.profiles.csv"), newline="") as fh:
+        prof = list(csv.reader(fh))
+    profiles = tmp / "clients.profiles.csv"
+    with open(profiles, "w", newline="") as fh:
+        csv.writer(fh).writerows([prof[0]] + [p for p in prof[1:] if p[0] in keep])
+    return responses, profiles
+
+
+@pytest.fixture(scope="module")
+def clients(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("clients")
+    return _subset(tmp, 4)
+
+
+@pytest.fixture(scope="module")
+def docs(clients):
+    responses, profiles = clients
+    inputs = load_inputs(responses, profiles=profiles, peers=PANEL)
+    return run(inputs, options=make_options(n_boot=100))
+
+
+def manifest(folder: Path) -> dict[str, dict[str, str]]:
+    with open(folder / "manifest.csv", newline="", encoding="utf-8") as fh:
+        return {row["org_id"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def local_batch(clients, tmp_path_factory):
+    responses, profiles = clients
+    out = tmp_path_factory.mktemp("batch") / "out"
+    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
+                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--bootstrap", "100",
+                          "--no-progress"], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return out
+
+
+def test_every_organization_gets_its_folder(local_batch, docs):
+    rows = manifest(local_batch)
+    assert set(rows) == set(docs)
+    for org_id in docs:
+        row = rows[org_id]
+        assert row["status"] == "ok" and row["error"] == ""
+        assert float(row["seconds"]) > 0 and row["started"]
+        folder = local_batch / org_folder(org_id)
+        assert is_complete(folder)
+        assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_batch_results_equal_single_scoring(local_batch, docs, clients, tmp_path):
+    """Same numbers as `readiness score` on one organization: the batch shares the one pipeline."""
+    responses, profiles = clients
+    org = next(iter(docs))
+    single = tmp_path / "single.json"
+    res = subprocess.run([str(BIN / "readiness"), "score", str(responses), "--org", org, "--profiles",
+                          str(profiles), "--peers", str(PANEL), "--json", str(single), "--bootstrap", "100",
+                          "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert (local_batch / org_folder(org) / "results.json").read_bytes() == single.read_bytes()
+    html = (local_batch / org_folder(org) / "report.html").read_text(encoding="utf-8")
+    doc = json.loads(single.read_text(encoding="utf-8"))
+    assert f"<b>{doc['overall']['score']:,.0f}</b> out of 100" in html
+
+
+def test_a_broken_organization_fails_alone(docs, tmp_path):
+    broken = copy.deepcopy(docs)
+    bad = list(broken)[1]
+    del broken[bad]["facets"]  # the report cannot render this document
+    summary = run_batch(broken, tmp_path, workers=2)
+    assert summary.failed == 1 and summary.done == len(docs) - 1 and not summary.ok
+    rows = manifest(tmp_path)
+    assert rows[bad]["status"] == "failed" and "facets" in rows[bad]["error"]
+    assert "\n" not in rows[bad]["error"]
+    for org in docs:
+        if org != bad:
+            assert rows[org]["status"] == "ok"
+    # nothing half-written for the failed organization
+    folder = tmp_path / org_folder(bad)
+    assert not (folder / "report.html").exists() and not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def _outputs(nb) -> list:
+    """What a report shows: HTML and PNG outputs, in order."""
+    shown = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            shown.append((data.get("text/html"), data.get("image/png")))
+    return shown
+
+
+def test_warm_kernel_reports_do_not_leak_state(docs, tmp_path):
+    from readiness.pipeline import write_outputs
+    from readiness.report import execute
+
+    register_engine()
+    first, second = list(docs)[:2]
+    for org in (first, second):
+        write_outputs(tmp_path / org, docs[org])
+    execute(tmp_path / first / "a.ipynb", {"results_json": str(tmp_path / first / "results.json")},
+            engine_name=ENGINE_NAME)
+    warm = execute(tmp_path / second / "b.ipynb", {"results_json": str(tmp_path / second / "results.json")},
+                   engine_name=ENGINE_NAME)
+    fresh = execute(tmp_path / second / "c.ipynb", {"results_json": str(tmp_path / second / "results.json")})
+    assert _outputs(warm) == _outputs(fresh)
+    counts = [c.execution_count for c in warm.cells if c.cell_type == "code"]
+    assert counts == [c.execution_count for c in fresh.cells if c.cell_type == "code"]
+
+
+def test_a_dead_kernel_is_replaced(docs, tmp_path):
+    from jupyter_core.utils import run_sync
+
+    from readiness.batch import _warm_kernel
+    from readiness.pipeline import write_outputs
+    from readiness.report import execute
+
+    register_engine()
+    org = next(iter(docs))
+    write_outputs(tmp_path, docs[org])
+    params = {"results_json": str(tmp_path / "results.json")}
+    execute(tmp_path / "one.ipynb", params, engine_name=ENGINE_NAME)
+    km = _warm_kernel().km
+    os.kill(km.provisioner.pid, signal.SIGKILL)  # the kernel crashes between reports
+    for _ in range(50):
+        if not run_sync(km.is_alive)():
+            break
+        time.sleep(0.1)
+    nb = execute(tmp_path / "two.ipynb", params, engine_name=ENGINE_NAME)
+    assert nb.cells and _warm_kernel().km is not km
+
+
+def test_kill_and_resume(clients, tmp_path):
+    responses, profiles = clients
+    out = tmp_path / "out"
+    cmd = [str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles), "--peers", str(PANEL),
+           "--out", str(out), "--workers", "1", "--bootstrap", "100", "--no-progress"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:  # kill it once the first report is done
+            if (out / "manifest.csv").exists() and "ok" in {r["status"] for r in manifest(out).values()}:
+                break
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    rows = manifest(out)
+    done_before = {o for o, r in rows.items() if r["status"] == "ok"}
+    assert 1 <= len(done_before) < len(rows)
+    mtimes = {o: (out / org_folder(o) / "report.html").stat().st_mtime_ns for o in done_before}
+    # a temporary leftover as a kill mid-write would leave it
+    leftover = out / org_folder(sorted(set(rows) - done_before)[0]) / ".report.html.x1y2.tmp"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_text("partial")
+    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = manifest(out)
+    assert {r["status"] for r in rows.values()} == {"ok"}
+    for org in rows:
+        folder = out / org_folder(org)
+        assert is_complete(folder)
+        assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+    for org, mtime in mtimes.items():  # completed organizations were not redone
+        assert (out / org_folder(org) / "report.html").stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["manifest.csv"]
+
+
+def test_clean_partial_files_only_touches_temporaries(tmp_path):
+    (tmp_path / ".results.json.ab12.tmp").write_text("x")
+    (tmp_path / ".report.ipynb.cd34.tmp.ipynb").write_text("x")
+    (tmp_path / "results.json").write_text("{}")
+    removed = clean_partial_files(tmp_path)
+    assert len(removed) == 2 and [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_dask_local_cluster_gives_the_same_outputs(local_batch, clients, tmp_path):
+    responses, profiles = clients
+    out = tmp_path / "dask"
+    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
+                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--executor", "dask",
+                          "--bootstrap", "100", "--no-progress"], capture_output=True, text=True, timeout=900,
+                         cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    rows = manifest(out)
+    assert {r["status"] for r in rows.values()} == {"ok"}
+    for org in rows:
+        a, b = local_batch / org_folder(org), out / org_folder(org)
+        assert (a / "results.json").read_bytes() == (b / "results.json").read_bytes()
+        assert is_complete(b)
+
+
+def test_bad_batch_options(clients, capsys):
+    from readiness.cli import main
+
+    responses, profiles = clients
+    assert main(["batch", str(responses), "--workers", "0", "--no-progress"]) == 2
+    assert main(["batch", str(responses), "--scheduler", "tcp://127.0.0.1:1", "--no-progress"]) == 2
