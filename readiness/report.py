@@ -70,7 +70,8 @@ def setup() -> None:
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("png")
+        # the figures lay themselves out; a "tight" bounding box would draw each one twice
+        set_matplotlib_formats("png", bbox_inches=None)
     except ImportError:  # pragma: no cover - outside IPython
         pass
 
@@ -316,6 +317,7 @@ def execute(output: str | Path, parameters: Mapping[str, Any], *, notebook: Path
                 str(notebook), str(tmp_nb), parameters=params, cwd=str(cwd or ROOT),
                 kernel_name=kernel_name, progress_bar=False, log_output=False, execution_timeout=timeout,
                 engine_name=engine_name, kernel_manager_class=_kernel_manager_class(),
+                request_save_on_cell_execute=False,  # write once at the end, not after every cell
             )
         except papermill.PapermillExecutionError as exc:
             raise ReportError(f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
