@@ -386,7 +386,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         click.echo("aborted", err=True)
         return 1
     except click.ClickException as exc:
-        exc.show()
+        # One line, as every other error: a usage error says where the help is.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, click.UsageError) and ctx else ""
+        click.echo("error: " + " ".join(exc.format_message().split()) + hint, err=True)
         return exc.exit_code
     except ReadinessError as exc:
         click.echo(f"error: {exc}", err=True)

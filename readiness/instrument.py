@@ -342,9 +342,13 @@ def _resolve_label_sets(spec: dict[str, Any], source: str) -> dict[str, Any]:
                     where = f"dimensions[{d_i}].facets[{f_i}].items[{i_i}].label_set"
                     if "labels" in item:
                         raise InputError("give either labels or label_set, not both", source=source, key=where)
-                    if name not in label_sets:
-                        raise InputError(f"unknown label_set {name!r}", source=source, key=where)
-                    item["labels"] = list(label_sets[name])
+                    if not isinstance(name, str) or name not in label_sets:
+                        raise InputError(f"unknown label_set {str(name)[:60]!r}", source=source, key=where)
+                    labels = label_sets[name]
+                    if not isinstance(labels, list):
+                        raise InputError(f"label_set {name!r} must be a list of labels", source=source,
+                                         key=f"label_sets.{name}")
+                    item["labels"] = list(labels)
                 out_items.append(item)
             out_facets.append({**facet, "items": out_items})
         out_dims.append({**dim, "facets": out_facets})

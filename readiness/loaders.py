@@ -15,6 +15,7 @@ import io
 import json
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -48,6 +49,7 @@ __all__ = [
     "parse_profiles",
     "size_band",
     "validate_files",
+    "check_profiles_match",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -80,12 +82,8 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     """
     path = Path(path)
     source = path.name
-    if not path.exists():
-        raise InputError("file not found", source=str(path))
-    if path.is_dir():
-        raise InputError("is a folder, not a file", source=str(path))
+    data = _read_bytes(path)
     suffix = path.suffix.lower()
-    data = path.read_bytes()
     if not data.strip():
         raise InputError("file is empty", source=source)
     try:
@@ -108,8 +106,10 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
     seen: dict[str, int] = {}
     for i, col in enumerate(columns):
         if not col:
-            if any(r[i] for r in body if i < len(r)):
-                problems.append(Problem(source, f"column {i + 1} has no name", row=1))
+            used = next((n for n, r in enumerate(body) if i < len(r) and r[i]), None)
+            if used is not None:
+                problems.append(Problem(source, f"column {i + 1} has no name in the header but holds "
+                                                f"{_cell_text(body[used][i])[:40]!r}", row=int(rows[used])))
             continue
         key = col.lower()
         if key in seen:
@@ -127,20 +127,52 @@ def _clean_header(value: Any) -> str:
 
 
 def _cell_text(value: Any) -> str:
+    """A cell as stripped text; raises ``TypeError`` for a value that is no cell (a list)."""
     if value is None:
         return ""
-    if isinstance(value, float):
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
         if math.isnan(value):
             return ""
         if value.is_integer():
             return str(int(value))
         return repr(value)
-    if isinstance(value, (bool, np.bool_)):
-        return str(value).lower()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(value).decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise TypeError("binary data that is not UTF-8 text") from None
+    if isinstance(value, (dict, list, tuple, set, np.ndarray)):
+        raise TypeError(f"a {type(value).__name__} of values, not one number or text")
     return str(value).strip()
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file; a folder, a device or a pipe is an :class:`InputError`.
+
+    A pipe or ``/dev/zero`` would otherwise block for ever or fill the memory.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", source=str(path)) from None
+    if stat.S_ISDIR(mode):
+        raise InputError("is a folder, not a file", source=str(path))
+    if not stat.S_ISREG(mode):
+        raise InputError("is not a regular file (a device, pipe or socket)", source=str(path))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", source=str(path)) from None
+
+
 def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:4096]):
+        raise InputError("is UTF-16 text; save it as UTF-8 CSV", source=source)
     if b"\x00" in data[:4096]:
         raise InputError("looks like a binary file, not CSV text", source=source)
     try:
@@ -160,9 +192,13 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], lis
     body: list[list[str]] = []
     rows: list[int] = []
     problems: list[Problem] = []
+    start = 1  # the line the record being read begins on: a quote left open names it
     try:
-        for record in reader:
-            line = reader.line_num
+        while True:
+            start = reader.line_num + 1
+            record = next(reader, None)
+            if record is None:
+                break
             if header is None:
                 if not any(c.strip() for c in record):
                     continue
@@ -173,12 +209,15 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], lis
             if len(record) != len(header):
                 if len(problems) < MAX_PROBLEMS:
                     problems.append(Problem(source, f"has {len(record)} fields; the header has {len(header)} "
-                                                    f"(delimiter {delimiter!r})", row=line))
+                                                    f"(delimiter {delimiter!r})", row=start))
                 continue
             body.append([c.strip() for c in record])
-            rows.append(line)
+            rows.append(start)
     except csv.Error as exc:
-        raise InputError(f"malformed CSV ({exc})", source=source, row=reader.line_num) from None
+        if "field larger than field limit" in str(exc):
+            raise InputError(f"has a cell longer than {csv.field_size_limit()} characters", source=source,
+                             row=start) from None
+        raise InputError(f"malformed CSV ({exc})", source=source, row=start) from None
     if header is None:
         raise InputError("file has no header row", source=source)
     if problems:
@@ -186,21 +225,44 @@ def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], lis
     return header, body, rows
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte of ASCII text is zero."""
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) > 0.9 * len(odd) and even.count(0) == 0) or (even.count(0) > 0.9 * len(even)
+                                                                       and odd.count(0) == 0)
+
+
 def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[list[str], list[list[str]], list[int]]:
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
+    if not data.startswith(b"PK"):
+        what = "it holds text (a CSV file renamed .xlsx?)" if _is_text(data[:4096]) else "it is not a zip archive"
+        raise InputError(f"cannot be read as an Excel workbook: {what}", source=source)
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        names = wb.sheetnames
+        names = [ws.title for ws in wb.worksheets]
+        if not names:
+            raise InputError("has no worksheet", source=source)
         wanted = sheet or next((n for n in names if n.strip().lower() in ("responses", "answers", "profiles")), names[0])
         if wanted not in names:
             raise InputError(f"has no sheet named {wanted!r}", source=source)
         ws = wb[wanted]
+        # A formula Excel never calculated has no saved result and reads as empty: an
+        # answer silently lost. Look for them (a second read) only when there are formulas.
+        formulas = _formula_cells(data, wanted) if _has_formulas(data) else set()
         header: list[str] | None = None
         body: list[list[str]] = []
         rows: list[int] = []
         for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = [_cell_text(v) for v in values]
+            for c, v in enumerate(values, start=1):
+                if v is None and (r, c) in formulas:
+                    name = header[c - 1] if header and c <= len(header) and header[c - 1] else get_column_letter(c)
+                    raise InputError("holds a formula whose result was never saved; open the file in Excel and "
+                                     "save it, or paste the values", source=source, row=r, column=name)
             if header is None:
                 if not any(cells):
                     continue
@@ -208,12 +270,12 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[list[str], 
                 continue
             if not any(cells):
                 continue
-            cells = (cells + [""] * len(header))[: max(len(header), len(cells))]
             if len(cells) > len(header):
-                extra = [c for c in cells[len(header):] if c]
+                extra = [c for c, v in enumerate(cells[len(header):], start=len(header) + 1) if v]
                 if extra:
-                    raise InputError("has a value beyond the last named column", source=source, row=r)
-                cells = cells[: len(header)]
+                    raise InputError(f"has a value beyond the last named column (in spreadsheet column "
+                                     f"{get_column_letter(extra[0])})", source=source, row=r)
+            cells = (cells + [""] * len(header))[: len(header)]
             body.append(cells)
             rows.append(r)
         if header is None:
@@ -223,14 +285,59 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[list[str], 
         wb.close()
 
 
+def _is_text(head: bytes) -> bool:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
+            return False
+    return b"\x00" not in head
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the workbook holds a formula (``<f>`` element)."""
+    import zipfile
+
+    pattern = re.compile(rb"<(?:\w+:)?f[\s>/]")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                with archive.open(info) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):  # in pieces: a sheet may expand to gigabytes
+                        if pattern.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
+
+
+def _formula_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
+    """(row, column) of every formula cell of one sheet."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        out: set[tuple[int, int]] = set()
+        for r, row in enumerate(wb[sheet].iter_rows(), start=1):
+            for c, cell in enumerate(row, start=1):
+                if getattr(cell, "data_type", None) == "f":
+                    out.add((r, c))
+        return out
+    finally:
+        wb.close()
+
+
 def _read_json(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", source=source) from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", source=source, row=line) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                          source=source) from None
+    except RecursionError:
+        raise InputError("is not valid JSON (nested too deeply)", source=source) from None
     if isinstance(doc, dict):
         key = next((k for k in ("responses", "profiles", "records", "data") if isinstance(doc.get(k), list)), None)
         if key is None:
@@ -238,12 +345,16 @@ def _read_json(data: bytes, source: str) -> tuple[list[str], list[list[str]], li
         doc = doc[key]
     if not isinstance(doc, list):
         raise InputError("JSON must be a list of records", source=source)
+    if not doc:
+        raise InputError("JSON holds no records", source=source)
     header: list[str] = []
+    seen: set[str] = set()
     for n, rec in enumerate(doc, start=1):
         if not isinstance(rec, dict):
             raise InputError("each record must be an object of column: value", source=source, row=n)
         for k in rec:
-            if k not in header:
+            if k not in seen:
+                seen.add(k)
                 header.append(str(k))
     body = []
     for n, rec in enumerate(doc, start=1):
@@ -258,12 +369,27 @@ def _read_json(data: bytes, source: str) -> tuple[list[str], list[list[str]], li
 
 
 def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(io.BytesIO(data))
     header = [str(c) for c in table.column_names]
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    body = [[_cell_text(col[r]) for col in columns] for r in range(table.num_rows)]
+    columns = []
+    for name, column in zip(header, table.columns):
+        kind = column.type
+        if pa.types.is_nested(kind) or pa.types.is_map(kind) or pa.types.is_union(kind):
+            raise InputError(f"column holds {kind} values; a cell must be a number, text or empty",
+                             source=source, row=1, column=name)
+        values = column.to_pylist()
+        cells = []
+        for r, v in enumerate(values, start=2):
+            try:
+                cells.append(_cell_text(v))
+            except TypeError as exc:
+                raise InputError(f"a cell must be a number, text or empty ({exc})", source=source, row=r,
+                                 column=name) from None
+        columns.append(cells)
+    body = [list(row) for row in zip(*columns)] if columns else []
     return header, body, list(range(2, table.num_rows + 2))
 
 
@@ -315,35 +441,67 @@ def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:
         pairs = [(f, t, int(r)) for f, t, r in zip(table.cells[cols["facet"]], table.cells[cols["target"]], table.rows)]
     out: dict[str, float] = {}
     for facet, value, row in pairs:
+        # A file names the row and column; a YAML mapping names the key.
+        where = {"source": path.name, "row": row, "column": "facet" if row else None,
+                 "key": None if row else facet[:60]}
         if facet not in instrument.facets:
-            raise InputError(f"unknown facet {facet!r}", source=path.name, row=row, column="facet" if row else None)
+            raise InputError(f"unknown facet {facet[:60]!r}", **where)
+        where["column"] = "target" if row else None
         try:
             target = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"target {value!r} is not a number", source=path.name, row=row,
-                             column="target" if row else None) from None
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"target {str(value)[:40]!r} is not a number", **where) from None
         if not 0 <= target <= 100:
-            raise InputError(f"target {target:g} is outside 0..100", source=path.name, row=row,
-                             column="target" if row else None)
+            raise InputError(f"target {target:g} is outside 0..100", **where)
         out[facet] = target
     return out
 
 
 def _read_yaml(path: Path) -> Any:
-    if not path.exists():
-        raise InputError("file not found", source=str(path))
+    data = _read_bytes(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", source=path.name) from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", source=path.name, row=line) from None
     if not text.strip():
         raise InputError("file is empty", source=path.name)
     try:
-        return yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"is not valid YAML ({getattr(exc, 'problem', None) or exc})", source=path.name,
                          row=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise InputError("is not valid YAML (nested too deeply)", source=path.name) from None
+    _check_size(doc, path.name)
+    return doc
+
+
+#: libyaml's safe loader when PyYAML was built with it (several times faster), else PyYAML's own.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: Most values (keys, list entries, scalars) a YAML document may expand to. Anchors and
+#: aliases let a few lines stand for billions of values ("billion laughs"); the bundled
+#: instrument holds a few thousand.
+_MAX_YAML_NODES = 200_000
+
+
+def _check_size(doc: Any, source: str) -> None:
+    """Refuse a document that expands (through aliases) to more than ``_MAX_YAML_NODES`` values."""
+    budget = _MAX_YAML_NODES
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise InputError(f"is too large: it expands to more than {_MAX_YAML_NODES} values "
+                             "(anchors and aliases repeating one another?)", source=source)
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, set)):
+            stack.extend(node)
 
 
 # ---------------------------------------------------------------------- responses
@@ -600,13 +758,26 @@ def validate_files(
     return problems, responses, profiles
 
 
+def check_profiles_match(responses: Responses, profiles: pd.DataFrame | None, source: str) -> None:
+    """Refuse profiles of which no organization has respondents: the wrong file was given.
+
+    Organizations without a profile, and profiles without respondents, are allowed here
+    (``validate`` reports them); a profiles file that matches nothing never is.
+    """
+    if profiles is None or not len(profiles):
+        return
+    if not set(responses.org_ids) & set(profiles.index):
+        raise InputError("no org_id in the profiles matches an organization in the responses", source=source,
+                         column="org_id")
+
+
 def _cross_check(responses: Responses, profiles: pd.DataFrame, source: str) -> Iterable[Problem]:
     have = set(responses.org_ids)
     listed = list(profiles.index)
     rows = profiles.attrs.get("rows") or list(range(2, len(listed) + 2))
     matched = [o for o in listed if o in have]
     if not matched:
-        yield Problem(source, "no org_id in the profiles matches an organization in the responses")
+        yield Problem(source, "no org_id in the profiles matches an organization in the responses", column="org_id")
         return
     for n, org in enumerate(listed):
         if org not in have:

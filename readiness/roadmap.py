@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Iterator, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -169,7 +169,9 @@ class Playbook(_Model):
         if not problems:
             cycle = _find_cycle({a.id: a.depends_on for a in self.actions})
             if cycle:
-                problems.append(Problem(source, "dependency cycle: " + " -> ".join(cycle), key="actions"))
+                shown = cycle if len(cycle) <= 8 else [*cycle[:4], "...", *cycle[-2:]]
+                more = f" ({len(cycle) - 1} actions)" if len(cycle) > 8 else ""
+                problems.append(Problem(source, "dependency cycle: " + " -> ".join(shown) + more, key="actions"))
         return problems
 
     @property
@@ -178,29 +180,30 @@ class Playbook(_Model):
 
 
 def _find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
-    """One dependency cycle as a list of ids (first repeated at the end), or None."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
+    """One dependency cycle as a list of ids (first repeated at the end), or None.
 
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, ()):
+    Depth-first with an explicit stack, so a long chain of dependencies cannot exhaust
+    Python's recursion limit.
+    """
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    for root in graph:
+        if state.get(root) is not None:
+            continue
+        path: list[str] = [root]
+        pending: list[Iterator[str]] = [iter(graph.get(root, ()))]
+        state[root] = 1
+        while pending:
+            dep = next(pending[-1], None)
+            if dep is None:
+                state[path.pop()] = 2
+                pending.pop()
+                continue
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return path[path.index(dep):] + [dep]
             if state.get(dep) is None:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in graph:
-        if state.get(node) is None:
-            found = visit(node)
-            if found:
-                return found
+                state[dep] = 1
+                path.append(dep)
+                pending.append(iter(graph.get(dep, ())))
     return None
 
 

@@ -145,7 +145,7 @@ class SessionStore:
     one transaction and closes it.
     """
 
-    def __init__(self, path: str | Path, *, lock_timeout: float = 10.0) -> None:
+    def __init__(self, path: str | Path, *, lock_timeout: float = 5.0) -> None:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._instruments: dict[str, Instrument] = {}
@@ -494,6 +494,7 @@ class SessionStore:
         Always read-write: DuckDB refuses a read-only and a read-write connection to one
         file in the same process, and a kernel both reads and writes.
         """
+        _check_regular_file(self.path)
         deadline = time.monotonic() + self.lock_timeout
         pause = 0.02
         while True:
@@ -501,7 +502,7 @@ class SessionStore:
                 con = duckdb.connect(str(self.path))
                 break
             except duckdb.Error as exc:
-                locked = "lock" in str(exc).lower()
+                locked = _is_lock_error(exc)  # not just "lock": "block" is in damaged-file errors
                 if not locked or time.monotonic() >= deadline:
                     raise _store_error(self.path, exc) from None
                 time.sleep(pause)
@@ -616,6 +617,17 @@ def _now() -> datetime:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    message = str(exc).lower()
+    return "lock" in message and ("conflicting" in message or "could not set lock" in message)
+
+
+def _check_regular_file(path: Path) -> None:
+    from .store import _check_regular_file as check
+
+    check(path)
 
 
 def _store_error(path: Path, exc: duckdb.Error) -> StoreError:

@@ -33,6 +33,7 @@ ImportSummary(organizations=400, respondents=4810, answers=201544, replaced=0)
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -375,8 +376,7 @@ class PeerStore:
         """A connection closed on exit, with DuckDB's errors turned into StoreError."""
         if read_only and not self.path.exists():
             raise StoreError(_one_line(f"{self.path}: database not found"))
-        if self.path.is_dir():
-            raise StoreError(_one_line(f"{self.path}: is a folder, not a database file"))
+        _check_regular_file(self.path)
         try:
             con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
@@ -493,6 +493,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _check_regular_file(path: Path) -> None:
+    """Refuse a folder, a pipe or a device before DuckDB opens it (a pipe would block for ever)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return  # created by the first write; a reader says "not found" itself
+    except OSError as exc:
+        raise StoreError(_one_line(f"{path}: cannot be opened ({exc.strerror or type(exc).__name__})")) from None
+    if stat.S_ISDIR(mode):
+        raise StoreError(_one_line(f"{path}: is a folder, not a database file"))
+    if not stat.S_ISREG(mode):
+        raise StoreError(_one_line(f"{path}: is not a regular file (a device, pipe or socket)"))
+
+
 def _store_error(path: Path, exc: duckdb.Error) -> StoreError:
     """Say in one line what is wrong with the file, from DuckDB's error."""
     message = str(exc)
@@ -502,6 +516,8 @@ def _store_error(path: Path, exc: duckdb.Error) -> StoreError:
         pid = re.search(r"PID (\d+)", message)
         who = f" (pid {pid.group(1)})" if pid else ""
         return StoreError(_one_line(f"{name}: the database is locked by another process{who}; close it and retry"))
+    if "could not read enough bytes" in lowered:
+        return StoreError(_one_line(f"{name}: not a DuckDB database or it is damaged (the file is truncated)"))
     if "not a valid duckdb database" in lowered or "checksum" in lowered or "corrupt" in lowered \
             or isinstance(exc, (duckdb.SerializationException, duckdb.InternalException)):
         return StoreError(_one_line(f"{name}: not a DuckDB database or it is damaged"))

@@ -223,3 +223,50 @@ def test_profile_org_without_respondents(tmp_path, mini):
     none = write(tmp_path, "\n".join([PROFILE_HEADER, "V,Center V,other,12,considering,1,1"]), "q.csv")
     errors, _ = problems_of(tmp_path, mini, DATA / "mini_responses.csv", profiles=none)
     assert "matches an organization" in errors[0].message
+
+
+def _xlsx_with_formula(path, cell_xml: bytes) -> None:
+    """The mini responses as a workbook whose cell D2 (P1 of a1) is replaced by ``cell_xml``."""
+    import io
+    import re
+    import zipfile
+
+    frame = pd.read_csv(DATA / "mini_responses.csv", dtype=str, keep_default_na=False)
+    buf = io.BytesIO()
+    frame.to_excel(buf, index=False, sheet_name="Responses")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content, n = re.subn(rb'<c r="D2"[^>]*?(/>|>.*?</c>)', cell_xml, content)
+                assert n == 1
+            dst.writestr(info, content)
+    path.write_bytes(out.getvalue())
+
+
+def test_xlsx_formula_with_a_saved_result_reads_as_its_result(tmp_path, mini):
+    path = tmp_path / "saved.xlsx"
+    _xlsx_with_formula(path, b'<c r="D2"><f>2+2</f><v>4</v></c>')  # as Excel saves it: P1 of a1 is 4
+    same_answers(load_responses(path, mini), reference(mini))
+
+
+def test_xlsx_formula_never_calculated_is_an_error_not_a_blank(tmp_path, mini):
+    path = tmp_path / "unsaved.xlsx"
+    _xlsx_with_formula(path, b'<c r="D2"><f>2+2</f></c>')  # as openpyxl and scripts write it
+    with pytest.raises(InputError) as info:
+        load_responses(path, mini)
+    p = info.value.problems[0]
+    assert (p.source, p.row, p.column) == ("unsaved.xlsx", 2, "P1") and "never saved" in p.message
+
+
+def test_utf16_without_byte_order_mark(tmp_path, mini):
+    path = write(tmp_path, "\n".join([HEADER, *GOOD]) + "\n", encoding="utf-16-le")
+    errors, _ = problems_of(tmp_path, mini, path)
+    assert [(e.row, e.message) for e in errors] == [(None, "is UTF-16 text; save it as UTF-8 CSV")]
+
+
+def test_multiline_record_is_named_by_its_first_line(tmp_path, mini):
+    text = "\n".join([HEADER, GOOD[0], 'X,"a\n2",agent,9,5,3,,,4,4,2,,3,3', GOOD[2]]) + "\n"
+    errors, _ = problems_of(tmp_path, mini, text)
+    assert [(e.row, e.column) for e in errors] == [(3, "respondent_id"), (3, "P1")]  # a newline is a control character

@@ -432,3 +432,120 @@ def test_load_peer_data_with_an_organization_lacking_a_profile(tmp_path, mini):
     (tmp_path / "panel.profiles.csv").write_text("org_id,agents\nOTHER,40\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"^panel\.profiles\.csv: organization 'X' in panel\.csv has no profile"):
         load_peer_data(responses_path, mini)
+
+
+# ---------------------------------------------------------------------- bad files, through the CLI
+# Each case must end within seconds with exit 2 and one line naming the file, from both
+# commands that open a peer database: `peers describe --db F` and `score ... --peers F`.
+_HOLD_WRITE_LOCK = (
+    "import sys, time, duckdb\n"
+    "con = duckdb.connect(sys.argv[1])\n"
+    "con.execute('CREATE TABLE IF NOT EXISTS held (x INTEGER)')\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(60)\n"
+)
+
+
+def _cli_on_database(capsys, path: Path) -> list[tuple[int, str, float]]:
+    from readiness.cli import main
+
+    results = []
+    for argv in (["peers", "describe", "--db", path],
+                 ["score", DATA / "mini_responses.csv", "--instrument", DATA / "mini.yaml", "--peers", path,
+                  "--quiet", "--bootstrap", "0"]):
+        started = time.monotonic()
+        code = main([str(a) for a in argv])
+        seconds = time.monotonic() - started
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err
+        results.append((code, err, seconds))
+    return results
+
+
+def _good_database(path: Path, peers) -> bytes:
+    PeerStore(path).import_responses(*peers)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("random", "peers.duckdb: not a DuckDB database or it is damaged"),
+    ("text", "peers.duckdb: not a DuckDB database or it is damaged"),
+    ("empty", "peers.duckdb: not a DuckDB database or it is damaged"),
+    ("truncated", "peers.duckdb: not a DuckDB database or it is damaged (the file is truncated)"),
+    ("header_only", "peers.duckdb: not a DuckDB database or it is damaged (the file is truncated)"),
+])
+def test_cli_on_a_corrupt_database_exits_2_with_one_line(capsys, tmp_path, peers, damage, expected):
+    path = tmp_path / "peers.duckdb"
+    good = _good_database(path, peers)
+    content = {"random": os.urandom(len(good)), "text": b"org_id,role\nA,agent\n" * 50, "empty": b"",
+               "truncated": good[: len(good) // 2], "header_only": good[:4096]}[damage]
+    path.write_bytes(content)
+    for code, err, seconds in _cli_on_database(capsys, path):
+        assert code == 2
+        assert err == f"error: {expected}\n"
+        assert seconds < 10
+    assert path.read_bytes() == content  # reading never repairs or rewrites the file
+
+
+def test_cli_on_a_locked_database_exits_2_at_once(capsys, tmp_path, peers):
+    path = tmp_path / "peers.duckdb"
+    _good_database(path, peers)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_WRITE_LOCK, str(path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        for code, err, seconds in _cli_on_database(capsys, path):
+            assert code == 2
+            assert err == (f"error: peers.duckdb: the database is locked by another process (pid {holder.pid}); "
+                           "close it and retry\n")
+            assert seconds < 10
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_cli_on_a_pipe_or_folder_is_refused_not_waited_on(capsys, tmp_path):
+    folder = tmp_path / "folder.duckdb"
+    folder.mkdir()
+    (describe, score) = _cli_on_database(capsys, folder)  # click's own check of the option
+    assert describe[:2] == (2, f"error: Invalid value for '--db': File '{folder}' is a directory. "
+                               "(see 'readiness peers describe --help')\n")
+    assert score[:2] == (2, f"error: Invalid value for '--peers': File '{folder}' is a directory. "
+                            "(see 'readiness score --help')\n")
+    fifo = tmp_path / "pipe.duckdb"
+    try:
+        os.mkfifo(fifo)
+    except (AttributeError, OSError):
+        pytest.skip("no named pipes here")
+    # DuckDB would block for ever opening a pipe; the check comes first.
+    for code, err, seconds in _cli_on_database(capsys, fifo):
+        assert code == 2 and err == f"error: {fifo}: is not a regular file (a device, pipe or socket)\n"
+        assert seconds < 10
+
+
+def test_session_store_locked_or_corrupt_is_a_prompt_store_error(tmp_path, mini):
+    from readiness.session import SessionStore
+
+    path = tmp_path / "workshop.duckdb"
+    SessionStore(path).open_session("w1", mini, org_id="X")
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_WRITE_LOCK, str(path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            SessionStore(path).sessions()  # the default wait for a brief lock, then one line
+        waited = time.monotonic() - started
+        assert 4 <= waited < 15
+        assert str(caught.value) == (f"workshop.duckdb: the database is locked by another process "
+                                     f"(pid {holder.pid}); close it and retry")
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+    good = path.read_bytes()
+    for content in (os.urandom(len(good)), good[: len(good) // 2], b"session,org_id\n"):
+        path.write_bytes(content)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"^workshop\.duckdb: not a DuckDB database or it is damaged"):
+            SessionStore(path).sessions()
+        assert time.monotonic() - started < 3  # damage is not mistaken for a lock and waited on
