@@ -62,6 +62,8 @@ _NA_TEXT = frozenset({"na", "n/a"})
 _MAX_CELL = 10_000
 _MAX_ID = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: An id may not start like a spreadsheet formula: ids travel into CSV and XLSX files.
+_FORMULA_START = r"^\s*[=+\-@\uff1d\uff0b\uff0d\uff20]"
 
 
 @dataclass(frozen=True)
@@ -571,6 +573,10 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
             if not add(Problem(src, f"{name} {series.iat[i][:40]!r} contains a control character, a path "
                                     "separator or '..'", row=int(rows[i]), column=col)):
                 return problems, None
+        for i in np.flatnonzero(series.str.contains(_FORMULA_START, regex=True).to_numpy() & ~bad.to_numpy()):
+            if not add(Problem(src, f"{name} {series.iat[i][:40]!r} starts like a spreadsheet formula "
+                                    "(=, +, -, @)", row=int(rows[i]), column=col)):
+                return problems, None
     known_roles = set(layout.role_ids)
     for i in np.flatnonzero(~role.isin(known_roles).to_numpy()):
         if not add(Problem(src, f"unknown role {role.iat[i][:40]!r}; expected one of {', '.join(layout.role_ids)}",
@@ -672,6 +678,9 @@ def parse_profiles(table: Table) -> pd.DataFrame:
     for i in np.flatnonzero(bad.to_numpy()):
         problems.append(Problem(src, f"org_id {org.iat[i][:40]!r} contains a control character, a path separator "
                                      "or '..'", row=int(rows[i]), column=by_key["org_id"]))
+    for i in np.flatnonzero(org.str.contains(_FORMULA_START, regex=True).to_numpy() & ~bad.to_numpy()):
+        problems.append(Problem(src, f"org_id {org.iat[i][:40]!r} starts like a spreadsheet formula (=, +, -, @)",
+                                row=int(rows[i]), column=by_key["org_id"]))
 
     def text(name: str) -> pd.Series:
         col = by_key.get(name)

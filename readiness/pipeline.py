@@ -46,11 +46,14 @@ def load_inputs(
     playbook: str | Path | None = None,
 ) -> Inputs:
     """Read and validate every input file (empty strings mean "not given")."""
-    from .loaders import load_instrument, load_playbook, load_profiles, load_references, load_responses
+    from .loaders import (check_profiles_match, load_instrument, load_playbook, load_profiles, load_references,
+                          load_responses)
 
     inst = load_instrument(_path(instrument))
     parsed = load_responses(responses, inst)
     prof = load_profiles(profiles) if _path(profiles) else None
+    if prof is not None:
+        check_profiles_match(parsed, prof, Path(str(profiles)).name)  # the wrong file was given
     panel = None
     if _path(peers):
         from .store import load_peer_data

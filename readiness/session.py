@@ -125,6 +125,9 @@ def check_name(value: Any, what: str, *, source: str = "session") -> str:
     if _CONTROL.search(text) or "/" in text or "\\" in text or ".." in text:
         raise InputError(f"{what} {text[:40]!r} contains a control character, a path separator or '..'",
                          source=source, column=what)
+    if text[0] in "=+-@\uff1d\uff0b\uff0d\uff20":  # it would travel into CSV and XLSX files as a formula
+        raise InputError(f"{what} {text[:40]!r} starts like a spreadsheet formula (=, +, -, @)", source=source,
+                         column=what)
     return text
 
 

