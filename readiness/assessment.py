@@ -26,7 +26,7 @@ from .instrument import Instrument
 from .profile import KPI_DIRECTIONS
 from .reliability import instrument_quality
 from .responses import Responses
-from .results import build_results, clean_number
+from .results import DEFAULT_ROLE_MIN, build_results, clean_number
 from .roadmap import Playbook, PlanOptions, plan
 from .scoring import BARRIER_THRESHOLD, score
 
@@ -45,6 +45,7 @@ class Options:
     k: int = DEFAULT_K
     barrier_threshold: float = BARRIER_THRESHOLD
     target: float | Mapping[str, float] | None = None  # None: peer top quartile
+    role_min: int = DEFAULT_ROLE_MIN  # fewest respondents for a role's scores to be shown
     plan: PlanOptions = field(default_factory=PlanOptions)
 
 
@@ -103,15 +104,17 @@ def assess(
         warnings = list(responses.warnings)
         if profiles is not None and profile is None:
             warnings.append(f"no profile for organization {org_id!r}: benchmarked against all peers")
-        doc = build_results(scores, org_id, instrument, profile=profile, warnings=warnings)
+        doc = build_results(scores, org_id, instrument, profile=profile, warnings=warnings,
+                            role_min=options.role_min)
         if peers is not None:
             kpis = {k: profile.get(k) for k in directions} if profile else {}
             bench = benchmark(doc, peers.table, k=options.k, kpis=kpis, directions=directions,
                               references=(references or {}).get("kpis"))
             doc["benchmark"] = bench
             _fill_percentiles(doc, bench)
-            doc["drivers"] = peers.drivers.to_json()
-            doc["instrument_quality"] = peers.quality_json()
+            if peers.n_orgs >= options.k:  # statistics of a panel under k are never shown
+                doc["drivers"] = peers.drivers.to_json()
+                doc["instrument_quality"] = peers.quality_json()
             if bench["peer_n"] is None:
                 doc["warnings"].append(f"no benchmark: fewer than {options.k} peers available")
             elif bench["fallback"] != "none":
@@ -120,7 +123,7 @@ def assess(
             doc["published_figures"] = list(references.get("context", []))
         targets, target_rule = _targets(doc, instrument, options)
         if playbook is not None and targets:
-            impact = peers.drivers.impact if peers is not None and peers.drivers.impact else None
+            impact = peers.drivers.impact if peers is not None and "drivers" in doc and peers.drivers.impact else None
             result = plan(instrument, playbook, {f: b["score"] for f, b in doc["facets"].items()}, targets,
                           impact=impact, barrier=doc["overall"]["barrier"], options=options.plan)
             doc["roadmap"] = result.to_json()

@@ -84,14 +84,14 @@ def _load_inputs(responses: str, instrument_path: str | None, profiles: str | No
 
 def _assess(responses: str, *, org: str | None, instrument_path: str | None, profiles: str | None,
             peers: str | None, playbook_path: str | None, seed: int, n_boot: int, k: int,
-            target: str | None, capacity: Sequence[float] | None):
+            target: str | None, capacity: Sequence[float] | None, role_min: int = 3):
     """Load everything, run the assessment: {org_id: results document}."""
     from .pipeline import load_inputs, make_options, parse_target, run
 
     inputs = load_inputs(responses, instrument=instrument_path, profiles=profiles, peers=peers,
                          playbook=playbook_path)
     options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument),
-                           capacity=capacity)
+                           capacity=capacity, role_min=role_min)
     return run(inputs, orgs=[org] if org else None, options=options)
 
 
@@ -102,6 +102,8 @@ _common_assess_options = [
                  help="Peer data: a DuckDB peer database, or a responses file with <stem>.profiles beside it."),
     click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False), help="Action playbook YAML."),
     click.option("--k", default=5, show_default=True, help="Smallest peer group shown (at least 3)."),
+    click.option("--role-min", "role_min", default=3, show_default=True,
+                 help="Fewest respondents in a role for that role's scores to be shown."),
     click.option("--target", help="Roadmap target: a level 0-100 for every facet, or a target profile file "
                                   "(default: the peer group's top quartile)."),
     click.option("--capacity", type=float, multiple=True,
@@ -128,7 +130,7 @@ def _with_options(options):
               help="Write results.json (and roadmap.xlsx/csv) per organization into this folder.")
 @click.option("--quiet", is_flag=True, help="Do not print the tables.")
 def score_cmd(responses: str, org: str | None, instrument_path: str | None, profiles: str | None,
-              peers: str | None, playbook_path: str | None, k: int, target: str | None,
+              peers: str | None, playbook_path: str | None, k: int, role_min: int, target: str | None,
               capacity: tuple[float, ...], seed: int, n_boot: int, json_out: str | None, out_dir: str | None,
               quiet: bool) -> None:
     """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
@@ -137,7 +139,8 @@ def score_cmd(responses: str, org: str | None, instrument_path: str | None, prof
     from .pipeline import write_outputs
 
     docs = _assess(responses, org=org, instrument_path=instrument_path, profiles=profiles, peers=peers,
-                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity,
+                   role_min=role_min)
     if json_out and len(docs) > 1:
         raise InputError(f"the file holds {len(docs)} organizations; choose one with --org, or use --out DIR",
                          source=Path(responses).name, column="org_id")
@@ -162,14 +165,15 @@ def score_cmd(responses: str, org: str | None, instrument_path: str | None, prof
               help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 def assess_cmd(responses: str, org: str, instrument_path: str | None, profiles: str | None, peers: str | None,
-               playbook_path: str | None, k: int, target: str | None, capacity: tuple[float, ...], seed: int,
-               n_boot: int, out_dir: str | None, pdf: bool) -> None:
+               playbook_path: str | None, k: int, role_min: int, target: str | None,
+               capacity: tuple[float, ...], seed: int, n_boot: int, out_dir: str | None, pdf: bool) -> None:
     """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
     from .exporters import org_folder
     from .report import build
 
     docs = _assess(responses, org=org, instrument_path=instrument_path, profiles=profiles, peers=peers,
-                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity,
+                   role_min=role_min)
     folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
     written = build(docs[org], folder, pdf=pdf)
     click.echo(f"Report for {org}:")
@@ -190,9 +194,9 @@ def assess_cmd(responses: str, org: str, instrument_path: str | None, profiles: 
 @click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
 def batch_cmd(responses: str, instrument_path: str | None, profiles: str | None, peers: str | None,
-              playbook_path: str | None, k: int, target: str | None, capacity: tuple[float, ...], seed: int,
-              n_boot: int, out_dir: str, workers: int, executor: str, scheduler: str | None, resume: bool,
-              pdf: bool, no_progress: bool) -> None:
+              playbook_path: str | None, k: int, role_min: int, target: str | None,
+              capacity: tuple[float, ...], seed: int, n_boot: int, out_dir: str, workers: int, executor: str,
+              scheduler: str | None, resume: bool, pdf: bool, no_progress: bool) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
     from .batch import run_batch
     from .console import BatchProgress
@@ -200,7 +204,8 @@ def batch_cmd(responses: str, instrument_path: str | None, profiles: str | None,
     if scheduler and executor != "dask":
         raise InputError("--scheduler needs --executor dask", source="command line")
     docs = _assess(responses, org=None, instrument_path=instrument_path, profiles=profiles, peers=peers,
-                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity)
+                   playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity,
+                   role_min=role_min)
     with BatchProgress(len(docs), enabled=not no_progress) as progress:
         summary = run_batch(docs, out_dir, workers=workers, executor=executor, scheduler=scheduler,
                             resume=resume, pdf=pdf, on_progress=progress.update)

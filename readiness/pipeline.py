@@ -15,6 +15,7 @@ from .assessment import Options, PeerPanel, assess
 from .benchmark import MIN_K
 from .errors import InputError
 from .instrument import Instrument
+from .results import DEFAULT_ROLE_MIN
 from .roadmap import Playbook, PlanOptions
 
 __all__ = ["Inputs", "load_inputs", "make_options", "parse_target", "run", "write_outputs"]
@@ -92,14 +93,17 @@ def parse_target(value: str | float | None, instrument: Instrument) -> float | d
 
 
 def make_options(*, seed: int = 0, n_boot: int = 1000, k: int = 5, target: Any = None,
-                 capacity: Sequence[float] | None = None) -> Options:
+                 capacity: Sequence[float] | None = None, role_min: int = DEFAULT_ROLE_MIN) -> Options:
     """Options from user-facing values, checked."""
+    if role_min < 1:
+        raise InputError(f"role_min = {role_min} must be at least 1", source="parameters")
     if k < MIN_K:
         raise InputError(f"k = {k} is below {MIN_K}: smaller peer groups could expose a peer", source="parameters")
     if n_boot < 0:
         raise InputError("the number of bootstrap resamples cannot be negative", source="parameters")
     plan = PlanOptions() if not capacity else PlanOptions(capacity={i + 1: float(c) for i, c in enumerate(capacity)})
-    return Options(seed=int(seed), n_boot=int(n_boot), k=int(k), target=target, plan=plan)
+    return Options(seed=int(seed), n_boot=int(n_boot), k=int(k), target=target, plan=plan,
+                   role_min=int(role_min))
 
 
 def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options | None = None) -> dict[str, dict]:

@@ -228,6 +228,17 @@ def _roles(blocks: Iterable[Mapping[str, Any] | None]) -> list[str]:
     return [r for r in _ROLE_ORDER if r in seen] + [r for r in seen if r not in _ROLE_ORDER]
 
 
+def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
+    return [str(r) for r in (results.get("respondents") or {}).get("withheld_roles") or []]
+
+
+def _withheld_text(results: Mapping[str, Any]) -> str:
+    """'managers, supervisors withheld (fewer than 3 respondents)' for legends and notes."""
+    roles = ", ".join(f"{_plain(r)}s" for r in _withheld_roles(results))
+    role_min = (results.get("respondents") or {}).get("role_min", 3)
+    return f"{roles} withheld (roles under {role_min} respondents are not shown)"
+
+
 def _role_style(role: str) -> tuple[str, str]:
     return ROLE_STYLES.get(role, (_OTHER_COLOR, "^"))
 
@@ -593,7 +604,10 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         barrier_title = (facets.get(barrier) or {}).get("title") or barrier
         notes.append(f"★ barrier: {_plain(_short(barrier_title, 40))}")
     _set_title(ax, "Facets against target", name, " · ".join(notes), share=0.7, pad=10)
-    ax.set_xlabel("roles: scores by respondents in each role · hatched '–': no score", labelpad=6)
+    xlabel = "roles: scores by respondents in each role · hatched '–': no score"
+    if _withheld_roles(results):
+        xlabel += f"\n{_withheld_text(results)}"
+    ax.set_xlabel(xlabel, labelpad=6)
     return ax
 
 
@@ -646,9 +660,12 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
     what = f"How each role sees the {'dimensions' if level == 'dimensions' else 'facets'}"
     title = f"{what}\n{name}"
     roles = _roles(b.get("by_role") for kind, _, b in rows if kind == "item")
+    withheld = _withheld_roles(results)
     if not rows or not roles:
-        return _note(ax, "No scores by role in this document (at least one role needs respondents).",
-                     title=title)
+        message = "No scores by role in this document (at least one role needs respondents)."
+        if withheld:
+            message = f"Scores by role withheld: {_withheld_text(results)}."
+        return _note(ax, message, title=title)
 
     values = [{r: _num((b.get("by_role") or {}).get(r)) for r in roles} if kind == "item" else {}
               for kind, _, b in rows]
@@ -709,9 +726,11 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
         handles.append(Line2D([], [], marker=marker, color=color, markeredgecolor="white", linestyle="none",
                               markersize=min(size[r], 8.5),
                               label=f"{_plain(r)}s" + (f" (n = {counts[r]})" if r in counts else "")))
-    absent = [r for r in _ROLE_ORDER if r not in roles]
+    absent = [r for r in _ROLE_ORDER if r not in roles and r not in withheld]
     if absent:
         handles.append(Line2D([], [], linestyle="none", label="no " + ", ".join(f"{r}s" for r in absent)))
+    if withheld:
+        handles.append(Line2D([], [], linestyle="none", label=_withheld_text(results)))
     ax.legend(handles=handles, loc="lower center", ncol=len(handles), borderaxespad=0.2)
     return ax
 

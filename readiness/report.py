@@ -89,6 +89,7 @@ def load(
     seed: int = 0,
     n_boot: int = 1000,
     k: int = 5,
+    role_min: int = 3,
     output_dir: str = "",
 ) -> dict[str, Any]:
     """The results document the report shows.
@@ -110,7 +111,8 @@ def load(
     if not responses:
         raise InputError("give responses (or results_json)", source="parameters")
     inputs = load_inputs(responses, instrument=instrument, profiles=profiles, peers=peers, playbook=playbook)
-    options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument))
+    options = make_options(seed=seed, n_boot=n_boot, k=k, role_min=role_min,
+                           target=parse_target(target, inputs.instrument))
     orgs = [org_id] if org_id else list(inputs.responses.org_ids)[:1]
     doc = run(inputs, orgs=orgs, options=options)[orgs[0]]
     if output_dir:
@@ -131,6 +133,7 @@ def load_many(
     seed: int = 0,
     n_boot: int = 200,
     k: int = 5,
+    role_min: int = 3,
 ) -> list[dict[str, Any]]:
     """Results documents of many organizations, for the portfolio notebook.
 
@@ -156,7 +159,8 @@ def load_many(
     if not responses:
         raise InputError("give results_dir or responses", source="parameters")
     inputs = load_inputs(responses, instrument=instrument, profiles=profiles, peers=peers, playbook=playbook)
-    options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument))
+    options = make_options(seed=seed, n_boot=n_boot, k=k, role_min=role_min,
+                           target=parse_target(target, inputs.instrument))
     orgs = list(inputs.responses.org_ids)
     if limit > 0:
         orgs = orgs[:limit]

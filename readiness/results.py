@@ -16,10 +16,14 @@ import pandas as pd
 from .instrument import Instrument
 from .scoring import Scores
 
-__all__ = ["SCHEMA_VERSION", "build_results", "clean_number"]
+__all__ = ["SCHEMA_VERSION", "DEFAULT_ROLE_MIN", "build_results", "clean_number", "withheld_roles",
+           "suppress_block"]
 
 SCHEMA_VERSION = 1
 _DIGITS = 4
+
+#: Fewest respondents in a role for that role's scores to be shown inside an organization.
+DEFAULT_ROLE_MIN = 3
 
 
 def clean_number(value: Any, digits: int = _DIGITS) -> float | int | None:
@@ -46,6 +50,46 @@ def _ci(low: Any, high: Any) -> list[float] | None:
     return None if lo is None or hi is None else [lo, hi]
 
 
+def withheld_roles(counts: Mapping[str, int], role_min: int, order: Sequence[str] = ()) -> list[str]:
+    """Roles whose scores an organization's report must not show.
+
+    A role with fewer than ``role_min`` respondents is withheld, so that one manager's
+    answers cannot be read off the report. When exactly one role is withheld and others
+    have respondents, the smallest of those others is withheld too (complementary
+    suppression): the organization score is a weighted mean of the role scores, so with a
+    single role hidden it could be recovered from the overall and the roles shown. Ties
+    go to the role listed first in ``order`` (the instrument's role order).
+
+    >>> withheld_roles({"agent": 12, "supervisor": 4, "manager": 1}, 3)
+    ['supervisor', 'manager']
+    >>> withheld_roles({"agent": 12, "supervisor": 4, "manager": 3}, 3)
+    []
+    """
+    rank = {r: i for i, r in enumerate(order)}
+    present = sorted((r for r, n in counts.items() if n > 0), key=lambda r: (rank.get(r, len(rank)), r))
+    small = [r for r in present if counts[r] < role_min]
+    if len(small) == 1:
+        others = [r for r in present if r not in small]
+        if others:
+            small.append(min(others, key=lambda r: counts[r]))  # min keeps the first of equal counts
+    return [r for r in present if r in small]
+
+
+def suppress_block(by_role: Mapping[str, Any], withheld: Sequence[str]) -> dict[str, Any]:
+    """One score block's role breakdown with the withheld roles blanked (``None``).
+
+    When only one of the withheld roles has a score in this block (the others gave none
+    here) while shown roles do, that score could again be recovered from the block's
+    score, so the whole breakdown of the block is blanked.
+    """
+    out = {r: (None if r in withheld else v) for r, v in by_role.items()}
+    hidden_with_score = [r for r in withheld if by_role.get(r) is not None]
+    shown_with_score = [r for r, v in out.items() if v is not None]
+    if len(hidden_with_score) == 1 and shown_with_score:
+        out = {r: None for r in by_role}
+    return out
+
+
 def build_results(
     scores: Scores,
     org_id: str,
@@ -53,6 +97,7 @@ def build_results(
     *,
     profile: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
+    role_min: int = DEFAULT_ROLE_MIN,
 ) -> dict[str, Any]:
     """The results.json document for one organization (benchmark and roadmap empty).
 
@@ -65,9 +110,12 @@ def build_results(
     roles = scores.by_role[scores.by_role["org_id"] == org_id]
     counts = scores.respondents[scores.respondents["org_id"] == org_id].set_index("role")
 
+    withheld = withheld_roles({r: int(counts.at[r, "n"]) for r in counts.index}, role_min,
+                              instrument.layout.role_ids)
+
     def by_role(level: str, ident: str) -> dict[str, float | None]:
         sel = roles[(roles["level"] == level) & (roles["id"] == ident)]
-        return {r: clean_number(s) for r, s in zip(sel["role"], sel["score"])}
+        return suppress_block({r: clean_number(s) for r, s in zip(sel["role"], sel["score"])}, withheld)
 
     warn = list(warnings)
     n = int(overall["n_respondents"])
@@ -79,6 +127,13 @@ def build_results(
     missing_facets = [f for f in facets.index if clean_number(facets.at[f, "score"]) is None]
     if missing_facets:
         warn.append(f"no score for facet(s) {', '.join(missing_facets)}: too few answers")
+    if withheld:
+        small = [r for r in withheld if counts.at[r, "n"] < role_min]
+        partner = [r for r in withheld if r not in small]
+        warn.append(f"scores by role withheld for {', '.join(small)}: fewer than {role_min} respondents, so "
+                    "no one's answers can be read off the report"
+                    + (f"; {partner[0]} is withheld too, or the hidden scores could be worked out from the "
+                       "overall score and the roles shown" if partner else ""))
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -93,6 +148,8 @@ def build_results(
         "respondents": {
             "n": n,
             "by_role": {r: int(counts.at[r, "n"]) for r in counts.index},
+            "withheld_roles": withheld,
+            "role_min": role_min,
             "answers": {
                 "answered": int(counts["answered"].sum()),
                 "not_applicable": int(counts["not_applicable"].sum()),

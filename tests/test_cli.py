@@ -70,7 +70,7 @@ def test_missing_file_and_bad_instrument(capsys, tmp_path):
 def test_score_writes_results_json(capsys, tmp_path):
     out = tmp_path / "r.json"
     code, stdout, _ = run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI,
-                          "--json", out, "--seed", 1, "--bootstrap", 200)
+                          "--json", out, "--seed", 1, "--bootstrap", 200, "--role-min", 1)
     assert code == 0
     doc = json.loads(out.read_text())
     assert doc["schema_version"] == 1
@@ -78,16 +78,24 @@ def test_score_writes_results_json(capsys, tmp_path):
     assert doc["overall"]["score"] == pytest.approx(68.3333, abs=1e-3)
     assert doc["facets"]["people.a"]["score"] == pytest.approx(75.0)
     assert doc["facets"]["people.a"]["by_role"] == {"agent": 50.0, "manager": 87.5}
-    assert doc["respondents"] == {"n": 3, "by_role": {"agent": 2, "manager": 1},
+    assert doc["respondents"] == {"n": 3, "by_role": {"agent": 2, "manager": 1}, "withheld_roles": [],
+                                  "role_min": 1,
                                   "answers": {"answered": 25, "not_applicable": 1, "unanswered": 4}}
     assert doc["overall"]["barrier"] == "technology.a"
+    # by default (three respondents per role) neither role's scores are shown
+    run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--json", tmp_path / "d.json",
+        "--bootstrap", 0)
+    default = json.loads((tmp_path / "d.json").read_text())
+    assert default["respondents"]["withheld_roles"] == ["agent", "manager"]
+    assert default["facets"]["people.a"]["by_role"] == {"agent": None, "manager": None}
+    assert default["facets"]["people.a"]["score"] == pytest.approx(75.0)  # the center's own score stays
     lo, hi = doc["overall"]["ci"]
     assert lo <= doc["overall"]["score"] <= hi
     assert "Overall readiness" in stdout
     # same input and seed: byte for byte the same file
     again = tmp_path / "again.json"
     run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--json", again, "--seed", 1,
-        "--bootstrap", 200, "--quiet")
+        "--bootstrap", 200, "--role-min", 1, "--quiet")
     assert again.read_bytes() == out.read_bytes()
 
 

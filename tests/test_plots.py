@@ -83,10 +83,12 @@ def build_documents() -> dict[str, dict[str, Any]]:
     client_profiles.loc["C000", "agent_attrition"] = np.nan  # one KPI the client does not report
     panel = _build_panel(peers, peer_profiles)
     common = dict(profiles=client_profiles, playbook=load_playbook(instrument), references=load_references())
-    full = assess(client, peers=panel, options=Options(n_boot=200), **common)["C000"]
+    # role_min=1: every role is drawn here; the withheld case has its own test
+    full = assess(client, peers=panel, options=Options(n_boot=200, role_min=1), **common)["C000"]
     no_peers = assess(client, peers=None, options=Options(n_boot=200, target=70.0), **common)["C000"]
-    withheld = assess(client, peers=panel, options=Options(n_boot=200, k=1000), **common)["C000"]
-    return {"full": full, "no_peers": no_peers, "withheld": withheld}
+    withheld = assess(client, peers=panel, options=Options(n_boot=200, k=1000, role_min=1), **common)["C000"]
+    small_roles = assess(client, peers=panel, options=Options(n_boot=200, role_min=4), **common)["C000"]
+    return {"full": full, "no_peers": no_peers, "withheld": withheld, "small_roles": small_roles}
 
 
 def _build_panel(responses: Responses, profiles: pd.DataFrame) -> PeerPanel:
@@ -334,6 +336,23 @@ def test_role_gap_dimensions(docs):
     assert any(t.get_text().startswith(f"largest gap: {largest:.0f} points") for t in ax.texts)
     legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
     assert "agents (n = " in legend and "managers" in legend
+    assert overlaps(ax.figure) == []
+
+
+def test_withheld_roles_are_named_not_drawn(docs):
+    doc = docs["small_roles"]
+    withheld = doc["respondents"]["withheld_roles"]
+    counts = doc["respondents"]["by_role"]
+    assert withheld and any(counts[r] < 4 for r in withheld)  # the fixture has a small role
+    ax = plots.role_gap(doc)
+    legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
+    for role in withheld:
+        assert f"{role}s (n = " not in legend and f"{role}s" in legend
+    assert "withheld (roles under 4 respondents are not shown)" in legend
+    ax = plots.facet_heatmap(doc)
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    assert not [r for r in withheld if f"{r}s" in columns]
+    assert "withheld" in ax.get_xlabel()
     assert overlaps(ax.figure) == []
 
 

@@ -135,7 +135,7 @@ def test_help_notebook_documents_every_parameter():
     res = subprocess.run([str(BIN / "papermill"), "--help-notebook", str(REPORT_NOTEBOOK)],
                          capture_output=True, text=True, timeout=120)
     for name in ("responses", "profiles", "org_id", "peers", "instrument", "playbook", "target", "seed",
-                 "n_boot", "k", "output_dir", "results_json"):
+                 "n_boot", "k", "role_min", "output_dir", "results_json"):
         assert re.search(rf"^\s+{name}: \w+ \(default", res.stdout, re.MULTILINE), name
 
 
