@@ -15,7 +15,9 @@ that dies is replaced for the next report.
 Safety: every file is written under a temporary name and renamed when complete. An
 organization is done when its last file exists (``report.html``, or ``report.pdf`` with
 ``--pdf``); ``--resume`` skips done organizations, removes temporary leftovers of a
-killed run and redoes the rest. ``manifest.csv`` (rewritten atomically after each
+killed run and redoes the rest. An organization that is redone loses its earlier
+report files before its new ``results.json`` is written, so a report never sits beside
+results it was not made from. ``manifest.csv`` (rewritten atomically after each
 organization) records status, start time, seconds, files and the error of each.
 """
 
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import InputError, ReadinessError
-from .exporters import org_folder, write_text
+from .exporters import neutralize, org_folder, write_text
 
 __all__ = [
     "ENGINE_NAME",
@@ -47,6 +49,8 @@ __all__ = [
 ]
 
 ENGINE_NAME = "readiness-warm"
+#: Files rendered from results.json by a worker.
+REPORT_FILES = ("report.ipynb", "report.html", "report.pdf")
 MANIFEST_COLUMNS = ("org_id", "status", "started", "seconds", "files", "error")
 
 #: Code run in a warm kernel once, after it starts: the report's imports, and a snapshot
@@ -267,7 +271,8 @@ def _write_manifest(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(MANIFEST_COLUMNS), lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: row.get(k, "") for k in MANIFEST_COLUMNS})
+        # a spreadsheet opens manifest.csv too: ids and error text stay text, never a formula
+        writer.writerow({k: neutralize(row.get(k, "")) for k in MANIFEST_COLUMNS})
     write_text(path, buf.getvalue())
 
 
@@ -306,13 +311,18 @@ def run_batch(
         folder = out / org_folder(org_id)
         clean_partial_files(folder)
         if resume and is_complete(folder, pdf=pdf):
-            row = dict(previous.get(org_id) or {})
+            row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
             row.update(org_id=org_id, status="ok")
             row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
             row.setdefault("error", "")
             rows[org_id] = row
             summary.skipped += 1
             continue
+        # A report left from an earlier run shows older results: remove it before the new
+        # results.json lands, or a failed render here would leave a folder that --resume
+        # takes for complete with a report that does not match its results.
+        for stale in REPORT_FILES:
+            (folder / stale).unlink(missing_ok=True)
         write_outputs(folder, doc)  # results.json and roadmap exports, from the driver
         name = str(doc["organization"].get("name") or org_id)
         tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm))

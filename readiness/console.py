@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from rich.console import Console, Group
@@ -9,6 +10,21 @@ from rich.table import Table
 from rich.text import Text
 
 __all__ = ["results_view", "print_results", "BatchProgress"]
+
+
+#: Characters a terminal acts on rather than shows: C0/C1 controls (escape sequences can
+#: retitle the window, move the cursor, hide text) and bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe(value: Any) -> str:
+    """User text (names, ids, playbook text) as printable text: controls become a visible mark."""
+    return _UNPRINTABLE.sub(lambda m: " " if m.group() in "\t\n\r" else "\ufffd", str(value))
+
+
+def _cell(value: Any) -> Text:
+    """A table cell shown as it is: never read as rich markup (``[bold]``), never a control."""
+    return Text(_safe(value))
 
 
 def _fmt(value: Any, digits: int = 1) -> str:
@@ -24,30 +40,31 @@ def results_view(results: Mapping[str, Any]) -> Group:
     org = results["organization"]
     overall = results["overall"]
     head = Text()
-    head.append(f"{org['name']}", style="bold")
-    head.append(f"  ({org['id']})\n")
+    head.append(_safe(org["name"]), style="bold")
+    head.append(f"  ({_safe(org['id'])})\n")
     head.append(f"Overall readiness {_fmt(overall['score'])} (95% CI {_ci(overall['ci'])}) — level: ")
-    head.append(f"{overall['level'] or 'unknown'}", style="bold")
+    head.append(_safe(overall["level"] or "unknown"), style="bold")
     by_role = results["respondents"]["by_role"]
     head.append(f"\nRespondents: {results['respondents']['n']} ("
-                + ", ".join(f"{n} {r}" for r, n in by_role.items()) + ")")
+                + ", ".join(f"{n} {_safe(r)}" for r, n in by_role.items()) + ")")
     if overall.get("barrier"):
-        head.append(f"\nBarrier to fix first: {overall['barrier']}", style="bold red")
+        head.append(f"\nBarrier to fix first: {_safe(overall['barrier'])}", style="bold red")
 
     roles = list(by_role)
     dims = Table(title="Dimensions", title_justify="left")
     for col in ("dimension", "score", "95% CI", "level", *roles):
-        dims.add_column(col, justify="left" if col in ("dimension", "level") else "right")
+        dims.add_column(_cell(col), justify="left" if col in ("dimension", "level") else "right")
     for d, block in results["dimensions"].items():
-        dims.add_row(d, _fmt(block["score"]), _ci(block["ci"]), block.get("level") or "–",
+        dims.add_row(_cell(d), _fmt(block["score"]), _ci(block["ci"]), _cell(block.get("level") or "–"),
                      *(_fmt(block["by_role"].get(r)) for r in roles))
 
     facets = Table(title="Facets", title_justify="left")
     for col in ("facet", "score", "95% CI", *roles, "r_wg"):
-        facets.add_column(col, justify="left" if col == "facet" else "right")
+        facets.add_column(_cell(col), justify="left" if col == "facet" else "right")
     for f, block in results["facets"].items():
         style = "red" if f == overall.get("barrier") else None
-        facets.add_row(f, _fmt(block["score"]), _ci(block["ci"]), *(_fmt(block["by_role"].get(r)) for r in roles),
+        facets.add_row(_cell(f), _fmt(block["score"]), _ci(block["ci"]),
+                       *(_fmt(block["by_role"].get(r)) for r in roles),
                        _fmt(block.get("rwg"), 2), style=style)
     parts: list[Any] = [head, dims, facets]
     bench = results.get("benchmark")
@@ -55,9 +72,9 @@ def results_view(results: Mapping[str, Any]) -> Group:
         line = Text()
         if bench.get("peer_n"):
             group = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in bench["peer_group"].items() if v) or "all peers"
-            line.append(f"Peers: {bench['peer_n']} centers ({group}; fallback: {bench['fallback']}). ")
-            line.append("Percentiles: " + ", ".join(
-                f"{d} {_fmt(b.get('percentile'), 0)}" for d, b in bench["dimensions"].items()))
+            line.append(_safe(f"Peers: {bench['peer_n']} centers ({group}; fallback: {bench['fallback']}). "))
+            line.append(_safe("Percentiles: " + ", ".join(
+                f"{d} {_fmt(b.get('percentile'), 0)}" for d, b in bench["dimensions"].items())))
         else:
             line.append(f"No peer comparison: fewer than {bench['k']} peers available.")
         parts.append(line)
@@ -67,11 +84,11 @@ def results_view(results: Mapping[str, Any]) -> Group:
             road.add_column(col, justify="right" if col in ("#", "phase") else "left",
                             overflow="fold", max_width=70 if col == "why" else None)
         for item in results["roadmap"][:8]:
-            road.add_row(str(item["rank"]), str(item["phase"]), item["title"], item["owner"].replace("_", " "),
-                         item["why"])
+            road.add_row(str(item["rank"]), str(item["phase"]), _cell(item["title"]),
+                         _cell(str(item["owner"]).replace("_", " ")), _cell(item["why"]))
         parts.append(road)
     if results.get("warnings"):
-        parts.append(Text("Warnings:\n" + "\n".join(f"- {w}" for w in results["warnings"]), style="yellow"))
+        parts.append(Text("Warnings:\n" + "\n".join(f"- {_safe(w)}" for w in results["warnings"]), style="yellow"))
     return Group(*parts)
 
 
@@ -112,8 +129,8 @@ class BatchProgress:
             self._progress.update(self._task, completed=finished,
                                   status=self._status(summary.done + summary.skipped, summary.failed, left))
         elif row is not None:
-            self.console.print(f"{row['status']:6} {row['org_id']} ({row['seconds']} s) "
-                               f"{self._status(summary.done + summary.skipped, summary.failed, left)}",
+            self.console.print(_safe(f"{row['status']:6} {row['org_id']} ({row['seconds']} s) "
+                                     f"{self._status(summary.done + summary.skipped, summary.failed, left)}"),
                                highlight=False, markup=False)
 
     def __exit__(self, *exc: Any) -> None:

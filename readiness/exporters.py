@@ -34,20 +34,45 @@ __all__ = [
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success.
 
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    The temporary file is hidden (``.<name>.<random>.tmp``) and lives in the destination
+    folder, so the rename is atomic. Before the rename the file is flushed to disk, and
+    after it the folder entry, so a power cut leaves the old file or the new one, never
+    an empty or partial one. On any exception (a failing writer, Ctrl-C) the temporary
+    file is removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> with atomic_path("out/table.parquet") as tmp:          # doctest: +SKIP
+    ...     frame.to_parquet(tmp)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
     try:
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         yield tmp_path
+        _fsync(tmp_path)
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's) data to disk; best effort where the OS cannot."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # a folder on Windows cannot be opened; the rename is still atomic
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
@@ -58,10 +83,7 @@ def _umask() -> int:
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        tmp.write_bytes(data)
     return Path(path)
 
 
@@ -94,8 +116,9 @@ def org_folder(org_id: str) -> str:
 
 
 # ---------------------------------------------------------------------- roadmap exports
-#: Leading characters a spreadsheet may treat as the start of a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Leading characters a spreadsheet may treat as the start of a formula (OWASP's list, a
+#: newline, and the full-width signs East Asian input methods type in place of ASCII).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (results.json key or fill-in column, header, width)
@@ -119,8 +142,18 @@ ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
 
 
 def neutralize(value: Any) -> Any:
-    """Make text inert in a spreadsheet: prefix an apostrophe to formula-like text."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Make text inert in a spreadsheet: prefix an apostrophe to formula-like text.
+
+    Text is formula-like when it starts with one of :data:`FORMULA_PREFIXES`, also after
+    leading spaces (some spreadsheet tools trim them on import). Numbers and other
+    non-text values pass through unchanged.
+
+    Examples
+    --------
+    >>> neutralize("=SUM(A1:A9)"), neutralize("  +1"), neutralize("Coach daily"), neutralize(-3)
+    ("'=SUM(A1:A9)", "'  +1", 'Coach daily', -3)
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
         return "'" + value
     return value
 
@@ -139,12 +172,17 @@ def _roadmap_rows(roadmap: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
-    """roadmap.csv: one row per action, UTF-8 with BOM (opens cleanly in spreadsheet tools)."""
+    """roadmap.csv: one row per action, UTF-8 with BOM (opens cleanly in spreadsheet tools).
+
+    Rows end in CRLF (RFC 4180), which also makes the writer quote any cell holding a
+    carriage return: unquoted, a spreadsheet would start a new row there, and that row's
+    first cell would escape neutralization.
+    """
     import csv
     import io
 
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([header for _, header, _ in ROADMAP_COLUMNS])
     writer.writerows(_roadmap_rows(roadmap))
     return write_bytes(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))

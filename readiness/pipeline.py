@@ -121,13 +121,27 @@ def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options |
 
 
 def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:
-    """results.json, and roadmap.xlsx / roadmap.csv when there is a roadmap, written atomically."""
-    from .exporters import write_json, write_roadmap_csv, write_roadmap_xlsx
+    """results.json, and roadmap.xlsx / roadmap.csv when there is a roadmap, written atomically.
+
+    The files are written under temporary names first and renamed into place together,
+    results.json last, only when all of them are complete: a failure leaves the folder as
+    it was. Roadmap files of an earlier run are removed when this document has no roadmap,
+    so the folder never pairs these results with an older plan.
+    """
+    from contextlib import ExitStack
+
+    from .exporters import atomic_path, write_json, write_roadmap_csv, write_roadmap_xlsx
 
     folder = Path(folder)
-    written = [write_json(folder / "results.json", doc)]
-    if doc.get("roadmap"):
-        written.append(write_roadmap_xlsx(folder / "roadmap.xlsx", doc["roadmap"],
-                                          title=f"Roadmap: {doc['organization']['name']}"))
-        written.append(write_roadmap_csv(folder / "roadmap.csv", doc["roadmap"]))
-    return written
+    results = folder / "results.json"
+    roadmap = [folder / "roadmap.xlsx", folder / "roadmap.csv"] if doc.get("roadmap") else []
+    with ExitStack() as stack:  # renamed in reverse order of entry, when every file is written
+        write_json(stack.enter_context(atomic_path(results)), doc)
+        if roadmap:
+            write_roadmap_xlsx(stack.enter_context(atomic_path(roadmap[0])), doc["roadmap"],
+                               title=f"Roadmap: {doc['organization']['name']}")
+            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"])
+    if not roadmap:
+        for stale in (folder / "roadmap.xlsx", folder / "roadmap.csv"):
+            stale.unlink(missing_ok=True)
+    return [results, *roadmap]

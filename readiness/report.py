@@ -39,6 +39,7 @@ __all__ = [
     "validate_parameters",
     "execute",
     "to_html",
+    "active_content",
     "to_pdf",
     "find_chromium",
     "build",
@@ -258,18 +259,20 @@ def validate_parameters(parameters: Mapping[str, Any], notebook: Path = REPORT_N
 def _plain(value: Any, name: str, depth: int = 0) -> Any:
     if depth > 3:
         raise InputError(f"parameter {name!r} is nested too deeply", source="parameters")
+    # Values come back as exact built-in types: papermill formats numbers with format(),
+    # which a subclass could override to return code.
     if value is None or isinstance(value, bool):
-        return value
+        return None if value is None else value is True
     if isinstance(value, int):
-        return value
+        return int.__int__(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InputError(f"parameter {name!r} is not a finite number", source="parameters")
-        return value
+        return float.__float__(value)
     if isinstance(value, str):
         if len(value) > _MAX_TEXT or any(ord(c) < 32 and c not in "\t" for c in value):
             raise InputError(f"parameter {name!r} is too long or holds control characters", source="parameters")
-        return value
+        return str.__str__(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v, name, depth + 1) for v in value]
     if isinstance(value, dict):
@@ -346,9 +349,63 @@ def to_html(notebook_node, *, title: str = "Readiness report") -> str:
     exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="readiness")
     nb.metadata["title"] = title
     html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    if re.search(r"<script\b", html, flags=re.IGNORECASE):
-        raise ReportError("the report HTML would contain a script; refusing to write it")
+    problem = "a script" if re.search(r"<script\b", html, flags=re.IGNORECASE) else active_content(html)
+    if problem:
+        raise ReportError(f"the report HTML would contain {problem}; refusing to write it")
     return html
+
+
+#: Elements that run code, load other pages or send data; none belongs in a client report.
+_ACTIVE_TAGS = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
+                          "link", "portal"})
+#: Attributes holding a URL; only embedded images may use a ``data:`` URL.
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "data", "poster", "background",
+                             "srcset", "ping"})
+#: An image in an ``<img>`` runs no script, whatever its format.
+_SAFE_DATA_URL = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml);base64,", re.IGNORECASE)
+_UNSAFE_SCHEME = re.compile(r"^(javascript|vbscript|data|file):", re.IGNORECASE)
+
+
+def active_content(html: str) -> str:
+    """The first thing in ``html`` a browser would run or fetch, described; "" when none.
+
+    A last check on every report page, whatever the templates do: script-like elements,
+    event-handler attributes (``onerror=``, ...), ``javascript:`` and non-image ``data:``
+    URLs, a ``<meta http-equiv>`` refresh. Text that merely looks like markup (escaped
+    ``&lt;script&gt;``) is text, and passes.
+    """
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Scan(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if found:
+                return
+            if tag in _ACTIVE_TAGS:
+                found.append(f"a <{tag}> element")
+                return
+            for name, value in attrs:
+                # browsers ignore control characters and spaces inside a URL's scheme
+                url = re.sub(r"[\x00-\x20\x7f]+", "", value or "")
+                if name.startswith("on"):
+                    found.append(f"an event handler ({name}= on <{tag}>)")
+                elif name in _URL_ATTRIBUTES and _UNSAFE_SCHEME.match(url) and not (
+                        tag == "img" and name == "src" and _SAFE_DATA_URL.match(url)):
+                    found.append(f"an active URL ({name}={url[:20]!r} on <{tag}>)")
+                elif name == "http-equiv":
+                    found.append(f"a <{tag} http-equiv> directive")
+                elif name == "style" and re.search(r"expression\(|url\(|@import", value or "", re.IGNORECASE):
+                    found.append(f"a style attribute that loads or runs something (on <{tag}>)")
+                if found:
+                    return
+
+        handle_startendtag = handle_starttag
+
+    scanner = Scan(convert_charrefs=True)
+    scanner.feed(html)
+    scanner.close()
+    return found[0] if found else ""
 
 
 def _strip_for_client(nb):
