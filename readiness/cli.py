@@ -218,6 +218,19 @@ def batch_cmd(responses: str, instrument_path: str | None, profiles: str | None,
         raise click.exceptions.Exit(1)
 
 
+@cli.command("portfolio")
+@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Where portfolio.html and portfolio.ipynb go (default: RESULTS_DIR).")
+@click.option("--top", default=15, show_default=True, help="Rows in the common-gaps and frequent-actions tables.")
+def portfolio_cmd(results_dir: str, out_dir: str | None, top: int) -> None:
+    """Portfolio report over a batch's results: ranking, spread, common gaps, frequent actions."""
+    from .report import build_portfolio
+
+    for path in build_portfolio(results_dir, out_dir, top=top):
+        click.echo(f"  {path.resolve()}")
+
+
 @cli.command("demo")
 @click.option("--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False),
               help="Output folder.")

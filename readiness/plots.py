@@ -59,6 +59,10 @@ __all__ = [
     "role_gap",
     "kpi_bullets",
     "roadmap_timeline",
+    "MAX_RANKED",
+    "portfolio_ranking",
+    "portfolio_dimensions",
+    "portfolio_gaps",
 ]
 
 #: matplotlib settings every figure is drawn with (applied with ``plt.rc_context``).
@@ -233,7 +237,7 @@ def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
 
 
 def _withheld_text(results: Mapping[str, Any]) -> str:
-    """'managers, supervisors withheld (fewer than 3 respondents)' for legends and notes."""
+    """'supervisors, managers withheld (roles under 3 respondents are not shown)', for legends and notes."""
     roles = ", ".join(f"{_plain(r)}s" for r in _withheld_roles(results))
     role_min = (results.get("respondents") or {}).get("role_min", 3)
     return f"{roles} withheld (roles under {role_min} respondents are not shown)"
@@ -1069,3 +1073,176 @@ def _draw_projection(ax: Axes, plan: Mapping[str, Any]) -> None:
     ax.set_title("Projected scores if each phase is completed" + (f" (targets: {_plain(target)})" if target else ""),
                  fontsize=10.5)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+# --------------------------------------------------------------------------- 7. portfolio
+#: Organizations shown by name on the portfolio ranking; the rest are counted in a note.
+MAX_RANKED = 40
+#: Facets shown on the common-gaps chart.
+MAX_GAPS = 12
+#: Level bands drawn behind portfolio scores: (lower bound, name), as in readiness.scoring.LEVELS.
+_LEVEL_SHADES = ("#FFFFFF", "#F4F4F4", "#E9E9E9", "#DEDEDE", "#D3D3D3")
+
+
+def _level_bands(ax: Axes, axis: str = "x") -> None:
+    """Shade the readiness levels (lightest = lowest) behind a 0–100 axis, named at the edge."""
+    from .scoring import LEVELS
+
+    bounds = [lower for lower, _ in LEVELS] + [100.0]
+    for (lower, name), upper, shade in zip(LEVELS, bounds[1:], _LEVEL_SHADES):
+        if axis == "x":
+            ax.axvspan(lower, upper, color=shade, zorder=0, lw=0)
+            ax.text((lower + upper) / 2, 1.0, name, transform=blended_transform_factory(ax.transData, ax.transAxes),
+                    ha="center", va="bottom", fontsize=7.5, color=_MUTED)
+        else:
+            ax.axhspan(lower, upper, color=shade, zorder=0, lw=0)
+            ax.text(1.0, (lower + upper) / 2, f" {name}", ha="left", va="center", fontsize=7.5, color=_MUTED,
+                    transform=blended_transform_factory(ax.transAxes, ax.transData))
+
+
+@_styled
+def portfolio_ranking(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """Organizations ranked by overall score, each with its 95 % interval.
+
+    Level bands shade the background; overlapping intervals mean the order between two
+    organizations is not settled by the data. At most :data:`MAX_RANKED` rows are drawn
+    (the best ones); a note counts the rest.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .portfolio import ranking
+
+    table = ranking(docs)
+    table = table[table["overall"].notna()]
+    shown = table.head(MAX_RANKED)
+    ax = _new_axes(ax, (8.0, 1.6 + 0.28 * max(len(shown), 1)))
+    what = "Overall readiness by organization"
+    if shown.empty:
+        return _note(ax, "No organization has an overall score.", title=what)
+    _level_bands(ax, "x")
+    y = np.arange(len(shown))
+    low = shown["ci_low"].astype(float).to_numpy()
+    high = shown["ci_high"].astype(float).to_numpy()
+    has_ci = np.isfinite(low) & np.isfinite(high)
+    ax.hlines(y[has_ci], low[has_ci], high[has_ci], color="#4D4D4D", lw=2.0, zorder=2)
+    ax.plot(shown["overall"].astype(float), y, "o", color=DIMENSION_COLORS["people"], markersize=6.5,
+            markeredgecolor="white", zorder=3)
+    labels = [f"{int(r.rank)}. {_plain(_short(r.name, 34))}" for r in shown.itertuples()]
+    ax.set_yticks(y, labels=labels)
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("overall score (0–100) · line: 95 % interval · shading: readiness level")
+    ax.xaxis.grid(True, color="#FFFFFF", lw=0.8)
+    detail = f"{len(table)} organizations" if len(shown) == len(table) else \
+        f"best {len(shown)} of {len(table)} organizations · all in the ranking table"
+    _set_title(ax, what, "Portfolio", detail, share=0.6, pad=14)
+    return ax
+
+
+@_styled
+def portfolio_dimensions(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """How the organizations spread on each dimension: a box per dimension with every organization as a dot.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import seaborn as sns
+
+    from .portfolio import dimension_table
+
+    table = dimension_table(docs).dropna(subset=["score"])
+    ax = _new_axes(ax, (8.0, 4.6))
+    what = "Dimension scores across the portfolio"
+    if table.empty:
+        return _note(ax, "No dimension scores in these documents.", title=what)
+    order = [d for d in DIMENSIONS if d in set(table["dimension"])]
+    table = table.assign(score=table["score"].astype(float))
+    _level_bands(ax, "y")
+    boxes = ax.boxplot([table.loc[table["dimension"] == d, "score"].to_numpy() for d in order],
+                       positions=range(len(order)), widths=0.5, showfliers=False, patch_artist=True,
+                       medianprops={"color": "black", "linewidth": 2.0}, whiskerprops={"color": _EDGE},
+                       capprops={"color": _EDGE}, zorder=2)
+    for patch, d in zip(boxes["boxes"], order):
+        patch.set(facecolor=DIMENSION_COLORS.get(d, _OTHER_COLOR), alpha=0.55, edgecolor=_EDGE,
+                  hatch=DIMENSION_HATCHES.get(d, ""))
+    sns.stripplot(data=table, x="dimension", y="score", order=order, color=_EDGE, size=3.5, jitter=0.18,
+                  alpha=0.8, ax=ax, zorder=3)
+    medians = table.groupby("dimension")["score"].median()
+    for x, d in enumerate(order):
+        ax.annotate(f"median {medians[d]:.0f}", (x, 0), xytext=(0, 4), textcoords="offset points", ha="center",
+                    va="bottom", fontsize=8.5, color="#222222")
+    ax.set_xticks(range(len(order)), labels=[_label(d) for d in order])
+    ax.set_xlabel("")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("score (0–100)")
+    n = table["org_id"].nunique()
+    _set_title(ax, what, "Portfolio", f"{n} organizations · one dot each · box: middle half, line: median",
+               share=0.85)
+    return ax
+
+
+@_styled
+def portfolio_gaps(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """The facets most often below target: how many organizations fall short, and by how much on average.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization (gaps come from their plans).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from .portfolio import common_gaps
+
+    table = common_gaps(docs)
+    table = table[table["with_gap"] > 0].head(MAX_GAPS)
+    ax = _new_axes(ax, (8.0, 1.6 + 0.36 * max(len(table), 1)))
+    what = "Common gaps across the portfolio"
+    if table.empty:
+        return _note(ax, "No gaps to show: no organization has a planned roadmap below its targets "
+                         "(give peers or a target).", title=what)
+    n = max(int(table["organizations"].max()), 1)
+    y = np.arange(len(table))
+    dims = [str(d or "") for d in table["dimension"]]
+    ax.barh(y, table["with_gap"], color=[DIMENSION_COLORS.get(d, _OTHER_COLOR) for d in dims],
+            hatch=None, edgecolor=_EDGE, linewidth=0.6, height=0.65, zorder=2)
+    for bar, d in zip(ax.patches, dims):
+        bar.set_hatch(DIMENSION_HATCHES.get(d, ""))
+    for yi, row in zip(y, table.itertuples()):
+        ax.text(row.with_gap + n * 0.01, yi, f"{row.with_gap} of {row.organizations} · mean gap {row.mean_gap:.0f}",
+                va="center", ha="left", fontsize=8.5, color="#222222")
+    ax.set_yticks(y, labels=[_plain(_short(t or f, 40)) for t, f in zip(table["title"], table["facet"])])
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, n * 1.45)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("organizations below target on the facet")
+    ax.xaxis.grid(True, color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    handles = [Patch(facecolor=DIMENSION_COLORS[d], hatch=DIMENSION_HATCHES[d], edgecolor=_EDGE, label=_label(d))
+               for d in DIMENSIONS if d in dims]
+    ax.legend(handles=handles, loc="lower right")
+    _set_title(ax, what, "Portfolio", f"the {len(table)} facets most often below target", share=0.6)
+    return ax

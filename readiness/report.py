@@ -43,6 +43,7 @@ __all__ = [
     "to_pdf",
     "find_chromium",
     "build",
+    "build_portfolio",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -333,6 +334,22 @@ def execute(output: str | Path, parameters: Mapping[str, Any], *, notebook: Path
             if tmp_nb.exists():  # into atomic_path's file: renamed on success, removed on failure
                 os.replace(tmp_nb, tmp)
     return nbformat.read(str(output), as_version=4)
+
+
+def build_portfolio(results_dir: str | Path, folder: str | Path | None = None, *, top: int = 15,
+                    kernel_name: str | None = None) -> list[Path]:
+    """``portfolio.ipynb`` (executed) and ``portfolio.html`` for the results under ``results_dir``.
+
+    ``results_dir`` holds one folder per organization with its ``results.json``, as
+    ``batch`` writes them; the files go to ``folder`` (default: ``results_dir``).
+    """
+    results_dir = Path(results_dir).resolve()
+    load_many(results_dir=str(results_dir), limit=1)  # a clear InputError before a kernel starts
+    folder = Path(folder) if folder is not None else results_dir
+    executed = execute(folder / "portfolio.ipynb", {"results_dir": str(results_dir), "limit": 0, "top": top},
+                       notebook=PORTFOLIO_NOTEBOOK, kernel_name=kernel_name)
+    html = write_text(folder / "portfolio.html", to_html(executed, title="Portfolio readiness"))
+    return [folder / "portfolio.ipynb", html]
 
 
 def to_html(notebook_node, *, title: str = "Readiness report") -> str:
