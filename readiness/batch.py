@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
-import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

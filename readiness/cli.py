@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import click
 
@@ -272,7 +272,7 @@ def panel_cmd(n_orgs: int, seed: int, instrument_path: str | None, out_file: str
     responses, profiles = generate_panel(inst, n_orgs=n_orgs, seed=seed)
     out = Path(out_file)
     if out.suffix.lower() in (".duckdb", ".db", ".ddb"):
-        from .loaders import Table, parse_profiles, parse_responses
+        from .loaders import parse_profiles, parse_responses
         from .store import PeerStore
 
         parsed = parse_responses(_as_table(responses, out.name), inst)

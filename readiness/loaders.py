@@ -18,7 +18,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from .errors import MAX_PROBLEMS, InputError, Problem
 from .instrument import META_COLUMNS, Instrument
 from .profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES, size_band
 from .responses import Responses
+
+if TYPE_CHECKING:  # for the annotation only: the roadmap module is imported when a playbook is loaded
+    from .roadmap import Playbook
 
 __all__ = [
     "DEFAULT_INSTRUMENT",

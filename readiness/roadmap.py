@@ -35,7 +35,7 @@ from typing import Any, Iterator, Literal, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, Problem
-from .instrument import DIMENSIONS, Instrument
+from .instrument import Instrument
 
 __all__ = [
     "Action",

@@ -11,7 +11,7 @@ import pytest
 
 from readiness.cli import main
 
-from .conftest import DATA, ROOT
+from .conftest import DATA
 
 MINI = str(DATA / "mini.yaml")
 

@@ -91,7 +91,6 @@ def test_answer_counts(worked):
 
 
 def _frame(inst, rows):
-    layout = inst.layout
     values = np.array([[np.nan if v is None else v for v in r[3]] for r in rows], dtype=float)
     return Responses.from_arrays(inst, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], values)
 
