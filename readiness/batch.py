@@ -284,12 +284,15 @@ def run_batch(
     resume: bool = False,
     pdf: bool = False,
     warm: bool = True,
+    rejected: Mapping[str, str] | None = None,
     on_progress: Callable[[BatchSummary, dict[str, Any] | None], None] | None = None,
 ) -> BatchSummary:
     """Write every organization's report folder under ``out_dir``; see the module docstring.
 
-    ``docs`` are the results documents from :func:`~readiness.assessment.assess`. Returns a
-    summary; ``manifest.csv`` in ``out_dir`` has one row per organization.
+    ``docs`` are the results documents from :func:`~readiness.assessment.assess`;
+    ``rejected`` maps organizations whose input rows were bad to the reason, and they are
+    recorded as failed without a folder. Returns a summary; ``manifest.csv`` in ``out_dir``
+    has one row per organization.
     """
     from .pipeline import write_outputs
 
@@ -303,8 +306,13 @@ def run_batch(
     previous = _read_manifest(manifest_path) if resume else {}
     rows: dict[str, dict[str, Any]] = {}
     tasks: list[Task] = []
-    summary = BatchSummary(total=len(docs))
+    rejected = dict(rejected or {})
+    summary = BatchSummary(total=len(docs) + len(rejected), failed=len(rejected))
     t_start = time.perf_counter()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for org_id, reason in rejected.items():
+        rows[org_id] = {"org_id": org_id, "status": "failed", "started": started, "seconds": 0.0, "files": "",
+                        "error": "bad input: " + " ".join(reason.split())[:500]}
     for org_id, doc in docs.items():
         folder = out / org_folder(org_id)
         clean_partial_files(folder)
@@ -326,7 +334,7 @@ def run_batch(
         tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm))
         rows[org_id] = {"org_id": org_id, "status": "pending", "started": "", "seconds": "", "files": "",
                         "error": ""}
-    order = list(docs)
+    order = list(docs) + [o for o in rejected if o not in docs]
     _write_manifest(manifest_path, (rows[o] for o in order))
     if on_progress:
         on_progress(summary, None)

@@ -84,14 +84,20 @@ def _load_inputs(responses: str, instrument_path: str | None, profiles: str | No
 
 def _assess(responses: str, *, org: str | None, instrument_path: str | None, profiles: str | None,
             peers: str | None, playbook_path: str | None, seed: int, n_boot: int, k: int,
-            target: str | None, capacity: Sequence[float] | None, role_min: int = 3):
-    """Load everything, run the assessment: {org_id: results document}."""
+            target: str | None, capacity: Sequence[float] | None, role_min: int = 3, rejected: dict | None = None):
+    """Load everything, run the assessment: {org_id: results document}.
+
+    With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
+    and put there with their reason, instead of failing the whole file.
+    """
     from .pipeline import load_inputs, make_options, parse_target, run
 
     inputs = load_inputs(responses, instrument=instrument_path, profiles=profiles, peers=peers,
-                         playbook=playbook_path)
+                         playbook=playbook_path, isolate=rejected is not None)
     options = make_options(seed=seed, n_boot=n_boot, k=k, target=parse_target(target, inputs.instrument),
                            capacity=capacity, role_min=role_min)
+    if rejected is not None:
+        rejected.update(inputs.rejected)
     return run(inputs, orgs=[org] if org else None, options=options)
 
 
@@ -203,12 +209,13 @@ def batch_cmd(responses: str, instrument_path: str | None, profiles: str | None,
 
     if scheduler and executor != "dask":
         raise InputError("--scheduler needs --executor dask", source="command line")
+    rejected: dict[str, str] = {}
     docs = _assess(responses, org=None, instrument_path=instrument_path, profiles=profiles, peers=peers,
                    playbook_path=playbook_path, seed=seed, n_boot=n_boot, k=k, target=target, capacity=capacity,
-                   role_min=role_min)
-    with BatchProgress(len(docs), enabled=not no_progress) as progress:
+                   role_min=role_min, rejected=rejected)
+    with BatchProgress(len(docs) + len(rejected), enabled=not no_progress) as progress:
         summary = run_batch(docs, out_dir, workers=workers, executor=executor, scheduler=scheduler,
-                            resume=resume, pdf=pdf, on_progress=progress.update)
+                            resume=resume, pdf=pdf, rejected=rejected, on_progress=progress.update)
     click.echo(f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
                f"in {summary.seconds:.1f} s; manifest: {Path(out_dir) / 'manifest.csv'}")
     if not summary.ok:

@@ -47,6 +47,7 @@ __all__ = [
     "read_table",
     "load_instrument",
     "load_responses",
+    "load_responses_isolating",
     "parse_responses",
     "load_profiles",
     "parse_profiles",
@@ -513,6 +514,43 @@ def _check_size(doc: Any, source: str) -> None:
 def load_responses(path: str | Path, instrument: Instrument, *, sheet: str | None = None) -> Responses:
     """Read and validate a responses file in the canonical wide form."""
     return parse_responses(read_table(path, sheet=sheet), instrument)
+
+
+def load_responses_isolating(path: str | Path, instrument: Instrument, *,
+                             sheet: str | None = None) -> tuple[Responses, dict[str, str]]:
+    """Like :func:`load_responses`, but an organization whose own rows are bad is set aside.
+
+    For batches: an error that belongs to rows of one organization (a bad answer, role or
+    id, a duplicate respondent) takes that organization out, with the first such error as
+    its reason, and the others load. Returns the responses and ``{org_id: reason}``.
+    Errors that belong to no organization (an unreadable file, a missing column, an empty
+    org id) or that leave no organization standing raise :class:`InputError` as usual.
+    """
+    table = read_table(path, sheet=sheet)
+    rejected: dict[str, str] = {}
+    first_errors: list[Problem] | None = None
+    while True:
+        problems, responses = _check_responses(table, instrument)
+        errors = [p for p in problems if p.severity == "error"]
+        if not errors:
+            assert responses is not None
+            return responses, rejected
+        first_errors = first_errors or errors
+        org_column = next((c for c in table.columns if c.strip().lower() == "org_id"), None)
+        if org_column is None or any(p.row is None or p.row < 2 for p in errors):
+            raise InputError(problems=first_errors)
+        org_of_row = dict(zip(table.rows.tolist(), table.cells[org_column].astype(str).tolist()))
+        bad = {}
+        for p in errors:
+            org = org_of_row.get(p.row, "")
+            if not org.strip():
+                raise InputError(problems=first_errors)
+            bad.setdefault(org, str(p))
+        rejected.update(bad)
+        keep = ~table.cells[org_column].astype(str).isin(list(bad)).to_numpy()
+        if not keep.any():
+            raise InputError(problems=first_errors)
+        table = Table(table.source, table.columns, table.cells[keep].reset_index(drop=True), table.rows[keep])
 
 
 def parse_responses(table: Table, instrument: Instrument) -> Responses:

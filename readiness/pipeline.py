@@ -7,7 +7,7 @@ the per-organization outputs atomically (:mod:`exporters`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -32,6 +32,8 @@ class Inputs:
     playbook: Playbook | None
     references: Mapping[str, Any]
     notes: tuple[str, ...] = ()
+    #: organizations set aside because their own rows are bad: {org_id: one-line reason}
+    rejected: Mapping[str, str] = field(default_factory=dict)
 
 
 def _path(value: str | Path | None) -> str | None:
@@ -45,13 +47,22 @@ def load_inputs(
     profiles: str | Path | None = None,
     peers: str | Path | None = None,
     playbook: str | Path | None = None,
+    isolate: bool = False,
 ) -> Inputs:
-    """Read and validate every input file (empty strings mean "not given")."""
+    """Read and validate every input file (empty strings mean "not given").
+
+    With ``isolate`` (batches), organizations whose own response rows are bad are set
+    aside in :attr:`Inputs.rejected` instead of failing the whole file.
+    """
     from .loaders import (check_profiles_match, load_instrument, load_playbook, load_profiles, load_references,
-                          load_responses)
+                          load_responses, load_responses_isolating)
 
     inst = load_instrument(_path(instrument))
-    parsed = load_responses(responses, inst)
+    rejected: dict[str, str] = {}
+    if isolate:
+        parsed, rejected = load_responses_isolating(responses, inst)
+    else:
+        parsed = load_responses(responses, inst)
     prof = load_profiles(profiles) if _path(profiles) else None
     if prof is not None:
         check_profiles_match(parsed, prof, Path(str(profiles)).name)  # the wrong file was given
@@ -71,7 +82,7 @@ def load_inputs(
             book = None
             notes.append("no roadmap: the bundled playbook does not fit this instrument's facets; "
                          "give one with --playbook")
-    return Inputs(inst, parsed, prof, panel, book, load_references(), tuple(notes))
+    return Inputs(inst, parsed, prof, panel, book, load_references(), tuple(notes), rejected)
 
 
 def parse_target(value: str | float | None, instrument: Instrument) -> float | dict[str, float] | None:

@@ -129,6 +129,34 @@ def _outputs(nb) -> list:
     return shown
 
 
+def test_an_organization_with_bad_rows_fails_alone(tmp_path):
+    """Bad answers in one organization's rows fail that organization, not the file."""
+    responses, profiles = _subset(tmp_path, 3)
+    lines = responses.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    orgs = list(dict.fromkeys(line.split(",")[0] for line in lines[1:]))
+    bad = orgs[1]
+    index = next(i for i, line in enumerate(lines) if line.startswith(bad + ","))  # 0-based; header is row 1
+    cells = lines[index].split(",")
+    item = header[3]
+    cells[3] = "7"
+    lines[index] = ",".join(cells)
+    responses.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
+                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--bootstrap", "0",
+                          "--no-progress"], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert res.returncode == 1, res.stderr[-3000:]
+    rows = manifest(out)
+    assert rows[bad]["status"] == "failed"
+    assert rows[bad]["error"] == f"bad input: clients.csv, row {index + 1}, column {item}: answer 7 is outside 1..5"
+    assert not (out / org_folder(bad)).exists()
+    for org in (orgs[0], orgs[2]):
+        assert rows[org]["status"] == "ok"
+        assert is_complete(out / org_folder(org))
+    assert f"failed: {bad}: bad input" in res.stderr
+
+
 def test_warm_kernel_reports_do_not_leak_state(docs, tmp_path):
     from readiness.pipeline import write_outputs
     from readiness.report import execute

@@ -270,3 +270,32 @@ def test_multiline_record_is_named_by_its_first_line(tmp_path, mini):
     text = "\n".join([HEADER, GOOD[0], 'X,"a\n2",agent,9,5,3,,,4,4,2,,3,3', GOOD[2]]) + "\n"
     errors, _ = problems_of(tmp_path, mini, text)
     assert [(e.row, e.column) for e in errors] == [(3, "respondent_id"), (3, "P1")]  # a newline is a control character
+
+
+# ---------------------------------------------------------------------- batches: bad organizations set aside
+def _two_orgs(tmp_path, y_rows: list[str]):
+    lines = (DATA / "mini_responses.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join(lines + y_rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_isolating_loader_sets_a_bad_organization_aside(tmp_path, mini):
+    from readiness.loaders import load_responses_isolating
+
+    path = _two_orgs(tmp_path, ["Y,b1,agent,9,2,3,4,5,3,3,1,2,5,4",  # row 5: 9 is off the scale
+                                "Y,b2,boss,1,2,3,4,5,3,3,1,2,5,4"])  # row 6: unknown role
+    responses, rejected = load_responses_isolating(path, mini)
+    assert list(responses.org_ids) == ["X"] and len(responses) == 3
+    assert rejected == {"Y": "two.csv, row 5, column P1: answer 9 is outside 1..5"}
+
+
+def test_isolating_loader_refuses_what_belongs_to_no_organization(tmp_path, mini):
+    from readiness.loaders import load_responses_isolating
+
+    with pytest.raises(InputError, match="row 5, column org_id: org_id is empty"):
+        load_responses_isolating(_two_orgs(tmp_path, [",b1,agent,3,2,3,4,5,3,3,1,2,5,4"]), mini)
+    only_bad = tmp_path / "bad.csv"
+    only_bad.write_text("org_id,respondent_id,role,P1\nY,b1,agent,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 2, column P1: answer 0 is outside 1..5"):
+        load_responses_isolating(only_bad, mini)  # nothing good left: the whole file is refused
