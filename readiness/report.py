@@ -14,6 +14,7 @@ Views/drivers layer. Two halves:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -188,7 +189,9 @@ def render_portfolio(docs: list[Mapping[str, Any]], *, top: int = 15) -> str:
     return _environment().get_template("portfolio.html.j2").render(p=context)
 
 
+@functools.lru_cache(maxsize=1)
 def _environment():
+    """The Jinja environment of the report sections, built once per process (templates compile once)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
     env = Environment(
@@ -354,22 +357,31 @@ def build_portfolio(results_dir: str | Path, folder: str | Path | None = None, *
 
 def to_html(notebook_node, *, title: str = "Readiness report") -> str:
     """A self-contained HTML page: no code, no prompts, no scripts, images embedded."""
+    nb = _strip_for_client(notebook_node)
+    nb.metadata["title"] = title
+    html, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    problem = "a script" if re.search(r"<script\b", html, flags=re.IGNORECASE) else active_content(html)
+    if problem:
+        raise ReportError(f"the report HTML would contain {problem}; refusing to write it")
+    return html
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """The nbconvert HTML exporter with the readiness template, built once per process.
+
+    Building it compiles the template (a third of a second); a batch worker converts many
+    reports with one. It keeps no state from one conversion to the next.
+    """
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    nb = _strip_for_client(notebook_node)
     config = Config()
     config.HTMLExporter.exclude_input = True
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
     config.HTMLExporter.embed_images = True
-    exporter = HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="readiness")
-    nb.metadata["title"] = title
-    html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    problem = "a script" if re.search(r"<script\b", html, flags=re.IGNORECASE) else active_content(html)
-    if problem:
-        raise ReportError(f"the report HTML would contain {problem}; refusing to write it")
-    return html
+    return HTMLExporter(config=config, extra_template_basedirs=[str(TEMPLATES)], template_name="readiness")
 
 
 #: Elements that run code, load other pages or send data; none belongs in a client report.
