@@ -53,6 +53,7 @@ import pandas as pd
 from .errors import InputError, StoreError
 from .instrument import Instrument
 from .responses import Responses
+from .store import _columns, _in_transaction, _tables  # one transaction and schema helper for both stores
 
 __all__ = ["SessionStore", "SessionInfo", "SCHEMA_VERSION", "STORE_KIND", "check_name"]
 
@@ -638,33 +639,3 @@ def _store_error(path: Path, exc: duckdb.Error) -> StoreError:
     from .store import _store_error as peer_store_error
 
     return peer_store_error(path, exc)
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
-    """Run ``work`` in one transaction: all of it is committed, or none of it."""
-    con.begin()
-    try:
-        result = work()
-        con.commit()
-        return result
-    except BaseException:
-        try:
-            con.rollback()
-        except duckdb.Error:
-            pass  # the connection is unusable already; closing it discards the transaction
-        raise
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-                       "AND schema_name = 'main'").fetchall()
-    return {r[0] for r in rows}
-
-
-def _columns(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
-    rows = con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() "
-                       "WHERE database_name = current_database() AND schema_name = 'main'").fetchall()
-    out: dict[str, dict[str, str]] = {}
-    for table, column, kind in rows:
-        out.setdefault(table, {})[column] = kind
-    return out
