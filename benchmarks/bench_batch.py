@@ -49,20 +49,59 @@ def plain_loop(responses: Path, profiles: Path, orgs: list[str], out: Path) -> f
     t0 = time.perf_counter()
     for org in orgs:
         nb = out / f"{org}.ipynb"
-        subprocess.run([str(BIN / "papermill"), str(ROOT / "notebooks" / "readiness_report.ipynb"), str(nb),
-                        "-p", "responses", str(responses), "-p", "profiles", str(profiles), "-p", "peers",
-                        str(PANEL), "-p", "org_id", org, "--no-progress-bar"],
-                       check=True, cwd=ROOT, capture_output=True)
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
-                       check=True, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [
+                str(BIN / "papermill"),
+                str(ROOT / "notebooks" / "readiness_report.ipynb"),
+                str(nb),
+                "-p",
+                "responses",
+                str(responses),
+                "-p",
+                "profiles",
+                str(profiles),
+                "-p",
+                "peers",
+                str(PANEL),
+                "-p",
+                "org_id",
+                org,
+                "--no-progress-bar",
+            ],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
     return time.perf_counter() - t0
 
 
 def batch(responses: Path, profiles: Path, out: Path, workers: int) -> float:
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles), "--peers",
-                    str(PANEL), "--out", str(out), "--workers", str(workers), "--no-progress"],
-                   check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "batch",
+            str(responses),
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--no-progress",
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     return time.perf_counter() - t0
 
 
@@ -77,14 +116,14 @@ def main() -> None:
         responses, profiles, orgs = clients(work, args.orgs)
         b = batch(responses, profiles, work / "batch", args.workers)
         per_b = b / len(orgs)
-        print(f"readiness batch --workers {args.workers}: {b:.1f} s for {len(orgs)} reports "
-              f"-> {per_b:.2f} s per report")
+        print(
+            f"readiness batch --workers {args.workers}: {b:.1f} s for {len(orgs)} reports -> {per_b:.2f} s per report"
+        )
         if not args.skip_loop:
             (work / "loop").mkdir()
             a = plain_loop(responses, profiles, orgs, work / "loop")
             per_a = a / len(orgs)
-            print(f"plain papermill + nbconvert loop: {a:.1f} s for {len(orgs)} reports "
-                  f"-> {per_a:.2f} s per report")
+            print(f"plain papermill + nbconvert loop: {a:.1f} s for {len(orgs)} reports -> {per_a:.2f} s per report")
             print(f"ratio: readiness batch is {per_a / per_b:.1f}x faster (target >= 3, goal 10)")
         print(f"projected for 1000 reports: {per_b * 1000 / 60:.1f} minutes")
     finally:

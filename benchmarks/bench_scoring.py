@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from readiness.loaders import load_instrument
-from readiness.responses import Responses
-from readiness.scoring import score
+from readiness.core.responses import Responses
+from readiness.core.scoring import score
+from readiness.io.loaders import load_instrument
 
 
 def make_responses(n_orgs: int, per_org: int, seed: int = 0) -> Responses:
@@ -69,12 +69,18 @@ def main() -> None:
     per_org_ms = (statistics.median(with_ci) - statistics.median(without_ci)) / args.ci_orgs * 1000
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"organizations: {args.orgs} x {args.respondents} respondents, {len(layout.item_ids)} items "
-          f"({n_answers:,} answers; built in {build:.1f} s)")
-    print(f"scoring without intervals: median {median_plain:.3f} s over {args.repeat} runs "
-          f"-> {n_answers / median_plain / 1e6:.1f} million answers/s (target >= 5)")
-    print(f"bootstrap intervals, 1000 resamples: {per_org_ms:.2f} ms per organization "
-          f"(median of {args.repeat} runs over {args.ci_orgs} organizations; target <= 2)")
+    print(
+        f"organizations: {args.orgs} x {args.respondents} respondents, {len(layout.item_ids)} items "
+        f"({n_answers:,} answers; built in {build:.1f} s)"
+    )
+    print(
+        f"scoring without intervals: median {median_plain:.3f} s over {args.repeat} runs "
+        f"-> {n_answers / median_plain / 1e6:.1f} million answers/s (target >= 5)"
+    )
+    print(
+        f"bootstrap intervals, 1000 resamples: {per_org_ms:.2f} ms per organization "
+        f"(median of {args.repeat} runs over {args.ci_orgs} organizations; target <= 2)"
+    )
     print(f"peak resident memory: {peak_mib:.0f} MiB (target < 2048)")
 
 

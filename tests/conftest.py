@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.loaders import load_instrument
+from readiness.io.loaders import load_instrument
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

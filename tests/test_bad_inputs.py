@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.apps.cli import main
 
 from .conftest import DATA
 
@@ -35,8 +35,7 @@ RESPONSES = [
     ("latin1.csv", "latin1.csv, row 3", "not UTF-8 text (byte 0xeb)"),
     ("mixed_delimiters.csv", "mixed_delimiters.csv, row 2", "has 1 fields; the header has 14"),
     ("duplicate_columns.csv", "duplicate_columns.csv, row 1, column P1", "duplicate column 'P1'"),
-    ("duplicate_respondent.csv", "duplicate_respondent.csv, row 4, column respondent_id",
-     "duplicate respondent 'a1'"),
+    ("duplicate_respondent.csv", "duplicate_respondent.csv, row 4, column respondent_id", "duplicate respondent 'a1'"),
     ("answer_out_of_range.csv", "answer_out_of_range.csv, row 3, column P1", "answer 6 is outside 1..5"),
     ("answer_float.csv", "answer_float.csv, row 2, column R1", "'3.5' is not a whole number"),
     ("answer_unknown_label.csv", "answer_unknown_label.csv, row 4, column T1", "unknown answer 'Sometimes'"),
@@ -46,18 +45,27 @@ RESPONSES = [
     ("org_id_dotdot.csv", "org_id_dotdot.csv, row 2, column org_id", "path separator or '..'"),
     ("org_id_slash.csv", "org_id_slash.csv, row 3, column org_id", "path separator or '..'"),
     ("org_id_backslash.csv", "org_id_backslash.csv, row 4, column org_id", "path separator or '..'"),
-    ("respondent_id_traversal.csv", "respondent_id_traversal.csv, row 2, column respondent_id",
-     "path separator or '..'"),
+    (
+        "respondent_id_traversal.csv",
+        "respondent_id_traversal.csv, row 2, column respondent_id",
+        "path separator or '..'",
+    ),
     ("org_id_control_char.csv", "org_id_control_char.csv, row 2, column org_id", "control character"),
     ("org_id_too_long.csv", "org_id_too_long.csv, row 3, column org_id", "longer than 200 characters"),
     ("org_id_empty.csv", "org_id_empty.csv, row 4, column org_id", "org_id is empty"),
     ("formula_hyperlink_answer.csv", "formula_hyperlink_answer.csv, row 2, column P4", "unknown answer '=HYPERLINK("),
-    ("formula_cmd_answer.csv", "formula_cmd_answer.csv, row 3, column R2", "unknown answer \"+cmd|"),
+    ("formula_cmd_answer.csv", "formula_cmd_answer.csv, row 3, column R2", 'unknown answer "+cmd|'),
     ("formula_org_id.csv", "formula_org_id.csv, row 2, column org_id", "path separator or '..'"),
-    ("formula_org_id_plain.csv", "formula_org_id_plain.csv, row 3, column org_id",
-     "'=1+2' starts like a spreadsheet formula"),
-    ("formula_respondent_id.csv", "formula_respondent_id.csv, row 4, column respondent_id",
-     "'@SUM(A1:A9)' starts like a spreadsheet formula"),
+    (
+        "formula_org_id_plain.csv",
+        "formula_org_id_plain.csv, row 3, column org_id",
+        "'=1+2' starts like a spreadsheet formula",
+    ),
+    (
+        "formula_respondent_id.csv",
+        "formula_respondent_id.csv, row 4, column respondent_id",
+        "'@SUM(A1:A9)' starts like a spreadsheet formula",
+    ),
     ("missing_role_column.csv", "missing_role_column.csv, row 1, column role", "missing required column role"),
     ("no_item_columns.csv", "no_item_columns.csv, row 1", "no column matches an item of instrument 'mini'"),
     ("unnamed_column.csv", "unnamed_column.csv, row 2", "column 5 has no name in the header but holds 'oops'"),
@@ -67,11 +75,18 @@ RESPONSES = [
     ("xlsx_truncated.xlsx", "xlsx_truncated.xlsx", "cannot be read as an Excel workbook"),
     ("xlsx_out_of_range.xlsx", "xlsx_out_of_range.xlsx, row 3, column P2", "answer 7 is outside 1..5"),
     ("xlsx_unknown_role.xlsx", "xlsx_unknown_role.xlsx, row 4, column role", "unknown role 'director'"),
-    ("xlsx_formula_unsaved.xlsx", "xlsx_formula_unsaved.xlsx, row 2, column T1", "formula whose result was never saved"),
+    (
+        "xlsx_formula_unsaved.xlsx",
+        "xlsx_formula_unsaved.xlsx, row 2, column T1",
+        "formula whose result was never saved",
+    ),
     ("xlsx_empty_sheet.xlsx", "xlsx_empty_sheet.xlsx", "sheet 'Responses' is empty"),
     ("xlsx_header_only.xlsx", "xlsx_header_only.xlsx, row 1", "no respondent rows"),
-    ("xlsx_value_beyond_header.xlsx", "xlsx_value_beyond_header.xlsx, row 3",
-     "column 16 has no name in the header but holds 'stray note'"),
+    (
+        "xlsx_value_beyond_header.xlsx",
+        "xlsx_value_beyond_header.xlsx, row 3",
+        "column 16 has no name in the header but holds 'stray note'",
+    ),
     ("xlsx_duplicate_columns_case.xlsx", "xlsx_duplicate_columns_case.xlsx, row 1, column p1", "duplicate column 'p1'"),
     ("xlsx_date_answer.xlsx", "xlsx_date_answer.xlsx, row 2, column K1", "unknown answer '2024-01-05 00:00:00'"),
     ("json_not_list.json", "json_not_list.json", "must be a list of records"),
@@ -85,8 +100,11 @@ RESPONSES = [
     ("parquet_garbage.parquet", "parquet_garbage.parquet", "cannot be read as a Parquet file"),
     ("parquet_truncated.parquet", "parquet_truncated.parquet", "cannot be read as a Parquet file"),
     ("parquet_float_answers.parquet", "parquet_float_answers.parquet, row 2, column P1", "'3.5' is not a whole number"),
-    ("parquet_timestamp_column.parquet", "parquet_timestamp_column.parquet, row 2, column R1",
-     "unknown answer '2024-01-01 00:00:00'"),
+    (
+        "parquet_timestamp_column.parquet",
+        "parquet_timestamp_column.parquet, row 2, column R1",
+        "unknown answer '2024-01-01 00:00:00'",
+    ),
     ("parquet_nested_column.parquet", "parquet_nested_column.parquet, row 1, column T1", "holds list<"),
     ("parquet_binary_org_id.parquet", "parquet_binary_org_id.parquet, row 3, column org_id", "not UTF-8"),
     ("parquet_no_rows.parquet", "parquet_no_rows.parquet, row 1", "no respondent rows"),
@@ -98,8 +116,11 @@ PROFILES = [
     ("profiles_bad_stage.csv", "profiles_bad_stage.csv, row 2, column stage", "stage 'ready' is not one of"),
     ("profiles_bad_agents.csv", "profiles_bad_agents.csv, row 2, column agents", "agents 'many'"),
     ("profiles_bad_size_band.csv", "profiles_bad_size_band.csv, row 2, column size_band", "size_band 'huge'"),
-    ("profiles_kpi_out_of_range.csv", "profiles_kpi_out_of_range.csv, row 2, column abandon_rate",
-     "abandon_rate 150 is outside 0..100"),
+    (
+        "profiles_kpi_out_of_range.csv",
+        "profiles_kpi_out_of_range.csv, row 2, column abandon_rate",
+        "abandon_rate 150 is outside 0..100",
+    ),
     ("profiles_org_traversal.csv", "profiles_org_traversal.csv, row 3, column org_id", "path separator or '..'"),
     ("profiles_empty.csv", "profiles_empty.csv", "file is empty"),
     ("profiles_missing_org_id.csv", "profiles_missing_org_id.csv, row 1, column org_id", "missing required column"),
@@ -109,24 +130,39 @@ PROFILES = [
 ]
 
 INSTRUMENTS = [
-    ("instrument_duplicate_item.yaml", "instrument_duplicate_item.yaml, at dimensions[1].facets[0].items[1].id",
-     "duplicate item id 'R1'"),
+    (
+        "instrument_duplicate_item.yaml",
+        "instrument_duplicate_item.yaml, at dimensions[1].facets[0].items[1].id",
+        "duplicate item id 'R1'",
+    ),
     ("instrument_empty.yaml", "instrument_empty.yaml", "must be a mapping"),
     ("instrument_not_mapping.yaml", "instrument_not_mapping.yaml", "must be a mapping"),
     ("instrument_invalid_yaml.yaml", "instrument_invalid_yaml.yaml, row 9", "is not valid YAML"),
     ("instrument_latin1.yaml", "instrument_latin1.yaml, row 6", "not UTF-8 text (byte 0xfc)"),
-    ("instrument_unknown_role.yaml", "instrument_unknown_role.yaml, at dimensions[2].facets[0].items[1].roles",
-     "unknown role(s) boss"),
-    ("instrument_label_set_not_list.yaml", "instrument_label_set_not_list.yaml, at label_sets.agreement",
-     "must be a list of labels"),
-    ("instrument_label_set_unhashable.yaml",
-     "instrument_label_set_unhashable.yaml, at dimensions[0].facets[0].items[1].label_set", "unknown label_set"),
+    (
+        "instrument_unknown_role.yaml",
+        "instrument_unknown_role.yaml, at dimensions[2].facets[0].items[1].roles",
+        "unknown role(s) boss",
+    ),
+    (
+        "instrument_label_set_not_list.yaml",
+        "instrument_label_set_not_list.yaml, at label_sets.agreement",
+        "must be a list of labels",
+    ),
+    (
+        "instrument_label_set_unhashable.yaml",
+        "instrument_label_set_unhashable.yaml, at dimensions[0].facets[0].items[1].label_set",
+        "unknown label_set",
+    ),
     ("instrument_scale_too_large.yaml", "instrument_scale_too_large.yaml, at scale_points", "less than or equal to 11"),
     ("instrument_binary.yaml", "instrument_binary.yaml, row 1", "not UTF-8 text"),
     ("instrument_yaml_bomb.yaml", "instrument_yaml_bomb.yaml", "expands to more than 200000 values"),
     ("instrument_python_tag.yaml", "instrument_python_tag.yaml, row 6", "could not determine a constructor"),
-    ("instrument_unknown_dimension.yaml", "instrument_unknown_dimension.yaml, at dimensions[3].id",
-     "'people', 'process', 'technology' or 'knowledge'"),
+    (
+        "instrument_unknown_dimension.yaml",
+        "instrument_unknown_dimension.yaml, at dimensions[3].id",
+        "'people', 'process', 'technology' or 'knowledge'",
+    ),
 ]
 
 PLAYBOOKS = [
@@ -136,8 +172,11 @@ PLAYBOOKS = [
     ("playbook_empty.yaml", "playbook_empty.yaml", "file is empty"),
     ("playbook_not_mapping.yaml", "playbook_not_mapping.yaml", "must be a mapping"),
     ("playbook_unknown_effort.yaml", "playbook_unknown_effort.yaml, at actions[2].effort", "effort 'XXL'"),
-    ("playbook_unknown_dependency.yaml", "playbook_unknown_dependency.yaml, at actions[3].depends_on",
-     "unknown action 'magic'"),
+    (
+        "playbook_unknown_dependency.yaml",
+        "playbook_unknown_dependency.yaml, at actions[3].depends_on",
+        "unknown action 'magic'",
+    ),
 ]
 
 TARGETS = [
@@ -151,20 +190,30 @@ def commands(kind: str, path: Path, out: Path) -> list[list[str]]:
     """The command lines a file of this kind goes through; each writes (if at all) under ``out``."""
     fast = ["--bootstrap", "0"]
     if kind == "responses":
-        return [["validate", path, "--instrument", MINI],
-                ["assess", path, "--org", "X", "--instrument", MINI, "--out", out, *fast]]
+        return [
+            ["validate", path, "--instrument", MINI],
+            ["assess", path, "--org", "X", "--instrument", MINI, "--out", out, *fast],
+        ]
     if kind == "profiles":
-        return [["validate", GOOD, "--instrument", MINI, "--profiles", path],
-                ["assess", GOOD, "--org", "X", "--instrument", MINI, "--profiles", path, "--out", out, *fast]]
+        return [
+            ["validate", GOOD, "--instrument", MINI, "--profiles", path],
+            ["assess", GOOD, "--org", "X", "--instrument", MINI, "--profiles", path, "--out", out, *fast],
+        ]
     if kind == "instrument":
-        return [["validate", GOOD, "--instrument", path],
-                ["assess", GOOD, "--org", "X", "--instrument", path, "--out", out, *fast]]
+        return [
+            ["validate", GOOD, "--instrument", path],
+            ["assess", GOOD, "--org", "X", "--instrument", path, "--out", out, *fast],
+        ]
     if kind == "playbook":
-        return [["assess", GOOD, "--org", "X", "--instrument", MINI, "--playbook", path, "--out", out, *fast],
-                ["score", GOOD, "--instrument", MINI, "--playbook", path, "--out", out, "--quiet", *fast]]
+        return [
+            ["assess", GOOD, "--org", "X", "--instrument", MINI, "--playbook", path, "--out", out, *fast],
+            ["score", GOOD, "--instrument", MINI, "--playbook", path, "--out", out, "--quiet", *fast],
+        ]
     assert kind == "targets"
-    return [["score", GOOD, "--instrument", MINI, "--target", path, "--out", out, "--quiet", *fast],
-            ["assess", GOOD, "--org", "X", "--instrument", MINI, "--target", path, "--out", out, *fast]]
+    return [
+        ["score", GOOD, "--instrument", MINI, "--target", path, "--out", out, "--quiet", *fast],
+        ["assess", GOOD, "--org", "X", "--instrument", MINI, "--target", path, "--out", out, *fast],
+    ]
 
 
 def run(capsys, argv) -> tuple[int, str, str]:
@@ -189,9 +238,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-CASES = ([("responses", *c) for c in RESPONSES] + [("profiles", *c) for c in PROFILES]
-         + [("instrument", *c) for c in INSTRUMENTS] + [("playbook", *c) for c in PLAYBOOKS]
-         + [("targets", *c) for c in TARGETS])
+CASES = (
+    [("responses", *c) for c in RESPONSES]
+    + [("profiles", *c) for c in PROFILES]
+    + [("instrument", *c) for c in INSTRUMENTS]
+    + [("playbook", *c) for c in PLAYBOOKS]
+    + [("targets", *c) for c in TARGETS]
+)
 
 
 def test_corpus_is_complete_and_listed():
@@ -221,9 +274,16 @@ def test_bad_file_is_one_line_exit_2_and_writes_nothing(capsys, tmp_path, kind, 
 
 
 # A few of each kind into a folder that holds an earlier run: it must stay as it was.
-EXISTING = ["answer_out_of_range.csv", "xlsx_garbage_zip.xlsx", "json_nested_cell.json",
-            "parquet_nested_column.parquet", "org_id_dotdot.csv", "profiles_no_match.csv",
-            "instrument_yaml_bomb.yaml", "playbook_cycle.yaml"]
+EXISTING = [
+    "answer_out_of_range.csv",
+    "xlsx_garbage_zip.xlsx",
+    "json_nested_cell.json",
+    "parquet_nested_column.parquet",
+    "org_id_dotdot.csv",
+    "profiles_no_match.csv",
+    "instrument_yaml_bomb.yaml",
+    "playbook_cycle.yaml",
+]
 
 
 @pytest.mark.parametrize("name", EXISTING)
@@ -241,16 +301,21 @@ def test_existing_output_folder_is_left_as_it_was(capsys, tmp_path, name):
 
 # Each of these files has no good organization left: a batch refuses it whole. (A file in
 # which some organizations are good fails only the bad ones: tests/test_batch.py.)
-BATCH = ["empty.csv", "duplicate_respondent.csv", "xlsx_formula_unsaved.xlsx", "json_not_list.json",
-         "parquet_binary_org_id.parquet", "answer_out_of_range.csv"]
+BATCH = [
+    "empty.csv",
+    "duplicate_respondent.csv",
+    "xlsx_formula_unsaved.xlsx",
+    "json_not_list.json",
+    "parquet_binary_org_id.parquet",
+    "answer_out_of_range.csv",
+]
 
 
 @pytest.mark.parametrize("name", BATCH)
 def test_batch_refuses_bad_responses_before_writing(capsys, tmp_path, name):
     _, _, where, message = next(c for c in CASES if c[1] == name)
     out = tmp_path / "batch"
-    argv = ["batch", BAD / name, "--instrument", MINI, "--out", out, "--workers", 1, "--no-progress",
-            "--bootstrap", 0]
+    argv = ["batch", BAD / name, "--instrument", MINI, "--out", out, "--workers", 1, "--no-progress", "--bootstrap", 0]
     assert_one_error(*run(capsys, argv), where, message)
     assert not out.exists()
     out.mkdir()
@@ -261,8 +326,21 @@ def test_batch_refuses_bad_responses_before_writing(capsys, tmp_path, name):
 
 def test_batch_refuses_profiles_that_match_nothing(capsys, tmp_path):
     out = tmp_path / "batch"
-    argv = ["batch", GOOD, "--instrument", MINI, "--profiles", BAD / "profiles_no_match.csv", "--out", out,
-            "--workers", 1, "--no-progress", "--bootstrap", 0]
+    argv = [
+        "batch",
+        GOOD,
+        "--instrument",
+        MINI,
+        "--profiles",
+        BAD / "profiles_no_match.csv",
+        "--out",
+        out,
+        "--workers",
+        1,
+        "--no-progress",
+        "--bootstrap",
+        0,
+    ]
     assert_one_error(*run(capsys, argv), "profiles_no_match.csv, column org_id", "no org_id in the profiles matches")
     assert not out.exists()
 
@@ -303,16 +381,26 @@ def test_long_dependency_chain_with_a_cycle(capsys, tmp_path):
     # 1500 actions each depending on the next, the last on the first: deeper than Python's
     # recursion limit, so the cycle search must not recurse.
     n = 1500
-    lines = ["id: chain", "version: '1'", "effort_points: {S: 1}",
-             "dimension_impact: {people: 1, process: 1, technology: 1, knowledge: 1}", "actions:"]
+    lines = [
+        "id: chain",
+        "version: '1'",
+        "effort_points: {S: 1}",
+        "dimension_impact: {people: 1, process: 1, technology: 1, knowledge: 1}",
+        "actions:",
+    ]
     for i in range(n):
-        lines.append(f"  - {{id: a{i}, title: T, what: W, facets: [people.a], effort: S, duration_weeks: 1, "
-                     f"owner: o, depends_on: [a{(i + 1) % n}]}}")
+        lines.append(
+            f"  - {{id: a{i}, title: T, what: W, facets: [people.a], effort: S, duration_weeks: 1, "
+            f"owner: o, depends_on: [a{(i + 1) % n}]}}"
+        )
     path = tmp_path / "chain.yaml"
     path.write_text("\n".join(lines) + "\n")
     for argv in commands("playbook", path, tmp_path / "out"):
-        assert_one_error(*run(capsys, argv), "chain.yaml, at actions",
-                         "dependency cycle: a0 -> a1 -> a2 -> a3 -> ... -> a1499 -> a0 (1500 actions)")
+        assert_one_error(
+            *run(capsys, argv),
+            "chain.yaml, at actions",
+            "dependency cycle: a0 -> a1 -> a2 -> a3 -> ... -> a1499 -> a0 (1500 actions)",
+        )
     assert not (tmp_path / "out").exists()
 
 
@@ -337,18 +425,35 @@ def test_a_pipe_is_refused_not_waited_on(capsys, tmp_path):
 
 
 # ---------------------------------------------------------------------- a real process
-@pytest.mark.parametrize("argv, where", [
-    (["validate", BAD / "binary_garbage.csv", "--instrument", MINI], "binary_garbage.csv"),
-    (["assess", GOOD, "--org", "X", "--instrument", BAD / "instrument_label_set_unhashable.yaml", "--out", "{out}"],
-     "instrument_label_set_unhashable.yaml, at dimensions[0].facets[0].items[1].label_set"),
-    (["batch", BAD / "parquet_nested_column.parquet", "--instrument", MINI, "--out", "{out}", "--no-progress"],
-     "parquet_nested_column.parquet, row 1, column T1"),
-])
+@pytest.mark.parametrize(
+    "argv, where",
+    [
+        (["validate", BAD / "binary_garbage.csv", "--instrument", MINI], "binary_garbage.csv"),
+        (
+            [
+                "assess",
+                GOOD,
+                "--org",
+                "X",
+                "--instrument",
+                BAD / "instrument_label_set_unhashable.yaml",
+                "--out",
+                "{out}",
+            ],
+            "instrument_label_set_unhashable.yaml, at dimensions[0].facets[0].items[1].label_set",
+        ),
+        (
+            ["batch", BAD / "parquet_nested_column.parquet", "--instrument", MINI, "--out", "{out}", "--no-progress"],
+            "parquet_nested_column.parquet, row 1, column T1",
+        ),
+    ],
+)
 def test_in_a_real_process_stderr_is_one_line(tmp_path, argv, where):
     out = tmp_path / "out"
     argv = [str(a).replace("{out}", str(out)) for a in argv]
-    proc = subprocess.run([sys.executable, "-m", "readiness.cli", *argv], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "readiness.apps.cli", *argv], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from readiness.batch import ENGINE_NAME, clean_partial_files, is_complete, register_engine, run_batch
-from readiness.exporters import org_folder
-from readiness.pipeline import load_inputs, make_options, run
+from readiness.apps.batch import ENGINE_NAME, clean_partial_files, is_complete, register_engine, run_batch
+from readiness.io.exporters import org_folder
+from readiness.io.pipeline import load_inputs, make_options, run
 
 from .conftest import ROOT
 
@@ -68,9 +68,28 @@ def manifest(folder: Path) -> dict[str, dict[str, str]]:
 def local_batch(clients, tmp_path_factory):
     responses, profiles = clients
     out = tmp_path_factory.mktemp("batch") / "out"
-    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
-                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--bootstrap", "100",
-                          "--no-progress"], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    res = subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "batch",
+            str(responses),
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--bootstrap",
+            "100",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     return out
 
@@ -92,9 +111,28 @@ def test_batch_results_equal_single_scoring(local_batch, docs, clients, tmp_path
     responses, profiles = clients
     org = next(iter(docs))
     single = tmp_path / "single.json"
-    res = subprocess.run([str(BIN / "readiness"), "score", str(responses), "--org", org, "--profiles",
-                          str(profiles), "--peers", str(PANEL), "--json", str(single), "--bootstrap", "100",
-                          "--quiet"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    res = subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "score",
+            str(responses),
+            "--org",
+            org,
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--json",
+            str(single),
+            "--bootstrap",
+            "100",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stderr
     assert (local_batch / org_folder(org) / "results.json").read_bytes() == single.read_bytes()
     html = (local_batch / org_folder(org) / "report.html").read_text(encoding="utf-8")
@@ -143,9 +181,28 @@ def test_an_organization_with_bad_rows_fails_alone(tmp_path):
     lines[index] = ",".join(cells)
     responses.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
-                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--bootstrap", "0",
-                          "--no-progress"], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    res = subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "batch",
+            str(responses),
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--bootstrap",
+            "0",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert res.returncode == 1, res.stderr[-3000:]
     rows = manifest(out)
     assert rows[bad]["status"] == "failed"
@@ -158,17 +215,21 @@ def test_an_organization_with_bad_rows_fails_alone(tmp_path):
 
 
 def test_warm_kernel_reports_do_not_leak_state(docs, tmp_path):
-    from readiness.pipeline import write_outputs
-    from readiness.report import execute
+    from readiness.io.pipeline import write_outputs
+    from readiness.report.execute import execute
 
     register_engine()
     first, second = list(docs)[:2]
     for org in (first, second):
         write_outputs(tmp_path / org, docs[org])
-    execute(tmp_path / first / "a.ipynb", {"results_json": str(tmp_path / first / "results.json")},
-            engine_name=ENGINE_NAME)
-    warm = execute(tmp_path / second / "b.ipynb", {"results_json": str(tmp_path / second / "results.json")},
-                   engine_name=ENGINE_NAME)
+    execute(
+        tmp_path / first / "a.ipynb", {"results_json": str(tmp_path / first / "results.json")}, engine_name=ENGINE_NAME
+    )
+    warm = execute(
+        tmp_path / second / "b.ipynb",
+        {"results_json": str(tmp_path / second / "results.json")},
+        engine_name=ENGINE_NAME,
+    )
     fresh = execute(tmp_path / second / "c.ipynb", {"results_json": str(tmp_path / second / "results.json")})
     assert _outputs(warm) == _outputs(fresh)
     counts = [c.execution_count for c in warm.cells if c.cell_type == "code"]
@@ -178,9 +239,9 @@ def test_warm_kernel_reports_do_not_leak_state(docs, tmp_path):
 def test_a_dead_kernel_is_replaced(docs, tmp_path):
     from jupyter_core.utils import run_sync
 
-    from readiness.batch import _warm_kernel
-    from readiness.pipeline import write_outputs
-    from readiness.report import execute
+    from readiness.apps.batch import _warm_kernel
+    from readiness.io.pipeline import write_outputs
+    from readiness.report.execute import execute
 
     register_engine()
     org = next(iter(docs))
@@ -200,10 +261,23 @@ def test_a_dead_kernel_is_replaced(docs, tmp_path):
 def test_kill_and_resume(clients, tmp_path):
     responses, profiles = clients
     out = tmp_path / "out"
-    cmd = [str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles), "--peers", str(PANEL),
-           "--out", str(out), "--workers", "1", "--bootstrap", "100", "--no-progress"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        str(BIN / "readiness"),
+        "batch",
+        str(responses),
+        "--profiles",
+        str(profiles),
+        "--peers",
+        str(PANEL),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--bootstrap",
+        "100",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 300
         while time.time() < deadline:  # kill it once the first report is done
@@ -245,10 +319,30 @@ def test_clean_partial_files_only_touches_temporaries(tmp_path):
 def test_dask_local_cluster_gives_the_same_outputs(local_batch, clients, tmp_path):
     responses, profiles = clients
     out = tmp_path / "dask"
-    res = subprocess.run([str(BIN / "readiness"), "batch", str(responses), "--profiles", str(profiles),
-                          "--peers", str(PANEL), "--out", str(out), "--workers", "2", "--executor", "dask",
-                          "--bootstrap", "100", "--no-progress"], capture_output=True, text=True, timeout=900,
-                         cwd=ROOT)
+    res = subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "batch",
+            str(responses),
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--executor",
+            "dask",
+            "--bootstrap",
+            "100",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     rows = manifest(out)
     assert {r["status"] for r in rows.values()} == {"ok"}
@@ -259,7 +353,7 @@ def test_dask_local_cluster_gives_the_same_outputs(local_batch, clients, tmp_pat
 
 
 def test_bad_batch_options(clients, capsys):
-    from readiness.cli import main
+    from readiness.apps.cli import main
 
     responses, profiles = clients
     assert main(["batch", str(responses), "--workers", "0", "--no-progress"]) == 2

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import percentileofscore
 
-from readiness.benchmark import benchmark, choose_peer_group, kpi_benchmark, percentile_of, placement
+from readiness.core.benchmark import benchmark, choose_peer_group, kpi_benchmark, percentile_of, placement
 
 
 @settings(max_examples=200, deadline=None)
@@ -31,11 +31,21 @@ def make_peers(cells: dict[tuple[str, str, str], int], seed: int = 0) -> pd.Data
     rows = []
     for (industry, band, stage), n in cells.items():
         for _ in range(n):
-            rows.append({"industry": industry, "size_band": band, "stage": stage,
-                         "overall": rng.uniform(20, 90), "people": rng.uniform(10, 95),
-                         "process": rng.uniform(10, 95), "technology": rng.uniform(10, 95),
-                         "knowledge": rng.uniform(10, 95), "people.a": rng.uniform(0, 100),
-                         "sales_conversion_rate": rng.uniform(2, 30), "average_handle_time": rng.uniform(200, 700)})
+            rows.append(
+                {
+                    "industry": industry,
+                    "size_band": band,
+                    "stage": stage,
+                    "overall": rng.uniform(20, 90),
+                    "people": rng.uniform(10, 95),
+                    "process": rng.uniform(10, 95),
+                    "technology": rng.uniform(10, 95),
+                    "knowledge": rng.uniform(10, 95),
+                    "people.a": rng.uniform(0, 100),
+                    "sales_conversion_rate": rng.uniform(2, 30),
+                    "average_handle_time": rng.uniform(200, 700),
+                }
+            )
     frame = pd.DataFrame(rows, index=pd.Index([f"P{i:03d}" for i in range(len(rows))], name="org_id"))
     return frame
 
@@ -44,16 +54,27 @@ PROFILE = {"industry": "technology", "size_band": "51-150", "stage": "considerin
 
 
 def test_exact_cell_used_when_large_enough():
-    peers = make_peers({("technology", "51-150", "considering"): 6, ("technology", "51-150", "established"): 4,
-                        ("other", ">500", "considering"): 20})
+    peers = make_peers(
+        {
+            ("technology", "51-150", "considering"): 6,
+            ("technology", "51-150", "established"): 4,
+            ("other", ">500", "considering"): 20,
+        }
+    )
     group = choose_peer_group(PROFILE, peers, k=5)
     assert group.fallback == "none" and group.n == 6
     assert set(peers.loc[list(group.org_ids), "stage"]) == {"considering"}
 
 
 def test_cell_of_three_falls_back_to_at_least_k():
-    peers = make_peers({("technology", "51-150", "considering"): 3, ("technology", "51-150", "established"): 4,
-                        ("technology", ">500", "considering"): 9, ("other", "<=50", "considering"): 30})
+    peers = make_peers(
+        {
+            ("technology", "51-150", "considering"): 3,
+            ("technology", "51-150", "established"): 4,
+            ("technology", ">500", "considering"): 9,
+            ("other", "<=50", "considering"): 30,
+        }
+    )
     group = choose_peer_group(PROFILE, peers, k=5)
     assert group.fallback == "dropped stage" and group.n == 7
     assert group.keys == {"industry": "technology", "size_band": "51-150"}
@@ -85,18 +106,29 @@ def test_unknown_profile_attribute_is_dropped_first():
 
 def results_for(profile, scores=None):
     scores = scores or {}
-    return {"organization": {"id": "CLIENT", **profile},
-            "overall": {"score": scores.get("overall", 55.0)},
-            "dimensions": {d: {"score": scores.get(d, 50.0)} for d in ("people", "process", "technology", "knowledge")},
-            "facets": {"people.a": {"score": scores.get("people.a", 40.0)}}}
+    return {
+        "organization": {"id": "CLIENT", **profile},
+        "overall": {"score": scores.get("overall", 55.0)},
+        "dimensions": {d: {"score": scores.get(d, 50.0)} for d in ("people", "process", "technology", "knowledge")},
+        "facets": {"people.a": {"score": scores.get("people.a", 40.0)}},
+    }
 
 
 def test_benchmark_block_numbers():
-    peers = make_peers({("technology", "51-150", "considering"): 3, ("technology", "51-150", "established"): 5,
-                        ("other", "<=50", "considering"): 12})
-    doc = benchmark(results_for(PROFILE), peers, k=5,
-                    kpis={"sales_conversion_rate": 12.0, "average_handle_time": 300.0},
-                    directions={"sales_conversion_rate": "higher", "average_handle_time": "lower"})
+    peers = make_peers(
+        {
+            ("technology", "51-150", "considering"): 3,
+            ("technology", "51-150", "established"): 5,
+            ("other", "<=50", "considering"): 12,
+        }
+    )
+    doc = benchmark(
+        results_for(PROFILE),
+        peers,
+        k=5,
+        kpis={"sales_conversion_rate": 12.0, "average_handle_time": 300.0},
+        directions={"sales_conversion_rate": "higher", "average_handle_time": "lower"},
+    )
     assert doc["peer_n"] == 8 and doc["fallback"] == "dropped stage"
     assert doc["peer_group"] == {"industry": "technology", "size_band": "51-150", "stage": None}
     group = peers[(peers.industry == "technology") & (peers.size_band == "51-150")]
@@ -116,8 +148,13 @@ def test_benchmark_block_numbers():
 
 def test_no_statistic_of_a_small_group_anywhere():
     peers = make_peers({("technology", "51-150", "considering"): 4})
-    doc = benchmark(results_for(PROFILE), peers, k=5, kpis={"sales_conversion_rate": 10.0},
-                    directions={"sales_conversion_rate": "higher"})
+    doc = benchmark(
+        results_for(PROFILE),
+        peers,
+        k=5,
+        kpis={"sales_conversion_rate": 10.0},
+        directions={"sales_conversion_rate": "higher"},
+    )
     assert doc["peer_group"] is None and doc["peer_n"] is None
     text = json.dumps(doc)
     for value in peers.select_dtypes("number").to_numpy().ravel():

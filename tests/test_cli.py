@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
+from readiness.apps.cli import main
 
 from .conftest import DATA
 
@@ -44,8 +44,10 @@ def test_validate_lists_every_problem(capsys, tmp_path):
     code, out, err = run(capsys, "validate", bad, "--instrument", MINI)
     assert code == 2
     lines = err.strip().splitlines()
-    assert lines == ["error: bad.csv, row 5, column role: unknown role 'boss'; expected one of agent, manager",
-                     "error: bad.csv, row 5, column P1: answer 9 is outside 1..5"]
+    assert lines == [
+        "error: bad.csv, row 5, column role: unknown role 'boss'; expected one of agent, manager",
+        "error: bad.csv, row 5, column P1: answer 9 is outside 1..5",
+    ]
 
 
 @pytest.mark.parametrize("command", ["validate", "score"])
@@ -69,8 +71,21 @@ def test_missing_file_and_bad_instrument(capsys, tmp_path):
 
 def test_score_writes_results_json(capsys, tmp_path):
     out = tmp_path / "r.json"
-    code, stdout, _ = run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI,
-                          "--json", out, "--seed", 1, "--bootstrap", 200, "--role-min", 1)
+    code, stdout, _ = run(
+        capsys,
+        "score",
+        DATA / "mini_responses.csv",
+        "--instrument",
+        MINI,
+        "--json",
+        out,
+        "--seed",
+        1,
+        "--bootstrap",
+        200,
+        "--role-min",
+        1,
+    )
     assert code == 0
     doc = json.loads(out.read_text())
     assert doc["schema_version"] == 1
@@ -78,13 +93,26 @@ def test_score_writes_results_json(capsys, tmp_path):
     assert doc["overall"]["score"] == pytest.approx(68.3333, abs=1e-3)
     assert doc["facets"]["people.a"]["score"] == pytest.approx(75.0)
     assert doc["facets"]["people.a"]["by_role"] == {"agent": 50.0, "manager": 87.5}
-    assert doc["respondents"] == {"n": 3, "by_role": {"agent": 2, "manager": 1}, "withheld_roles": [],
-                                  "role_min": 1,
-                                  "answers": {"answered": 25, "not_applicable": 1, "unanswered": 4}}
+    assert doc["respondents"] == {
+        "n": 3,
+        "by_role": {"agent": 2, "manager": 1},
+        "withheld_roles": [],
+        "role_min": 1,
+        "answers": {"answered": 25, "not_applicable": 1, "unanswered": 4},
+    }
     assert doc["overall"]["barrier"] == "technology.a"
     # by default (three respondents per role) neither role's scores are shown
-    run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--json", tmp_path / "d.json",
-        "--bootstrap", 0)
+    run(
+        capsys,
+        "score",
+        DATA / "mini_responses.csv",
+        "--instrument",
+        MINI,
+        "--json",
+        tmp_path / "d.json",
+        "--bootstrap",
+        0,
+    )
     default = json.loads((tmp_path / "d.json").read_text())
     assert default["respondents"]["withheld_roles"] == ["agent", "manager"]
     assert default["facets"]["people.a"]["by_role"] == {"agent": None, "manager": None}
@@ -94,8 +122,22 @@ def test_score_writes_results_json(capsys, tmp_path):
     assert "Overall readiness" in stdout
     # same input and seed: byte for byte the same file
     again = tmp_path / "again.json"
-    run(capsys, "score", DATA / "mini_responses.csv", "--instrument", MINI, "--json", again, "--seed", 1,
-        "--bootstrap", 200, "--role-min", 1, "--quiet")
+    run(
+        capsys,
+        "score",
+        DATA / "mini_responses.csv",
+        "--instrument",
+        MINI,
+        "--json",
+        again,
+        "--seed",
+        1,
+        "--bootstrap",
+        200,
+        "--role-min",
+        1,
+        "--quiet",
+    )
     assert again.read_bytes() == out.read_bytes()
 
 

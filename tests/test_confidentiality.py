@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from readiness.results import suppress_block, withheld_roles
+from readiness.core.results import suppress_block, withheld_roles
 
 from .conftest import ROOT
 
@@ -99,16 +99,36 @@ def small_world(tmp_path_factory):
     panel[panel["org_id"].isin(three)].to_csv(tmp / "peers.csv", index=False)
     profiles[profiles["org_id"].isin(three)].to_csv(tmp / "peers.profiles.csv", index=False)
 
-    common = [str(tmp / "client.csv"), "--profiles", str(EXAMPLES / "profiles.csv"), "--peers", str(tmp / "peers.csv"),
-              "--target", "80", "--bootstrap", "100"]
+    common = [
+        str(tmp / "client.csv"),
+        "--profiles",
+        str(EXAMPLES / "profiles.csv"),
+        "--peers",
+        str(tmp / "peers.csv"),
+        "--target",
+        "80",
+        "--bootstrap",
+        "100",
+    ]
     logs = _run("score", *common, "--out", str(tmp / "scored"), cwd=tmp)
     report = _run("assess", *common, "--org", "NORTHBANK", "--out", str(tmp / "report"), cwd=tmp)
     # what the three peers would show, were they shown: each one's overall and dimension scores
-    _run("score", str(tmp / "peers.csv"), "--profiles", str(tmp / "peers.profiles.csv"), "--bootstrap", "0",
-         "--quiet", "--out", str(tmp / "peer-scores"), cwd=tmp)
+    _run(
+        "score",
+        str(tmp / "peers.csv"),
+        "--profiles",
+        str(tmp / "peers.profiles.csv"),
+        "--bootstrap",
+        "0",
+        "--quiet",
+        "--out",
+        str(tmp / "peer-scores"),
+        cwd=tmp,
+    )
     peer_docs = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp / "peer-scores").glob("*/results.json")]
     return {
-        "tmp": tmp, "logs": logs.stdout + logs.stderr + report.stdout + report.stderr,
+        "tmp": tmp,
+        "logs": logs.stdout + logs.stderr + report.stdout + report.stderr,
         "outputs": {**_texts(tmp / "scored"), **{f"report/{k}": v for k, v in _texts(tmp / "report").items()}},
         "doc": json.loads((tmp / "report" / "results.json").read_text(encoding="utf-8")),
         "peer_docs": peer_docs,
@@ -153,5 +173,7 @@ def test_small_peer_panel_shows_no_peer_statistic(small_world):
         found = sorted(v for v in leaks if v in text)
         assert not found, (name, found)
     assert "fewer than 5 peer centers were available" in small_world["outputs"]["report/report.html"]
-    assert "fewer than 5 peer centers, and so small a panel is never analysed" in \
-        small_world["outputs"]["report/report.html"]
+    assert (
+        "fewer than 5 peer centers, and so small a panel is never analysed"
+        in small_world["outputs"]["report/report.html"]
+    )

@@ -22,9 +22,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.errors import InputError
-from readiness.instrument import Instrument
-from readiness.loaders import (
+from readiness.core.errors import InputError
+from readiness.core.instrument import Instrument
+from readiness.core.roadmap import Playbook
+from readiness.io.loaders import (
     Table,
     load_instrument,
     load_playbook,
@@ -34,12 +35,16 @@ from readiness.loaders import (
     parse_profiles,
     parse_responses,
 )
-from readiness.roadmap import Playbook
 
 from .conftest import DATA
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 MINI = load_instrument(DATA / "mini.yaml")
 MINI_SPEC = yaml.safe_load((DATA / "mini.yaml").read_text(encoding="utf-8"))
@@ -128,7 +133,7 @@ def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
             continue
         at = position % len(out)
         if kind == 0:  # overwrite
-            out[at:at + len(chunk)] = chunk
+            out[at : at + len(chunk)] = chunk
         elif kind == 1:  # insert
             out[at:at] = chunk
         else:  # cut here
@@ -136,8 +141,9 @@ def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return bytes(out)
 
 
-_edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=8)),
-                  min_size=1, max_size=4)
+_edits = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
+)
 
 
 def _file_bytes(suffix: str):
@@ -172,17 +178,62 @@ def test_random_and_damaged_bytes(tmp_path, suffix):
 
 # ---------------------------------------------------------------------- frames
 _junk_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
-_column = st.one_of(st.sampled_from(["org_id", "respondent_id", "role", "ORG_ID", " role ", *MINI.layout.item_ids,
-                                     "p1", "org_name", "industry", "agents", "size_band", "stage",
-                                     "abandon_rate", "facet", "target"]), _junk_text)
+_column = st.one_of(
+    st.sampled_from(
+        [
+            "org_id",
+            "respondent_id",
+            "role",
+            "ORG_ID",
+            " role ",
+            *MINI.layout.item_ids,
+            "p1",
+            "org_name",
+            "industry",
+            "agents",
+            "size_band",
+            "stage",
+            "abandon_rate",
+            "facet",
+            "target",
+        ]
+    ),
+    _junk_text,
+)
 _cell = st.one_of(
     st.none(),
     st.integers(-3, 8),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["", "NA", "n/a", "Agree", "agree ", "Embedded", "X", "a1", "agent", "manager", "boss",
-                     "../X", "=HYPERLINK(\"http://x\")", "+cmd|' /C calc'!A0", "3.5", "1e400", "nan", "-0",
-                     "technology", "<=50", "considering", "people.a", "50%", "\u202e", "名前"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            "n/a",
+            "Agree",
+            "agree ",
+            "Embedded",
+            "X",
+            "a1",
+            "agent",
+            "manager",
+            "boss",
+            "../X",
+            '=HYPERLINK("http://x")',
+            "+cmd|' /C calc'!A0",
+            "3.5",
+            "1e400",
+            "nan",
+            "-0",
+            "technology",
+            "<=50",
+            "considering",
+            "people.a",
+            "50%",
+            "\u202e",
+            "名前",
+        ]
+    ),
     _junk_text,
     st.booleans(),
 )
@@ -224,17 +275,27 @@ def test_random_tables_through_validation(frame):
 
 
 def _as_text(value) -> str:
-    from readiness.loaders import _cell_text
+    from readiness.io.loaders import _cell_text
 
     return _cell_text(value)
 
 
 # ---------------------------------------------------------------------- YAML documents
-_yaml_scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=True),
-                         _junk_text, st.sampled_from(["agent", "people.a", "S", "goals", "people", "P1"]))
-_yaml_value = st.recursive(_yaml_scalar, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.one_of(_junk_text, st.integers(0, 5)), inner, max_size=4)),
-    max_leaves=12)
+_yaml_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=True),
+    _junk_text,
+    st.sampled_from(["agent", "people.a", "S", "goals", "people", "P1"]),
+)
+_yaml_value = st.recursive(
+    _yaml_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.one_of(_junk_text, st.integers(0, 5)), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 
 
 def _paths(doc, prefix=()):

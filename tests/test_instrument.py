@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from readiness.errors import InputError
-from readiness.instrument import DIMENSIONS, Instrument
-from readiness.loaders import DEFAULT_INSTRUMENT, load_instrument
+from readiness.core.errors import InputError
+from readiness.core.instrument import DIMENSIONS, Instrument
+from readiness.io.loaders import DEFAULT_INSTRUMENT, load_instrument
 
 from .conftest import DATA
 
@@ -68,8 +68,12 @@ def test_label_set_resolution(mini):
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (lambda s: s["dimensions"][0]["facets"][0]["items"].append(
-            dict(s["dimensions"][0]["facets"][0]["items"][0])), "duplicate item id 'P1'"),
+        (
+            lambda s: s["dimensions"][0]["facets"][0]["items"].append(
+                dict(s["dimensions"][0]["facets"][0]["items"][0])
+            ),
+            "duplicate item id 'P1'",
+        ),
         (lambda s: s["dimensions"][0]["facets"][0]["items"][0].update(roles=["agent", "chef"]), "unknown role(s) chef"),
         (lambda s: s["dimensions"][0].update(weight=0), "greater than 0"),
         (lambda s: s["dimensions"][1]["facets"][0].update(weight=-1), "greater than 0"),
@@ -80,9 +84,16 @@ def test_label_set_resolution(mini):
         (lambda s: s["dimensions"][0]["facets"][1]["items"][0].update(colour="red"), "unknown key"),
         (lambda s: s["dimensions"][0]["facets"][0]["items"][0].update(label_set="nope"), "unknown label_set"),
         (lambda s: s["dimensions"].pop(), "exactly people, process, technology, knowledge"),
-        (lambda s: s["dimensions"][1]["facets"].append(
-            {"id": "people.c", "title": "misplaced", "items": [{"id": "Z1", "text": "z", "label_set": "agreement",
-                                                              "roles": ["agent"]}]}), "must start with 'process.'"),
+        (
+            lambda s: s["dimensions"][1]["facets"].append(
+                {
+                    "id": "people.c",
+                    "title": "misplaced",
+                    "items": [{"id": "Z1", "text": "z", "label_set": "agreement", "roles": ["agent"]}],
+                }
+            ),
+            "must start with 'process.'",
+        ),
         (lambda s: s["dimensions"][0]["facets"][0]["items"][0].update(id="org_id"), "clashes"),
     ],
 )

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readiness.errors import InputError
-from readiness.loaders import load_profiles, load_responses, validate_files
+from readiness.core.errors import InputError
+from readiness.io.loaders import load_profiles, load_responses, validate_files
 
 from .conftest import DATA
 
@@ -65,8 +65,10 @@ def test_xlsx_json_parquet_equal_csv(tmp_path, mini):
         numeric[c] = [int(v) if v.isdigit() else v for v in frame[c]]
     numeric.to_excel(xlsx, index=False, sheet_name="Responses")
     same_answers(load_responses(xlsx, mini), reference(mini))
-    records = [{k: (int(v) if v.isdigit() else (None if v == "" else v)) for k, v in r.items()}
-               for r in frame.to_dict("records")]
+    records = [
+        {k: (int(v) if v.isdigit() else (None if v == "" else v)) for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
     (tmp_path / "r.json").write_text(json.dumps({"responses": records}))
     same_answers(load_responses(tmp_path / "r.json", mini), reference(mini))
     (tmp_path / "l.json").write_text(json.dumps(records))
@@ -108,8 +110,11 @@ def test_each_bad_value_is_named_by_row_and_column(tmp_path, mini, row, column, 
 
 
 def test_all_problems_reported_at_once(tmp_path, mini):
-    rows = ["X,b1,agent,9,1,1,1,1,1,1,1,1,1,1", "X,b2,boss,1,1,1,1,1,1,1,1,1,1,1",
-            "X,b3,agent,1,1,1,1,1,1,1,1,1,1,maybe"]
+    rows = [
+        "X,b1,agent,9,1,1,1,1,1,1,1,1,1,1",
+        "X,b2,boss,1,1,1,1,1,1,1,1,1,1,1",
+        "X,b3,agent,1,1,1,1,1,1,1,1,1,1,maybe",
+    ]
     errors, _ = problems_of(tmp_path, mini, "\n".join([HEADER, *GOOD, *rows]))
     assert [(p.row, p.column) for p in sorted(errors, key=lambda p: p.row)] == [(5, "P1"), (6, "role"), (7, "K2")]
 
@@ -185,9 +190,18 @@ PROFILE_HEADER = "org_id,org_name,industry,agents,stage,sales_conversion_rate,av
 
 
 def test_profiles_derive_size_band(tmp_path):
-    path = write(tmp_path, "\n".join([PROFILE_HEADER, "X,Center X,Financial Services,120,considering,12.5,420",
-                                      "Y,,technology,51,established,,300",
-                                      "Z,Z co,utilities,1000,transitioning,3%,600"]), "p.csv")
+    path = write(
+        tmp_path,
+        "\n".join(
+            [
+                PROFILE_HEADER,
+                "X,Center X,Financial Services,120,considering,12.5,420",
+                "Y,,technology,51,established,,300",
+                "Z,Z co,utilities,1000,transitioning,3%,600",
+            ]
+        ),
+        "p.csv",
+    )
     prof = load_profiles(path)
     assert prof.loc["X", "size_band"] == "51-150" and prof.loc["Y", "size_band"] == "51-150"
     assert prof.loc["Z", "size_band"] == ">500"
@@ -216,8 +230,11 @@ def test_bad_profiles(tmp_path, row, column, message):
 
 
 def test_profile_org_without_respondents(tmp_path, mini):
-    prof = write(tmp_path, "\n".join([PROFILE_HEADER, "X,Center X,other,12,considering,1,1",
-                                      "W,Center W,other,12,considering,1,1"]), "p.csv")
+    prof = write(
+        tmp_path,
+        "\n".join([PROFILE_HEADER, "X,Center X,other,12,considering,1,1", "W,Center W,other,12,considering,1,1"]),
+        "p.csv",
+    )
     errors, _ = problems_of(tmp_path, mini, DATA / "mini_responses.csv", profiles=prof)
     assert len(errors) == 1 and "'W' has no respondents" in errors[0].message and errors[0].row == 3
     none = write(tmp_path, "\n".join([PROFILE_HEADER, "V,Center V,other,12,considering,1,1"]), "q.csv")
@@ -281,17 +298,22 @@ def _two_orgs(tmp_path, y_rows: list[str]):
 
 
 def test_isolating_loader_sets_a_bad_organization_aside(tmp_path, mini):
-    from readiness.loaders import load_responses_isolating
+    from readiness.io.loaders import load_responses_isolating
 
-    path = _two_orgs(tmp_path, ["Y,b1,agent,9,2,3,4,5,3,3,1,2,5,4",  # row 5: 9 is off the scale
-                                "Y,b2,boss,1,2,3,4,5,3,3,1,2,5,4"])  # row 6: unknown role
+    path = _two_orgs(
+        tmp_path,
+        [
+            "Y,b1,agent,9,2,3,4,5,3,3,1,2,5,4",  # row 5: 9 is off the scale
+            "Y,b2,boss,1,2,3,4,5,3,3,1,2,5,4",
+        ],
+    )  # row 6: unknown role
     responses, rejected = load_responses_isolating(path, mini)
     assert list(responses.org_ids) == ["X"] and len(responses) == 3
     assert rejected == {"Y": "two.csv, row 5, column P1: answer 9 is outside 1..5"}
 
 
 def test_isolating_loader_refuses_what_belongs_to_no_organization(tmp_path, mini):
-    from readiness.loaders import load_responses_isolating
+    from readiness.io.loaders import load_responses_isolating
 
     with pytest.raises(InputError, match="row 5, column org_id: org_id is empty"):
         load_responses_isolating(_two_orgs(tmp_path, [",b1,agent,3,2,3,4,5,3,3,1,2,5,4"]), mini)

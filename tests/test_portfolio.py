@@ -14,31 +14,50 @@ import pytest
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from readiness import plots, portfolio  # noqa: E402
-from readiness.report import PORTFOLIO_NOTEBOOK, to_html  # noqa: E402
+from readiness.core import portfolio
+from readiness.report import figures as plots
+from readiness.report.execute import portfolio_notebook
+from readiness.report.html import to_html
 
-from .conftest import ROOT  # noqa: E402
+from .conftest import ROOT
 
 BIN = Path(sys.executable).parent
 PANEL = ROOT / "data" / "peers" / "panel.csv"
 PANEL_PROFILES = ROOT / "data" / "peers" / "panel.profiles.csv"
 
 
-def _doc(org: str, overall: float | None, facets: dict[str, tuple[float, float | None]], actions=(),
-         barrier: str | None = None) -> dict:
+def _doc(
+    org: str,
+    overall: float | None,
+    facets: dict[str, tuple[float, float | None]],
+    actions=(),
+    barrier: str | None = None,
+) -> dict:
     """A results document cut down to what the portfolio reads: facets are {id: (score, gap)}."""
     return {
-        "organization": {"id": org, "name": f"Center {org}", "industry": "retail", "size_band": "51-150",
-                         "stage": "piloting"},
+        "organization": {
+            "id": org,
+            "name": f"Center {org}",
+            "industry": "retail",
+            "size_band": "51-150",
+            "stage": "piloting",
+        },
         "respondents": {"n": 10},
-        "overall": {"score": overall, "ci": None if overall is None else [overall - 4, overall + 4],
-                    "level": None, "barrier": barrier, "percentile": None},
+        "overall": {
+            "score": overall,
+            "ci": None if overall is None else [overall - 4, overall + 4],
+            "level": None,
+            "barrier": barrier,
+            "percentile": None,
+        },
         "benchmark": None,
         "dimensions": {d: {"score": overall} for d in ("people", "process", "technology", "knowledge")},
-        "facets": {f: {"dimension": f.split(".")[0], "title": f.split(".")[1].title(), "score": s}
-                   for f, (s, _) in facets.items()},
+        "facets": {
+            f: {"dimension": f.split(".")[0], "title": f.split(".")[1].title(), "score": s}
+            for f, (s, _) in facets.items()
+        },
         "plan": {"gaps": {f: g for f, (_, g) in facets.items() if g is not None}},
         "roadmap": [{"action": a, "title": a.replace("-", " "), "phase": p, "rank": r} for a, p, r in actions],
     }
@@ -47,12 +66,26 @@ def _doc(org: str, overall: float | None, facets: dict[str, tuple[float, float |
 @pytest.fixture
 def docs():
     return [
-        _doc("B", 60.0, {"people.coaching": (40.0, 20.0), "process.goals": (70.0, 0.0)},
-             [("train-managers", 1, 1), ("revise-goals", 2, 2)], barrier="people.coaching"),
-        _doc("A", 72.5, {"people.coaching": (55.0, 5.0), "process.goals": (50.0, 10.0)},
-             [("revise-goals", 1, 1), ("train-managers", 1, 2)]),
-        _doc("C", 60.0, {"people.coaching": (30.0, 30.0), "process.goals": (80.0, None)},
-             [("train-managers", 1, 2)], barrier="people.coaching"),
+        _doc(
+            "B",
+            60.0,
+            {"people.coaching": (40.0, 20.0), "process.goals": (70.0, 0.0)},
+            [("train-managers", 1, 1), ("revise-goals", 2, 2)],
+            barrier="people.coaching",
+        ),
+        _doc(
+            "A",
+            72.5,
+            {"people.coaching": (55.0, 5.0), "process.goals": (50.0, 10.0)},
+            [("revise-goals", 1, 1), ("train-managers", 1, 2)],
+        ),
+        _doc(
+            "C",
+            60.0,
+            {"people.coaching": (30.0, 30.0), "process.goals": (80.0, None)},
+            [("train-managers", 1, 2)],
+            barrier="people.coaching",
+        ),
         _doc("D", None, {"people.coaching": (None, None), "process.goals": (None, None)}),
     ]
 
@@ -132,18 +165,46 @@ def batch_results(tmp_path_factory):
     panel = pd.read_csv(PANEL, dtype=str, keep_default_na=False)
     five = sorted(panel["org_id"].unique())[:5]
     panel[panel["org_id"].isin(five)].to_csv(tmp / "five.csv", index=False)
-    res = subprocess.run([str(BIN / "readiness"), "score", str(tmp / "five.csv"), "--profiles", str(PANEL_PROFILES),
-                          "--peers", str(PANEL), "--bootstrap", "50", "--quiet", "--out", str(tmp / "results")],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "score",
+            str(tmp / "five.csv"),
+            "--profiles",
+            str(PANEL_PROFILES),
+            "--peers",
+            str(PANEL),
+            "--bootstrap",
+            "50",
+            "--quiet",
+            "--out",
+            str(tmp / "results"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     return tmp / "results"
 
 
 def test_portfolio_notebook_runs_with_papermill(batch_results, tmp_path):
     out = tmp_path / "portfolio.ipynb"
-    res = subprocess.run([str(BIN / "papermill"), str(PORTFOLIO_NOTEBOOK), str(out), "-p", "results_dir",
-                          str(batch_results), "--no-progress-bar"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=600)
+    res = subprocess.run(
+        [
+            str(BIN / "papermill"),
+            str(portfolio_notebook()),
+            str(out),
+            "-p",
+            "results_dir",
+            str(batch_results),
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     nb = nbformat.read(str(out), as_version=4)
     html = to_html(nb, title="Portfolio")
@@ -159,8 +220,12 @@ def test_portfolio_notebook_runs_with_papermill(batch_results, tmp_path):
 
 
 def test_portfolio_command_writes_html_beside_the_results(batch_results, tmp_path):
-    res = subprocess.run([str(BIN / "readiness"), "portfolio", str(batch_results), "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [str(BIN / "readiness"), "portfolio", str(batch_results), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     html = (tmp_path / "portfolio.html").read_text(encoding="utf-8")
     for path in batch_results.glob("*/results.json"):
@@ -168,8 +233,9 @@ def test_portfolio_command_writes_html_beside_the_results(batch_results, tmp_pat
 
 
 def test_portfolio_command_on_a_folder_without_results(tmp_path):
-    res = subprocess.run([str(BIN / "readiness"), "portfolio", str(tmp_path)], capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        [str(BIN / "readiness"), "portfolio", str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert res.returncode == 2
     assert "holds no */results.json" in res.stderr and "Traceback" not in res.stderr
     assert not list(tmp_path.iterdir())

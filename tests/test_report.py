@@ -16,10 +16,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from readiness.errors import InputError
-from readiness.report import REPORT_NOTEBOOK, find_chromium, render_section, to_html, validate_parameters
+from readiness.core.errors import InputError
+from readiness.report.execute import report_notebook, validate_parameters
+from readiness.report.html import to_html
+from readiness.report.pdf import find_chromium
+from readiness.report.sections import render_section
 
 from .conftest import ROOT
+
+REPORT_NOTEBOOK = report_notebook()
 
 EXAMPLES = ROOT / "data" / "examples"
 PANEL = ROOT / "data" / "peers" / "panel.csv"
@@ -42,9 +47,21 @@ def assessed(tmp_path_factory):
     """`readiness assess` on the example center with a hostile name, with PDF when Chromium exists."""
     tmp = tmp_path_factory.mktemp("assess")
     out = tmp / "out"
-    cmd = [str(BIN / "readiness"), "assess", str(EXAMPLES / "responses.csv"), "--org", "NORTHBANK",
-           "--profiles", str(_hostile_profiles(tmp)), "--peers", str(PANEL), "--out", str(out),
-           "--bootstrap", "200"]
+    cmd = [
+        str(BIN / "readiness"),
+        "assess",
+        str(EXAMPLES / "responses.csv"),
+        "--org",
+        "NORTHBANK",
+        "--profiles",
+        str(_hostile_profiles(tmp)),
+        "--peers",
+        str(PANEL),
+        "--out",
+        str(out),
+        "--bootstrap",
+        "200",
+    ]
     if find_chromium():
         cmd.append("--pdf")
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
@@ -62,7 +79,7 @@ def test_html_has_no_code_no_prompts_no_scripts(assessed):
     html = (assessed / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"<script\b", html, re.IGNORECASE)
     assert not re.search(r"class=\"[^\"]*jp-InputArea", html) and not re.search(r"class=\"[^\"]*jp-InputPrompt", html)
-    assert "report.load(" not in html and "import matplotlib" not in html
+    assert "load_results(" not in html and "import matplotlib" not in html
     assert "results_json" not in html  # the parameters cell is not shown
     assert "Traceback" not in html
     assert "<img" in html and "data:image/png;base64," in html  # figures embedded
@@ -80,9 +97,18 @@ def test_hostile_name_is_text(assessed):
 def test_html_sections_and_numbers_match_results(assessed):
     html = (assessed / "report.html").read_text(encoding="utf-8")
     doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
-    for heading in ("Executive summary", "Scores", "Where the center sits among its peers", "Facets against target",
-                    "How each role sees it", "Operational KPIs", "What goes with better results among peers",
-                    "Roadmap", "Where the plan leads", "How these numbers were computed"):
+    for heading in (
+        "Executive summary",
+        "Scores",
+        "Where the center sits among its peers",
+        "Facets against target",
+        "How each role sees it",
+        "Operational KPIs",
+        "What goes with better results among peers",
+        "Roadmap",
+        "Where the plan leads",
+        "How these numbers were computed",
+    ):
         assert heading in html, heading
     assert f"<b>{doc['overall']['score']:,.0f}</b> out of 100" in html
     for d, block in doc["dimensions"].items():
@@ -105,8 +131,7 @@ def test_pdf_first_page_is_not_blank(assessed, tmp_path):
         pytest.skip("needs the Debian packages chromium and poppler-utils (make test installs them)")
     pdf = assessed / "report.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
-    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     page = next(tmp_path.glob("page*.png"))
     from matplotlib.image import imread
 
@@ -117,12 +142,35 @@ def test_pdf_first_page_is_not_blank(assessed, tmp_path):
 
 
 def test_papermill_command_line_runs_the_report(tmp_path):
-    """The documented papermill call, straight from the command line, from the repository root."""
+    """The documented papermill call, straight from the command line, with the kernel in notebooks/.
+
+    ``--cwd notebooks`` is where JupyterLab starts a kernel for a notebook opened from the
+    repository: the defaults (the bundled example and panel) must not depend on it.
+    """
     out = tmp_path / "run.ipynb"
     res = subprocess.run(
-        [str(BIN / "papermill"), str(REPORT_NOTEBOOK), str(out), "-p", "org_id", "NORTHBANK",
-         "-p", "n_boot", "100", "-p", "output_dir", str(tmp_path / "files"), "--no-progress-bar"],
-        capture_output=True, text=True, cwd=ROOT, timeout=600)
+        [
+            str(BIN / "papermill"),
+            "notebooks/readiness_report.ipynb",
+            str(out),
+            "--cwd",
+            "notebooks",
+            "-p",
+            "org_id",
+            "NORTHBANK",
+            "-p",
+            "n_boot",
+            "100",
+            "-p",
+            "output_dir",
+            str(tmp_path / "files"),
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     nb = nbformat.read(str(out), as_version=4)
     html = to_html(nb, title="t")
@@ -132,10 +180,24 @@ def test_papermill_command_line_runs_the_report(tmp_path):
 
 
 def test_help_notebook_documents_every_parameter():
-    res = subprocess.run([str(BIN / "papermill"), "--help-notebook", str(REPORT_NOTEBOOK)],
-                         capture_output=True, text=True, timeout=120)
-    for name in ("responses", "profiles", "org_id", "peers", "instrument", "playbook", "target", "seed",
-                 "n_boot", "k", "role_min", "output_dir", "results_json"):
+    res = subprocess.run(
+        [str(BIN / "papermill"), "--help-notebook", str(REPORT_NOTEBOOK)], capture_output=True, text=True, timeout=120
+    )
+    for name in (
+        "responses",
+        "profiles",
+        "org_id",
+        "peers",
+        "instrument",
+        "playbook",
+        "target",
+        "seed",
+        "n_boot",
+        "k",
+        "role_min",
+        "output_dir",
+        "results_json",
+    ):
         assert re.search(rf"^\s+{name}: \w+ \(default", res.stdout, re.MULTILINE), name
 
 
@@ -166,6 +228,14 @@ def test_sections_render_without_peers_and_withheld():
     for name in ("summary", "scores", "peers", "heatmap", "roles", "kpis", "drivers", "roadmap", "method"):
         html = render_section(name, doc)
         assert "<script" not in html
-    withheld = dict(doc, benchmark={"peer_group": None, "peer_n": None, "fallback": "no benchmark", "k": 5,
-                                    "reason": "fewer than 5 peers"})
+    withheld = dict(
+        doc,
+        benchmark={
+            "peer_group": None,
+            "peer_n": None,
+            "fallback": "no benchmark",
+            "k": 5,
+            "reason": "fewer than 5 peers",
+        },
+    )
     assert "fewer than 5 peer centers" in render_section("peers", withheld)

@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from readiness.errors import InputError
-from readiness.exporters import write_roadmap_csv, write_roadmap_xlsx
-from readiness.loaders import DEFAULT_PLAYBOOK, load_playbook
-from readiness.roadmap import PlanOptions, Playbook, gaps, plan, priorities
+from readiness.core.errors import InputError
+from readiness.core.roadmap import PlanOptions, Playbook, gaps, plan, priorities
+from readiness.io.exporters import write_roadmap_csv, write_roadmap_xlsx
+from readiness.io.loaders import DEFAULT_PLAYBOOK, load_playbook
 
 from .test_instrument import SEEDS
 
@@ -74,8 +74,10 @@ def flat(bundled, level):
 
 
 def test_gaps_and_priorities_by_hand(book):
-    g = gaps({"process.goals": 40.0, "process.performance": 70.0, "people.belief": None},
-             {"process.goals": 75.0, "process.performance": 60.0, "people.belief": 80.0})
+    g = gaps(
+        {"process.goals": 40.0, "process.performance": 70.0, "people.belief": None},
+        {"process.goals": 75.0, "process.performance": 60.0, "people.belief": 80.0},
+    )
     assert g == {"process.goals": 35.0, "process.performance": 0.0, "people.belief": 0.0}
     prio = priorities(book, g, {"process": 1.2})
     # revise-goals moves process.goals (main, w 1) and process.performance (w 0.5);
@@ -108,8 +110,13 @@ def test_flat_low_considering_center_follows_the_published_ranking(bundled, book
     check_rules(result, book)
     r = ranks(result)
     first_technology = min(p.rank for p in result.actions if p.action.dimension == "technology")
-    for action in ("revise-goals", "sales-compensation", "hire-sales-managers", "train-managers",
-                   "consultative-training"):
+    for action in (
+        "revise-goals",
+        "sales-compensation",
+        "hire-sales-managers",
+        "train-managers",
+        "consultative-training",
+    ):
         assert r[action].rank < first_technology, action
     assert r["revise-goals"].phase == 1
     assert all(p.phase == 4 for p in result.actions if p.action.dimension == "technology")
@@ -181,8 +188,7 @@ def test_projection_moves_toward_targets(bundled, book):
 def test_exports_are_inert(tmp_path, bundled, book):
     result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
     roadmap = result.to_json()
-    roadmap[0] = dict(roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner="@SUM(A1)",
-                      what="-2+3")
+    roadmap[0] = dict(roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner="@SUM(A1)", what="-2+3")
     write_roadmap_xlsx(tmp_path / "r.xlsx", roadmap)
     write_roadmap_csv(tmp_path / "r.csv", roadmap)
     wb = load_workbook(tmp_path / "r.xlsx")
@@ -192,7 +198,7 @@ def test_exports_are_inert(tmp_path, bundled, book):
             assert cell.data_type != "f"
             if isinstance(cell.value, str):
                 assert not cell.value.startswith(("=", "+", "-", "@"))
-    assert ws.cell(row=2, column=4).value == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert ws.cell(row=2, column=4).value == '\'=HYPERLINK("http://x","click")'
     assert ws.max_row == len(roadmap) + 1
     with open(tmp_path / "r.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
@@ -204,7 +210,7 @@ def test_exports_are_inert(tmp_path, bundled, book):
 
 def test_worked_example_of_docs(mini):
     """docs/roadmap.md, worked by hand."""
-    from readiness.loaders import load_playbook
+    from readiness.io.loaders import load_playbook
 
     from .conftest import DATA
     from .test_scoring import EXPECTED_FACETS
@@ -224,6 +230,8 @@ def test_worked_example_of_docs(mini):
     assert after["process.a"] == pytest.approx(87.5)
     # the same center with weak people: technology waits
     weak = dict(scores, **{"people.a": 30.0, "people.b": 30.0})
-    held = {p.action.id: p.phase for p in plan(mini, mini_book, weak, {f: 80.0 for f in mini.facets},
-                                                  barrier="people.a").actions}
+    held = {
+        p.action.id: p.phase
+        for p in plan(mini, mini_book, weak, {f: 80.0 for f in mini.facets}, barrier="people.a").actions
+    }
     assert held["crm"] > 1 and held["coach"] == 1

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.loaders import load_responses
-from readiness.responses import Responses
-from readiness.scoring import readiness_level, respondent_facet_scores, score
+from readiness.core.responses import Responses
+from readiness.core.scoring import readiness_level, respondent_facet_scores, score
+from readiness.io.loaders import load_responses
 
 from .conftest import DATA
 
@@ -98,12 +98,13 @@ def _frame(inst, rows):
 def test_half_rule_and_not_asked(mini):
     nan = None
     # people.a for an agent counts P1, P2, P3. One of three answered: fewer than half.
-    rows = [("O", "r1", "agent", [4, nan, nan, nan, nan, 3, 3, 3, 3, 3, 3]),
-            ("O", "r2", "agent", [4, 4, nan, nan, nan, 3, 3, 3, 3, 3, 3]),
-            ("O", "r3", "manager", [nan, nan, nan, nan, nan, 3, 3, 3, 3, 3, 3])]
+    rows = [
+        ("O", "r1", "agent", [4, nan, nan, nan, nan, 3, 3, 3, 3, 3, 3]),
+        ("O", "r2", "agent", [4, 4, nan, nan, nan, 3, 3, 3, 3, 3, 3]),
+        ("O", "r3", "manager", [nan, nan, nan, nan, nan, 3, 3, 3, 3, 3, 3]),
+    ]
     resp = _frame(mini, rows)
-    S = pd.DataFrame(respondent_facet_scores(resp), columns=mini.layout.facet_ids,
-                     index=resp.meta["respondent_id"])
+    S = pd.DataFrame(respondent_facet_scores(resp), columns=mini.layout.facet_ids, index=resp.meta["respondent_id"])
     assert np.isnan(S.at["r1", "people.a"])
     assert S.at["r2", "people.a"] == pytest.approx((75 + 25) / 2)  # P2 is reversed: 4 -> 2
     assert np.isnan(S.at["r3", "people.a"])  # nothing answered
@@ -175,9 +176,13 @@ def test_bootstrap_is_seeded_and_order_free(bundled):
     assert not np.allclose(a.facets["ci_low"], c.facets["ci_low"], equal_nan=True)
     # shuffle the respondents: the canonical order makes everything identical
     perm = rng.permutation(len(resp))
-    shuffled = Responses.from_arrays(bundled, resp.meta["org_id"].iloc[perm].tolist(),
-                                     resp.meta["respondent_id"].iloc[perm].tolist(),
-                                     resp.meta["role"].iloc[perm].tolist(), resp.values[perm])
+    shuffled = Responses.from_arrays(
+        bundled,
+        resp.meta["org_id"].iloc[perm].tolist(),
+        resp.meta["respondent_id"].iloc[perm].tolist(),
+        resp.meta["role"].iloc[perm].tolist(),
+        resp.values[perm],
+    )
     d = score(shuffled, n_boot=300, seed=3)
     pd.testing.assert_frame_equal(a.facets, d.facets)
     pd.testing.assert_frame_equal(a.overall, d.overall)
@@ -188,8 +193,12 @@ def test_org_intervals_do_not_depend_on_other_orgs(bundled):
     one = _random_org(bundled, 12, rng, org="A", roles=("agent", "manager"))
     two = _random_org(bundled, 15, rng, org="B", roles=("agent", "supervisor"))
     both = Responses.from_arrays(
-        bundled, [*one.meta["org_id"], *two.meta["org_id"]], [*one.meta["respondent_id"], *two.meta["respondent_id"]],
-        [*one.meta["role"], *two.meta["role"]], np.vstack([one.values, two.values]))
+        bundled,
+        [*one.meta["org_id"], *two.meta["org_id"]],
+        [*one.meta["respondent_id"], *two.meta["respondent_id"]],
+        [*one.meta["role"], *two.meta["role"]],
+        np.vstack([one.values, two.values]),
+    )
     alone = score(one, n_boot=200, seed=8).overall.loc["A"]
     together = score(both, n_boot=200, seed=8).overall.loc["A"]
     assert alone["ci_low"] == together["ci_low"] and alone["ci_high"] == together["ci_high"]
@@ -198,8 +207,10 @@ def test_org_intervals_do_not_depend_on_other_orgs(bundled):
 def test_single_respondent_per_role_gives_point_interval(worked, mini):
     # Resampling within role: one manager is always that manager. Agents vary, so check
     # an org with one respondent per role.
-    rows = [("O", "a", "agent", [4, 2, 3, 5, None, 3, 4, 1, 2, 5, 4]),
-            ("O", "m", "manager", [5, None, 4, 4, 2, 5, 5, 3, 3, 4, 4])]
+    rows = [
+        ("O", "a", "agent", [4, 2, 3, 5, None, 3, 4, 1, 2, 5, 4]),
+        ("O", "m", "manager", [5, None, 4, 4, 2, 5, 5, 3, 3, 4, 4]),
+    ]
     res = score(_frame(mini, rows), n_boot=100, seed=0)
     o = res.overall.loc["O"]
     assert o["ci_low"] == pytest.approx(o["score"]) and o["ci_high"] == pytest.approx(o["score"])
@@ -239,8 +250,7 @@ def test_scores_stay_in_bounds(mini, rows):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["agent", "manager"]), answers), min_size=1, max_size=6),
-       st.data())
+@given(st.lists(st.tuples(st.sampled_from(["agent", "manager"]), answers), min_size=1, max_size=6), st.data())
 def test_raising_an_answer_moves_its_facet_the_right_way(mini, rows, data):
     resp = _frame(mini, [("O", f"r{i}", role, a) for i, (role, a) in enumerate(rows)])
     answered = np.argwhere(~np.isnan(resp.values) & (resp.values < 5))

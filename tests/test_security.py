@@ -24,10 +24,16 @@ import pytest
 from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 
-from readiness import exporters, report
-from readiness.errors import InputError
-from readiness.exporters import FORMULA_PREFIXES, neutralize, org_folder, write_roadmap_csv, write_roadmap_xlsx
-from readiness.report import ReportError, active_content, find_chromium, validate_parameters
+from readiness.core.errors import InputError, ReportError
+from readiness.io import exporters
+from readiness.io.exporters import FORMULA_PREFIXES, neutralize, org_folder, write_roadmap_csv, write_roadmap_xlsx
+from readiness.report import execute as report_execute
+from readiness.report import folder as report_folder
+from readiness.report import html as report_html
+from readiness.report import pdf as report_pdf
+from readiness.report.execute import report_notebook, validate_parameters
+from readiness.report.html_safety import active_content
+from readiness.report.pdf import find_chromium
 
 from .conftest import ROOT
 
@@ -40,10 +46,11 @@ CHROMIUM = shutil.which("chromium")
 # the ids carry what is left; the names carry everything.
 ID_A = '<script>alert(1)<img src=x onerror="window.__pwned=1">{{ 7*7 }}'
 ID_B = '"); import os; os.system("touch PWNED"); (" ${7*7} {% raw %}'
-NAME_A = ('<script>alert(1)</script><img src=x onerror=alert(1)><img src=x onerror="window.__pwned=1">'
-          ' "Quoted" \'single\'\nsecond line {{ 7*7777777 }} {% raw %}{{ x }}{% endraw %} ${7*7777777}')
-NAME_B = ("__import__('os').system('touch PWNED') \"); import os; os.system(\"touch PWNED\"); (\" "
-          "{{ 7*7777777 }} Центр")
+NAME_A = (
+    '<script>alert(1)</script><img src=x onerror=alert(1)><img src=x onerror="window.__pwned=1">'
+    " \"Quoted\" 'single'\nsecond line {{ 7*7777777 }} {% raw %}{{ x }}{% endraw %} ${7*7777777}"
+)
+NAME_B = "__import__('os').system('touch PWNED') \"); import os; os.system(\"touch PWNED\"); (\" {{ 7*7777777 }} Центр"
 EVALUATED = "54444439"  # 7*7777777: what a template or shell that ran the names would show
 CASE_IDS = ("Acme", "acme")  # differ only in case: two folders, also on case-insensitive disks
 
@@ -75,8 +82,20 @@ def assessed(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("assess")
     responses, profiles = _write_inputs(work / "in", {ID_A: NAME_A, ID_B: NAME_B})
     out = work / "out"
-    args = ["assess", str(responses), "--org", ID_A, "--profiles", str(profiles), "--peers", str(PANEL),
-            "--out", str(out), "--bootstrap", "50"]
+    args = [
+        "assess",
+        str(responses),
+        "--org",
+        ID_A,
+        "--profiles",
+        str(profiles),
+        "--peers",
+        str(PANEL),
+        "--out",
+        str(out),
+        "--bootstrap",
+        "50",
+    ]
     _run(args + (["--pdf"] if find_chromium() else []), cwd=work)
     return out
 
@@ -88,8 +107,24 @@ def batched(tmp_path_factory) -> Path:
     orgs = {ID_B: NAME_B, CASE_IDS[0]: NAME_A, CASE_IDS[1]: "plain lower-case twin"}
     responses, profiles = _write_inputs(work / "in", orgs)
     out = work / "out"
-    _run(["batch", str(responses), "--profiles", str(profiles), "--peers", str(PANEL), "--out", str(out),
-          "--bootstrap", "50", "--workers", "1", "--no-progress"], cwd=work)
+    _run(
+        [
+            "batch",
+            str(responses),
+            "--profiles",
+            str(profiles),
+            "--peers",
+            str(PANEL),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+            "--workers",
+            "1",
+            "--no-progress",
+        ],
+        cwd=work,
+    )
     return out
 
 
@@ -179,16 +214,27 @@ def test_batch_case_twins_get_their_own_folders(batched):
 
 
 # ---------------------------------------------------------------------- b. a real browser
-@pytest.mark.skipif(CHROMIUM is None, reason="browser test needs the Debian package chromium "
-                                              "(apt-get install chromium; `make test` does it as root)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="browser test needs the Debian package chromium (apt-get install chromium; `make test` does it as root)",
+)
 def test_browser_runs_nothing_and_shows_the_name(assessed):
     sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package")
     dialogs: list[str] = []
     errors: list[str] = []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, timeout=60_000,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            timeout=60_000,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         try:
             page = browser.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -216,8 +262,7 @@ def test_pdf_shows_the_name_as_text(assessed, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-"
     if not shutil.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) is missing: the PDF's text cannot be read")
-    text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    text = subprocess.run(["pdftotext", "-l", "2", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     flat = re.sub(r"\s+", "", text)
     assert "<script>alert(1)</script><imgsrc=xonerror=alert(1)>" in flat
     assert "{{7*7777777}}" in flat and EVALUATED not in flat
@@ -229,18 +274,21 @@ class _SneakyInt(int):
         return "1; __import__('os').system('touch PWNED')"
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"os_system": 1}, "unknown parameter"),
-    ({"results_json; import os": ""}, "not an identifier"),
-    ({"org_id": object()}, "must be text"),
-    ({"org_id": b"bytes"}, "must be text"),
-    ({"org_id": {"a", "b"}}, "must be text"),
-    ({"org_id": len}, "must be text"),
-    ({"org_id": lambda: 1}, "must be text"),
-    ({"target": {"x": {"y": {"z": {"w": {}}}}}}, "nested too deeply"),
-    ({"k": float("inf")}, "finite"),
-    ({"org_id": "a\nimport os"}, "control characters"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"os_system": 1}, "unknown parameter"),
+        ({"results_json; import os": ""}, "not an identifier"),
+        ({"org_id": object()}, "must be text"),
+        ({"org_id": b"bytes"}, "must be text"),
+        ({"org_id": {"a", "b"}}, "must be text"),
+        ({"org_id": len}, "must be text"),
+        ({"org_id": lambda: 1}, "must be text"),
+        ({"target": {"x": {"y": {"z": {"w": {}}}}}}, "nested too deeply"),
+        ({"k": float("inf")}, "finite"),
+        ({"org_id": "a\nimport os"}, "control characters"),
+    ],
+)
 def test_parameters_reject_non_data(params, message):
     with pytest.raises(InputError) as info:
         validate_parameters(params)
@@ -248,7 +296,7 @@ def test_parameters_reject_non_data(params, message):
 
 
 CODE_STRINGS = {
-    "org_id": "\"); import os; os.system(\"touch PWNED\"); (\"",
+    "org_id": '"); import os; os.system("touch PWNED"); ("',
     "responses": "__import__('os').system('touch PWNED')",
     "profiles": "{{ 7*7 }} {% raw %} ${7*7} \\\" \\' \t'''\"\"\"",
     "target": "<script>alert(1)</script>",
@@ -262,14 +310,39 @@ def test_code_in_parameters_stays_a_string_literal():
     params = validate_parameters({**CODE_STRINGS, "seed": _SneakyInt(3), "n_boot": 10, "k": 5.0})
     assert params == {**CODE_STRINGS, "seed": 3, "n_boot": 10, "k": 5.0}
     assert type(params["seed"]) is int
-    nb = parameterize_notebook(load_notebook_node(str(report.REPORT_NOTEBOOK)), params)  # as papermill does
+    nb = parameterize_notebook(load_notebook_node(str(report_notebook())), params)  # as papermill does
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert _assigned_literals(injected[0].source) == params
 
 
 # ---------------------------------------------------------------------- e. folder names
-ODD_IDS = ["../../etc", "..", ".", "a/b", "a\\b", "C:\\x", "", " ", "-", "_", "\x00", "/", "~", "Центр",
-           "x" * 300, "x" * 299 + "y", "Acme", "acme", "ACME", "a-b", "a_b", "a b", "a.b", "a--b", "a b "]
+ODD_IDS = [
+    "../../etc",
+    "..",
+    ".",
+    "a/b",
+    "a\\b",
+    "C:\\x",
+    "",
+    " ",
+    "-",
+    "_",
+    "\x00",
+    "/",
+    "~",
+    "Центр",
+    "x" * 300,
+    "x" * 299 + "y",
+    "Acme",
+    "acme",
+    "ACME",
+    "a-b",
+    "a_b",
+    "a b",
+    "a.b",
+    "a--b",
+    "a b ",
+]
 
 
 def test_org_folders_are_safe_distinct_and_stable(tmp_path):
@@ -282,16 +355,37 @@ def test_org_folders_are_safe_distinct_and_stable(tmp_path):
         folder = (tmp_path / name).resolve()
         assert folder.parent == tmp_path.resolve()
     # the same in a fresh interpreter: the name does not depend on hash seeds or the process
-    code = ("import json, sys; from readiness.exporters import org_folder; "
-            "print(json.dumps([org_folder(o) for o in json.load(sys.stdin)]))")
-    res = subprocess.run([sys.executable, "-c", code], input=json.dumps(ODD_IDS), capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONHASHSEED": "123"})
+    code = (
+        "import json, sys; from readiness.io.exporters import org_folder; "
+        "print(json.dumps([org_folder(o) for o in json.load(sys.stdin)]))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(ODD_IDS),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "123"},
+    )
     assert json.loads(res.stdout) == names
 
 
 # ---------------------------------------------------------------------- f. spreadsheets
-HOSTILE_CELLS = ['=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1", "\n=1",
-                 "  =1+1", "\u3000=1", "\u00a0+1", "\uff1dSUM(A1)", "\uff0b1", "=cmd|' /C calc'!A0"]
+HOSTILE_CELLS = [
+    '=HYPERLINK("http://x","click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "  =1+1",
+    "\u3000=1",
+    "\u00a0+1",
+    "\uff1dSUM(A1)",
+    "\uff0b1",
+    "=cmd|' /C calc'!A0",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE_CELLS)
@@ -315,8 +409,9 @@ def _hostile_roadmap(assessed: Path) -> list[dict]:
 
 
 def _formula_like(value: object) -> bool:
-    return isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
-                                       or value.lstrip().startswith(FORMULA_PREFIXES))
+    return isinstance(value, str) and (
+        value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)
+    )
 
 
 def test_roadmap_csv_cells_are_inert(assessed, tmp_path):
@@ -349,9 +444,9 @@ def test_report_exports_have_no_formula(assessed, batched):
 
 
 def test_batch_manifest_keeps_ids_as_text(tmp_path):
-    from readiness.batch import _read_manifest, _write_manifest
+    from readiness.apps.batch import _read_manifest, _write_manifest
 
-    rows = [{"org_id": "=HYPERLINK(\"http://x\")", "status": "failed", "error": "+evil"}]
+    rows = [{"org_id": '=HYPERLINK("http://x")', "status": "failed", "error": "+evil"}]
     _write_manifest(tmp_path / "manifest.csv", rows)
     cells = [c for row in csv.reader(io.StringIO((tmp_path / "manifest.csv").read_text("utf-8"))) for c in row]
     assert not [c for c in cells if _formula_like(c)]
@@ -359,7 +454,7 @@ def test_batch_manifest_keeps_ids_as_text(tmp_path):
 
 
 def test_fill_in_workbook_has_no_formula_cells(bundled, tmp_path):
-    from readiness.workbook import write_template
+    from readiness.io.workbook import write_template
 
     wb = load_workbook(write_template(tmp_path / "q.xlsx", bundled, rows=3, org_id='=HYPERLINK("http://x")'))
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
@@ -374,10 +469,12 @@ def _leftovers(folder: Path) -> list[str]:
 
 def _half_write_then_fail(target_arg: int | str = 0):
     """A writer that writes a few bytes where it was told to, then fails (a full disk)."""
+
     def writer(*args, **kwargs):
         target = kwargs[target_arg] if isinstance(target_arg, str) else args[target_arg]
         Path(target).write_bytes(b"half")
         raise OSError(28, "No space left on device")
+
     return writer
 
 
@@ -399,7 +496,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_outputs_are_replaced_together_or_not_at_all(assessed, tmp_path, monkeypatch):
-    from readiness.pipeline import write_outputs
+    from readiness.io.pipeline import write_outputs
 
     doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
     write_outputs(tmp_path, doc)
@@ -424,24 +521,28 @@ def test_failed_report_steps_keep_earlier_files(assessed, tmp_path, monkeypatch)
     # the notebook run dies half-way through writing its output
     monkeypatch.setattr(papermill, "execute_notebook", _half_write_then_fail(1))
     with pytest.raises(OSError):
-        report.execute(tmp_path / "report.ipynb", {"results_json": str(tmp_path / "results.json")})
+        report_execute.execute(tmp_path / "report.ipynb", {"results_json": str(tmp_path / "results.json")})
+
     # Chromium writes part of the PDF, then fails
     def chromium(cmd, **kwargs):
         pdf = next(a for a in cmd if a.startswith("--print-to-pdf=")).split("=", 1)[1]
         Path(pdf).write_bytes(b"%PDF-half")
         return subprocess.CompletedProcess(cmd, 1, "", "Aw, snap")
-    monkeypatch.setattr(report, "find_chromium", lambda: "/usr/bin/chromium")
-    monkeypatch.setattr(report.subprocess, "run", chromium)
+
+    monkeypatch.setattr(report_pdf, "find_chromium", lambda: "/usr/bin/chromium")
+    monkeypatch.setattr(report_pdf.subprocess, "run", chromium)
     with pytest.raises(ReportError):
-        report.to_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
+        report_pdf.to_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
     # the HTML conversion fails after results.json and the notebook are written
     doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
-    monkeypatch.setattr(report, "execute", lambda output, params, **kw: nbformat.v4.new_notebook())
+    monkeypatch.setattr(report_folder, "execute", lambda output, params, **kw: nbformat.v4.new_notebook())
+
     def to_html(*args, **kwargs):
         raise ReportError("nbconvert failed")
-    monkeypatch.setattr(report, "to_html", to_html)
+
+    monkeypatch.setattr(report_folder, "to_html", to_html)
     with pytest.raises(ReportError):
-        report.build(doc, tmp_path)
+        report_folder.build(doc, tmp_path)
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name not in ("roadmap.csv", "roadmap.xlsx")}
     assert after.pop("results.json") != before["results.json"]  # build wrote it before the failure
     assert after == {k: v for k, v in before.items() if k != "results.json"} and _leftovers(tmp_path) == []
@@ -453,25 +554,52 @@ def test_to_html_refuses_active_content():
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": '<img src=x onerror="alert(1)">'})]
     nb.cells.append(cell)
     with pytest.raises(ReportError, match="event handler"):
-        report.to_html(nb)
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"application/javascript": "window.__pwned=1",
-                                                                 "text/plain": "js"})]
-    assert "__pwned" not in report.to_html(nb)  # the template renders no JavaScript output
+        report_html.to_html(nb)
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"application/javascript": "window.__pwned=1", "text/plain": "js"})
+    ]
+    assert "__pwned" not in report_html.to_html(nb)  # the template renders no JavaScript output
 
 
-@pytest.mark.parametrize("html", [
-    '<a href=" jav&#x09;ascript:alert(1)">x</a>', "<SCRIPT>x</SCRIPT>", "<svg><script>x</script></svg>",
-    '<iframe src="https://x"></iframe>', '<meta http-equiv="refresh" content="0;url=https://x">',
-    '<div style="background:url(https://x)">', '<img src="data:text/html;base64,PHNjcmlwdD4=">',
-    '<form action="https://x"><input></form>', '<body onload="x()">'])
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<a href=" jav&#x09;ascript:alert(1)">x</a>',
+        "<SCRIPT>x</SCRIPT>",
+        "<svg><script>x</script></svg>",
+        '<iframe src="https://x"></iframe>',
+        '<meta http-equiv="refresh" content="0;url=https://x">',
+        '<div style="background:url(https://x)">',
+        '<img src="data:text/html;base64,PHNjcmlwdD4=">',
+        '<form action="https://x"><input></form>',
+        '<body onload="x()">',
+    ],
+)
 def test_active_content_is_found(html):
     assert active_content(html)
 
 
 def test_every_file_write_goes_through_atomic_path():
     """Source audit: a call that writes a file sits inside ``with atomic_path(...)``."""
-    writers = {"write_text", "write_bytes", "save", "to_csv", "to_excel", "to_parquet", "to_json", "dump",
-               "savefig", "copy", "copyfile", "copy2", "copytree", "move", "execute_notebook", "write", "writelines"}
+    writers = {
+        "write_text",
+        "write_bytes",
+        "save",
+        "to_csv",
+        "to_excel",
+        "to_parquet",
+        "to_json",
+        "dump",
+        "savefig",
+        "copy",
+        "copyfile",
+        "copy2",
+        "copytree",
+        "move",
+        "execute_notebook",
+        "write",
+        "writelines",
+    }
     offenders = []
     for path in sorted((ROOT / "readiness").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -479,21 +607,28 @@ def test_every_file_write_goes_through_atomic_path():
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if isinstance(func, ast.Name) and name in ("write_text", "write_bytes", "write_json"):
-                continue  # readiness.exporters' own atomic writers
-            opens = name == "open" and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
-                                           and set(a.value) & set("wax+") for a in [*node.args[1:2],
-                                           *(k.value for k in node.keywords if k.arg == "mode")])
-            to_string = name in ("to_csv", "to_json") and not node.args and not any(
-                k.arg == "path_or_buf" for k in node.keywords)  # returns the text
-            if (name in writers and not to_string or opens) and not inside:
+                continue  # readiness.io.exporters' own atomic writers
+            opens = name == "open" and any(
+                isinstance(a, ast.Constant) and isinstance(a.value, str) and set(a.value) & set("wax+")
+                for a in [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "mode")]
+            )
+            to_string = (
+                name in ("to_csv", "to_json")
+                and not node.args
+                and not any(k.arg == "path_or_buf" for k in node.keywords)
+            )  # returns the text
+            if ((name in writers and not to_string) or opens) and not inside:
                 offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node)[:80]}")
     assert offenders == []
 
 
 def _calls(node: ast.AST, inside: bool):
     if isinstance(node, (ast.With, ast.AsyncWith)):
-        inside = inside or any(isinstance(i.context_expr, ast.Call) and getattr(
-            i.context_expr.func, "id", getattr(i.context_expr.func, "attr", "")) == "atomic_path" for i in node.items)
+        inside = inside or any(
+            isinstance(i.context_expr, ast.Call)
+            and getattr(i.context_expr.func, "id", getattr(i.context_expr.func, "attr", "")) == "atomic_path"
+            for i in node.items
+        )
     if isinstance(node, ast.Call):
         yield node, inside
     for child in ast.iter_child_nodes(node):
@@ -502,7 +637,7 @@ def _calls(node: ast.AST, inside: bool):
 
 def test_redone_organization_loses_its_stale_report(assessed, tmp_path, monkeypatch):
     """A report from an earlier run never sits beside new results for --resume to trust."""
-    from readiness import batch
+    from readiness.apps import batch
 
     doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
     folder = tmp_path / org_folder(ID_A)
@@ -510,8 +645,9 @@ def test_redone_organization_loses_its_stale_report(assessed, tmp_path, monkeypa
     for name in ("results.json", "report.ipynb", "report.html"):
         (folder / name).write_text("earlier run")
     assert batch.is_complete(folder)
-    monkeypatch.setattr(batch, "_run_local", lambda tasks, record, workers: [
-        record(batch._failed(t, "kernel died")) for t in tasks])
+    monkeypatch.setattr(
+        batch, "_run_local", lambda tasks, record, workers: [record(batch._failed(t, "kernel died")) for t in tasks]
+    )
     summary = batch.run_batch({ID_A: doc}, tmp_path, workers=1)
     assert summary.failed == 1 and not batch.is_complete(folder)
     assert json.loads((folder / "results.json").read_text("utf-8")) == doc

@@ -2,22 +2,22 @@
 with labels and N/A, then read back by `readiness validate` and `readiness score`.
 
 Expected scores come from :func:`naive_scores`, a plain-loop reading of the rules in
-DESIGN.md / docs/scoring.md, independent of the matrix code in readiness.scoring.
+DESIGN.md / docs/scoring.md, independent of the matrix code in readiness.core.scoring.
 """
 
 from __future__ import annotations
 
 import json
 import random
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import openpyxl
 import pytest
 
-from readiness.cli import main
-from readiness.instrument import META_COLUMNS, Instrument
-from readiness.workbook import LISTS_SHEET, NA_TEXT, RESPONSES_SHEET, build_workbook, write_template
+from readiness.apps.cli import main
+from readiness.core.instrument import META_COLUMNS, Instrument
+from readiness.io.workbook import LISTS_SHEET, NA_TEXT, RESPONSES_SHEET, build_workbook, write_template
 
 from .conftest import DATA
 
@@ -35,8 +35,9 @@ def naive_scores(instrument: Instrument, respondents: Sequence[Answers]) -> dict
     for role, answers in respondents:
         for dim in instrument.dimensions:
             for facet in dim.facets:
-                counted = [i for i in facet.items if role in i.roles
-                           and not (answers.get(i.id) == "NA" and i.allows_na)]
+                counted = [
+                    i for i in facet.items if role in i.roles and not (answers.get(i.id) == "NA" and i.allows_na)
+                ]
                 given = [i for i in counted if isinstance(answers.get(i.id), int)]
                 if not counted or not given or 2 * len(given) < len(counted):
                     continue
@@ -118,7 +119,7 @@ def assert_scores_match(doc: dict, expected: dict) -> None:
 # ---------------------------------------------------------------------- structure
 @pytest.fixture(scope="module")
 def bundled_book(tmp_path_factory):
-    from readiness.loaders import load_instrument
+    from readiness.io.loaders import load_instrument
 
     inst = load_instrument()
     path = tmp_path_factory.mktemp("book") / "questionnaire.xlsx"
@@ -233,11 +234,14 @@ def test_template_with_org_offers_only_that_org(tmp_path, mini):
     assert "choose ACME" in " ".join(str(c.value) for c in wb["Instructions"]["A"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--out", "q.csv"], "must be an .xlsx file"),
-    (["--out", "q.xlsx", "--rows", "0"], "--rows must be between"),
-    (["--out", "q.xlsx", "--org", "a/b"], "path separator"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--out", "q.csv"], "must be an .xlsx file"),
+        (["--out", "q.xlsx", "--rows", "0"], "--rows must be between"),
+        (["--out", "q.xlsx", "--org", "a/b"], "path separator"),
+    ],
+)
 def test_template_bad_options_exit_2(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     assert main(["template", *args]) == 2

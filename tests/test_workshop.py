@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readiness import workshop
-from readiness.cli import main
-from readiness.errors import StoreError
-from readiness.loaders import load_responses
-from readiness.scoring import score
-from readiness.session import SessionStore
-from readiness.workshop import INTAKE_NOTEBOOK, NOT_APPLICABLE, NOT_APPLICABLE_LABEL, intake
+from readiness.apps import local_server, workshop
+from readiness.apps.cli import main
+from readiness.apps.workshop import NOT_APPLICABLE, NOT_APPLICABLE_LABEL, intake
+from readiness.core.errors import StoreError
+from readiness.core.scoring import score
+from readiness.io.loaders import load_responses
+from readiness.io.resources import notebook_path
+from readiness.io.session_store import SessionStore
 
 from .test_workbook import naive_scores
 
@@ -29,8 +30,10 @@ def _add(app, rid: str, role: str) -> None:
 
 def _stored(path: Path, session: str, rid: str) -> dict[str, tuple]:
     frame = SessionStore(path).answers(session, rid)  # a NEW store: what is on disk
-    return {r.item_id: (None if pd.isna(r.value) else int(r.value), bool(r.not_applicable), r.comment or None)
-            for r in frame.itertuples()}
+    return {
+        r.item_id: (None if pd.isna(r.value) else int(r.value), bool(r.not_applicable), r.comment or None)
+        for r in frame.itertuples()
+    }
 
 
 def _close(a, b) -> bool:
@@ -73,8 +76,12 @@ def test_progress_and_role_filter(mini_app, mini):
     # Agents are not asked P5: it is hidden and not counted.
     assert mini_app.items["P5"].box.layout.display == "none"
     assert mini_app.items["P2"].box.layout.display is None
-    assert mini_app.progress_counts() == {"people": (0, 4), "process": (0, 2), "technology": (0, 2),
-                                          "knowledge": (0, 2)}
+    assert mini_app.progress_counts() == {
+        "people": (0, 4),
+        "process": (0, 2),
+        "technology": (0, 2),
+        "knowledge": (0, 2),
+    }
     mini_app.items["P1"].choice.value = 4
     mini_app.items["P3"].choice.value = NOT_APPLICABLE
     assert mini_app.progress_counts()["people"] == (2, 4)
@@ -152,8 +159,13 @@ def test_scores_shown_equal_scoring_on_the_store_and_on_the_export(mini_app, tmp
     assert overall == f"{scores.overall.loc['ACME', 'score']:.1f}"
 
     # Independent check of the same numbers, by the written rules.
-    expected = naive_scores(mini, [(role, {k: ("NA" if v == NOT_APPLICABLE else v) for k, v in given.items()})
-                                   for role, given in answers.values()])
+    expected = naive_scores(
+        mini,
+        [
+            (role, {k: ("NA" if v == NOT_APPLICABLE else v) for k, v in given.items()})
+            for role, given in answers.values()
+        ],
+    )
     assert shown["session"]["overall"] == pytest.approx(expected["overall"])
 
     # Exported CSV -> loader -> the same scores.
@@ -232,7 +244,7 @@ def test_text_from_the_instrument_is_escaped(tmp_path, mini):
     spec = mini.model_dump(mode="json")
     spec["dimensions"][0]["facets"][0]["title"] = "<script>alert(1)</script>"
     spec["dimensions"][0]["facets"][0]["items"][0]["text"] = "<img src=x onerror=alert(1)>"
-    from readiness.instrument import Instrument
+    from readiness.core.instrument import Instrument
 
     app = intake(Instrument.from_dict(spec), session="w1", store=tmp_path / "s.duckdb")
     html = app.items["P1"].box.children[0].value + app.results.value
@@ -242,34 +254,53 @@ def test_text_from_the_instrument_is_escaped(tmp_path, mini):
 # ---------------------------------------------------------------------- parameters, notebook, CLI
 def test_parameters_fall_back_to_environment_then_defaults():
     env = {"READINESS_SESSION": "s9", "READINESS_STORE": "/x/s.duckdb", "READINESS_ORG": "ACME"}
-    assert workshop.resolve_parameters(environ=env) == {"instrument": "", "session": "s9",
-                                                        "store": "/x/s.duckdb", "org_id": "ACME"}
+    assert workshop.resolve_parameters(environ=env) == {
+        "instrument": "",
+        "session": "s9",
+        "store": "/x/s.duckdb",
+        "org_id": "ACME",
+    }
     assert workshop.resolve_parameters(session="given", environ=env)["session"] == "given"
-    assert workshop.resolve_parameters(environ={}) == {"instrument": "", "session": "workshop",
-                                                       "store": "workshop.duckdb", "org_id": ""}
+    assert workshop.resolve_parameters(environ={}) == {
+        "instrument": "",
+        "session": "workshop",
+        "store": "workshop.duckdb",
+        "org_id": "",
+    }
 
 
 def test_intake_notebook_is_thin_and_parameterized():
     import papermill
 
-    nb = nbformat.read(INTAKE_NOTEBOOK, as_version=4)
+    nb = nbformat.read(notebook_path("intake.ipynb"), as_version=4)
     params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     for line in params[0].source.splitlines():
-        assert re.match(r'^\w+: \w+ = [^#]+  # [^=]+$', line), line  # name: type = default  # help
-    assert set(papermill.inspect_notebook(str(INTAKE_NOTEBOOK))) == {"instrument", "session", "store", "org_id"}
+        assert re.match(r"^\w+: \w+ = [^#]+  # [^=]+$", line), line  # name: type = default  # help
+    assert set(papermill.inspect_notebook(str(notebook_path("intake.ipynb")))) == {
+        "instrument",
+        "session",
+        "store",
+        "org_id",
+    }
     for cell in nb.cells:
         assert cell.get("outputs", []) == [] and cell.get("execution_count") is None
     code = [c.source for c in nb.cells if c.cell_type == "code" and c not in params]
-    assert code == ["from readiness import workshop\n\n"
-                    "workshop.intake(instrument=instrument, session=session, store=store, org_id=org_id)"]
+    assert code == [
+        "import readiness\n\nreadiness.intake(instrument=instrument, session=session, store=store, org_id=org_id)"
+    ]
 
 
 def test_voila_command_is_local_and_code_free(tmp_path):
     argv, env = workshop.voila_command(port=8123, session="w1", store=tmp_path / "s.duckdb", org_id="ACME")
-    assert argv[1:4] == ["-m", "voila", str(INTAKE_NOTEBOOK)]
-    for flag in ("--no-browser", "--port=8123", "--Voila.ip=127.0.0.1", "--strip_sources=True",
-                 "--Voila.port_retries=0"):
+    assert argv[1:4] == ["-m", "voila", str(notebook_path("intake.ipynb"))]
+    for flag in (
+        "--no-browser",
+        "--port=8123",
+        "--Voila.ip=127.0.0.1",
+        "--strip_sources=True",
+        "--Voila.port_retries=0",
+    ):
         assert flag in argv
     assert ("--KernelManager.transport=ipc" in argv) == workshop._ipc_fits()
     assert env["READINESS_STORE"] == str((tmp_path / "s.duckdb").resolve())
@@ -278,7 +309,7 @@ def test_voila_command_is_local_and_code_free(tmp_path):
 
 def test_workshop_command_opens_the_session_and_prints_the_address(tmp_path, capsys, monkeypatch):
     served = {}
-    monkeypatch.setattr(workshop, "serve", lambda argv, env: served.update(argv=argv, env=env) or 0)
+    monkeypatch.setattr(local_server, "serve", lambda argv, env: served.update(argv=argv, env=env) or 0)
     monkeypatch.chdir(tmp_path)
     assert main(["workshop", "--session", "w1", "--org", "ACME"]) == 0
     out = capsys.readouterr().out

@@ -22,25 +22,34 @@ from pathlib import Path
 
 import pytest
 
-from readiness.cli import main
-from readiness.loaders import load_instrument
-from readiness.session import SessionStore
+from readiness.apps.cli import main
+from readiness.io.loaders import load_instrument
+from readiness.io.session_store import SessionStore
 
 from .test_workbook import naive_scores
 
 CHROMIUM = shutil.which("chromium")
 BIN = Path(sys.executable).parent
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PAGE_TIMEOUT_MS = 90_000  # a Voila page runs the notebook in a fresh kernel before it shows
 STEP_TIMEOUT_MS = 20_000
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="browser test needs the Debian package chromium "
-                                                "(apt-get install chromium; `make test` does it as root)"),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="browser test needs the Debian package chromium (apt-get install chromium; `make test` does it as root)",
+    ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package "
-                                                              "(pip install -e '.[test]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser test needs the playwright package (pip install -e '.[test]')"
+)
 
 
 def _free_port() -> int:
@@ -57,9 +66,13 @@ def _start(port: int, store: Path, log: Path, scratch: str) -> subprocess.Popen:
     """
     env = {**os.environ, "TMPDIR": scratch}
     with open(log, "ab") as out:
-        proc = subprocess.Popen([str(BIN / "readiness"), "workshop", "--port", str(port), "--session", "t",
-                                 "--store", str(store)], cwd=store.parent, stdout=out, stderr=subprocess.STDOUT,
-                                env=env)
+        proc = subprocess.Popen(
+            [str(BIN / "readiness"), "workshop", "--port", str(port), "--session", "t", "--store", str(store)],
+            cwd=store.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -94,8 +107,9 @@ def _choose(page, item_id: str, label: str) -> None:
 
 
 def _is_chosen(page, item_id: str, label: str) -> bool:
-    return page.locator(f".readiness-item-{item_id}").get_by_label(label, exact=True).is_checked(
-        timeout=STEP_TIMEOUT_MS)
+    return (
+        page.locator(f".readiness-item-{item_id}").get_by_label(label, exact=True).is_checked(timeout=STEP_TIMEOUT_MS)
+    )
 
 
 def _overall(page, expected: str) -> str:
@@ -167,7 +181,8 @@ def test_answers_survive_reload_and_server_restart(tmp_path):
                 for item_id, value in given.items():
                     assert _is_chosen(page, item_id, inst.items[item_id].labels[value - 1]), item_id
                 sync_api.expect(page.locator(f".readiness-item-{first_item} input[type=text]")).to_have_value(
-                    "seen in the hiring pack")
+                    "seen in the hiring pack"
+                )
                 _overall(page, expected_overall(given))
 
             page.reload(timeout=PAGE_TIMEOUT_MS)

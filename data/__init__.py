@@ -1,0 +1,1 @@
+"""Bundled data (the example center, the synthetic peer panel), shipped in the wheel as ``readiness.data``."""

@@ -1,0 +1,662 @@
+"""The ``readiness`` command line: one command, subcommands, one error boundary.
+
+Exit status: 0 ok, 1 failure, 2 bad input. Errors are printed as one line on stderr;
+a traceback is shown only with ``READINESS_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from ..core import defaults
+from ..core.errors import InputError, ReadinessError
+
+__all__ = ["cli", "main"]
+
+
+def _instrument(path: str | None):
+    from ..io.loaders import load_instrument
+
+    return load_instrument(path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="readiness")
+def cli() -> None:
+    """How ready is a contact center to add selling to service? Score, benchmark, plan."""
+
+
+@cli.command("instrument")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML (default: bundled)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the normalized instrument as JSON.")
+def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
+    """Print the instrument (question set), normalized."""
+    inst = _instrument(instrument_path)
+    if as_json:
+        click.echo(json.dumps(inst.to_normalized(), indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{inst.title or inst.id} (id {inst.id}, version {inst.version}, {inst.scale_points}-point scale)")
+    for dim in inst.dimensions:
+        click.echo(f"{dim.id} (weight {dim.weight:g})")
+        for facet in dim.facets:
+            click.echo(f"  {facet.id}: {facet.title} ({len(facet.items)} items)")
+    click.echo(f"{len(inst.items)} items; roles: {', '.join(inst.roles)}")
+
+
+@cli.command("validate")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file.")
+def validate_cmd(responses: str, instrument_path: str | None, profiles: str | None) -> None:
+    """Check a responses file (and profiles); list every problem found."""
+    from ..io.loaders import validate_files
+
+    inst = _instrument(instrument_path)
+    problems, parsed, _ = validate_files(responses, inst, profiles)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        if p.severity == "warning":
+            click.echo(f"warning: {p}", err=True)
+    if errors:
+        for p in errors:
+            click.echo(f"error: {p}", err=True)
+        raise click.exceptions.Exit(2)
+    assert parsed is not None
+    n_orgs = len(parsed.org_ids)
+    click.echo(f"valid: {len(parsed)} respondents, {n_orgs} organization{'s' if n_orgs != 1 else ''}")
+
+
+def _load_inputs(responses: str, instrument_path: str | None, profiles: str | None):
+    from ..io.loaders import load_profiles, load_responses
+
+    inst = _instrument(instrument_path)
+    parsed = load_responses(responses, inst)
+    prof = load_profiles(profiles) if profiles else None
+    return inst, parsed, prof
+
+
+def _assess(
+    responses: str,
+    *,
+    org: str | None,
+    instrument_path: str | None,
+    profiles: str | None,
+    peers: str | None,
+    playbook_path: str | None,
+    seed: int,
+    n_boot: int,
+    k: int,
+    target: str | None,
+    capacity: Sequence[float] | None,
+    role_min: int = defaults.ROLE_MIN,
+    rejected: dict | None = None,
+):
+    """Load everything, run the assessment: {org_id: results document}.
+
+    With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
+    and put there with their reason, instead of failing the whole file.
+    """
+    from ..io.pipeline import load_inputs, make_options, parse_target, run
+
+    inputs = load_inputs(
+        responses,
+        instrument=instrument_path,
+        profiles=profiles,
+        peers=peers,
+        playbook=playbook_path,
+        isolate=rejected is not None,
+    )
+    options = make_options(
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        target=parse_target(target, inputs.instrument),
+        capacity=capacity,
+        role_min=role_min,
+    )
+    if rejected is not None:
+        rejected.update(inputs.rejected)
+    return run(inputs, orgs=[org] if org else None, options=options)
+
+
+_common_assess_options = [
+    click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML."),
+    click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file."),
+    click.option(
+        "--peers",
+        type=click.Path(dir_okay=False),
+        help="Peer data: a DuckDB peer database, or a responses file with <stem>.profiles beside it.",
+    ),
+    click.option("--playbook", "playbook_path", type=click.Path(dir_okay=False), help="Action playbook YAML."),
+    click.option(
+        "--k", default=defaults.K, show_default=True, help=f"Smallest peer group shown (at least {defaults.MIN_K})."
+    ),
+    click.option(
+        "--role-min",
+        "role_min",
+        default=defaults.ROLE_MIN,
+        show_default=True,
+        help="Fewest respondents in a role for that role's scores to be shown.",
+    ),
+    click.option(
+        "--target",
+        help="Roadmap target: a level 0-100 for every facet, or a target profile file "
+        "(default: the peer group's top quartile).",
+    ),
+    click.option(
+        "--capacity",
+        type=float,
+        multiple=True,
+        help="Effort points per phase, repeat for phases 1, 2, 3 (default 8, 10, 16).",
+    ),
+    click.option("--seed", default=defaults.SEED, show_default=True, help="Seed for the bootstrap intervals."),
+    click.option(
+        "--bootstrap", "n_boot", default=defaults.N_BOOT, show_default=True, help="Bootstrap resamples (0: none)."
+    ),
+]
+
+
+def _with_options(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
+@cli.command("score")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--org", help="Organization id (default: every organization in the file).")
+@_with_options(_common_assess_options)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results.json here (one organization).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Write results.json (and roadmap.xlsx/csv) per organization into this folder.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print the tables.")
+def score_cmd(
+    responses: str,
+    org: str | None,
+    instrument_path: str | None,
+    profiles: str | None,
+    peers: str | None,
+    playbook_path: str | None,
+    k: int,
+    role_min: int,
+    target: str | None,
+    capacity: tuple[float, ...],
+    seed: int,
+    n_boot: int,
+    json_out: str | None,
+    out_dir: str | None,
+    quiet: bool,
+) -> None:
+    """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
+    from ..io.exporters import org_folder, write_json
+    from ..io.pipeline import write_outputs
+    from ..report.terminal import print_results
+
+    docs = _assess(
+        responses,
+        org=org,
+        instrument_path=instrument_path,
+        profiles=profiles,
+        peers=peers,
+        playbook_path=playbook_path,
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        target=target,
+        capacity=capacity,
+        role_min=role_min,
+    )
+    if json_out and len(docs) > 1:
+        raise InputError(
+            f"the file holds {len(docs)} organizations; choose one with --org, or use --out DIR",
+            source=Path(responses).name,
+            column="org_id",
+        )
+    for org_id, doc in docs.items():
+        if not quiet:
+            print_results(doc)
+        if json_out:
+            write_json(json_out, doc)
+        if out_dir:
+            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id), doc)
+    if json_out:
+        click.echo(f"wrote {json_out}", err=True)
+    if out_dir:
+        click.echo(f"wrote results for {len(docs)} organization(s) under {out_dir}", err=True)
+
+
+@cli.command("assess")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--org", required=True, help="Organization id.")
+@_with_options(_common_assess_options)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
+def assess_cmd(
+    responses: str,
+    org: str,
+    instrument_path: str | None,
+    profiles: str | None,
+    peers: str | None,
+    playbook_path: str | None,
+    k: int,
+    role_min: int,
+    target: str | None,
+    capacity: tuple[float, ...],
+    seed: int,
+    n_boot: int,
+    out_dir: str | None,
+    pdf: bool,
+) -> None:
+    """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
+    from ..io.exporters import org_folder
+    from ..report.folder import build
+
+    docs = _assess(
+        responses,
+        org=org,
+        instrument_path=instrument_path,
+        profiles=profiles,
+        peers=peers,
+        playbook_path=playbook_path,
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        target=target,
+        capacity=capacity,
+        role_min=role_min,
+    )
+    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
+    written = build(docs[org], folder, pdf=pdf)
+    click.echo(f"Report for {org}:")
+    for path in written:
+        click.echo(f"  {path.resolve()}")
+
+
+@cli.command("batch")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@_with_options(_common_assess_options)
+@click.option(
+    "--out",
+    "out_dir",
+    default="out/batch",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder: one subfolder per organization, and manifest.csv.",
+)
+@click.option("--workers", default=2, show_default=True, help="Reports rendered in parallel.")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Local worker processes, or dask.distributed.",
+)
+@click.option("--scheduler", help="Address of an existing Dask scheduler (with --executor dask).")
+@click.option("--resume", is_flag=True, help="Skip organizations already complete; redo the rest.")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
+def batch_cmd(
+    responses: str,
+    instrument_path: str | None,
+    profiles: str | None,
+    peers: str | None,
+    playbook_path: str | None,
+    k: int,
+    role_min: int,
+    target: str | None,
+    capacity: tuple[float, ...],
+    seed: int,
+    n_boot: int,
+    out_dir: str,
+    workers: int,
+    executor: str,
+    scheduler: str | None,
+    resume: bool,
+    pdf: bool,
+    no_progress: bool,
+) -> None:
+    """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
+    from ..report.terminal import BatchProgress
+    from .batch import run_batch
+
+    if scheduler and executor != "dask":
+        raise InputError("--scheduler needs --executor dask", source="command line")
+    rejected: dict[str, str] = {}
+    docs = _assess(
+        responses,
+        org=None,
+        instrument_path=instrument_path,
+        profiles=profiles,
+        peers=peers,
+        playbook_path=playbook_path,
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        target=target,
+        capacity=capacity,
+        role_min=role_min,
+        rejected=rejected,
+    )
+    with BatchProgress(len(docs) + len(rejected), enabled=not no_progress) as progress:
+        summary = run_batch(
+            docs,
+            out_dir,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            resume=resume,
+            pdf=pdf,
+            rejected=rejected,
+            on_progress=progress.update,
+        )
+    click.echo(
+        f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
+        f"in {summary.seconds:.1f} s; manifest: {Path(out_dir) / 'manifest.csv'}"
+    )
+    if not summary.ok:
+        for row in summary.rows:
+            if row["status"] == "failed":
+                click.echo(f"failed: {row['org_id']}: {row['error']}", err=True)
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("portfolio")
+@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Where portfolio.html and portfolio.ipynb go (default: RESULTS_DIR).",
+)
+@click.option("--top", default=15, show_default=True, help="Rows in the common-gaps and frequent-actions tables.")
+def portfolio_cmd(results_dir: str, out_dir: str | None, top: int) -> None:
+    """Portfolio report over a batch's results: ranking, spread, common gaps, frequent actions."""
+    from ..report.folder import build_portfolio
+
+    for path in build_portfolio(results_dir, out_dir, top=top):
+        click.echo(f"  {path.resolve()}")
+
+
+@cli.command("demo")
+@click.option(
+    "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
+def demo_cmd(out_dir: str, pdf: bool) -> None:
+    """Full report for the bundled example center against the bundled peer panel."""
+    from ..io.pipeline import bundled_example, bundled_panel
+    from ..report.folder import build
+    from ..report.terminal import print_results
+
+    responses, profiles = bundled_example()
+    docs = _assess(
+        str(responses),
+        org=None,
+        instrument_path=None,
+        profiles=str(profiles),
+        peers=str(bundled_panel()[0]),
+        playbook_path=None,
+        seed=defaults.SEED,
+        n_boot=defaults.N_BOOT,
+        k=defaults.K,
+        target=None,
+        capacity=None,
+    )
+    for doc in docs.values():
+        print_results(doc)
+        written = build(doc, Path(out_dir), pdf=pdf)
+        click.echo("\nThe report and its files:")
+        for path in written:
+            click.echo(f"  {path.resolve()}")
+        click.echo(f"\nOpen {(Path(out_dir) / 'report.html').resolve()} in a browser.")
+
+
+@cli.command("panel")
+@click.option("--orgs", "n_orgs", default=400, show_default=True, help="Number of peer organizations.")
+@click.option("--seed", default=2007, show_default=True, help="Random seed.")
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Responses file to write (.csv or .parquet); profiles go beside it as <stem>.profiles.<ext>, "
+    "or a .duckdb peer database.",
+)
+def panel_cmd(n_orgs: int, seed: int, instrument_path: str | None, out_file: str) -> None:
+    """Generate the synthetic peer panel (documented latent-trait model)."""
+    from ..core.synthetic_panel import generate_panel
+    from ..io.exporters import write_table
+    from ..io.peer_store import profiles_path_for
+
+    if n_orgs < 1:
+        raise InputError("--orgs must be at least 1", source="command line")
+    inst = _instrument(instrument_path)
+    responses, profiles = generate_panel(inst, n_orgs=n_orgs, seed=seed)
+    out = Path(out_file)
+    if out.suffix.lower() in (".duckdb", ".db", ".ddb"):
+        from ..io.loaders import parse_profiles, parse_responses
+        from ..io.peer_store import PeerStore
+
+        parsed = parse_responses(_as_table(responses, out.name), inst)
+        prof = parse_profiles(_as_table(profiles, out.name))
+        summary = PeerStore(out).import_responses(parsed, prof, source=f"readiness panel --seed {seed}")
+        click.echo(f"wrote {summary.organizations} organizations, {summary.respondents} respondents to {out}")
+        return
+    write_table(out, responses)
+    write_table(profiles_path_for(out), profiles)
+    click.echo(
+        f"wrote {len(profiles)} organizations, {len(responses)} respondents to {out} and {profiles_path_for(out)}"
+    )
+
+
+def _as_table(frame, source: str):
+    import numpy as np
+
+    from ..io.loaders import Table, _cell_text
+
+    cells = frame.map(_cell_text).astype(object)
+    return Table(source, [str(c) for c in frame.columns], cells.reset_index(drop=True), np.arange(2, len(frame) + 2))
+
+
+@cli.group("peers")
+def peers_group() -> None:
+    """Manage a peer database (DuckDB, one file)."""
+
+
+@peers_group.command("import")
+@click.argument("responses", type=click.Path(dir_okay=False))
+@click.option("--profiles", required=True, type=click.Path(dir_okay=False), help="Profiles of the peer organizations.")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Peer database file.")
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+def peers_import_cmd(responses: str, profiles: str, db_path: str, instrument_path: str | None) -> None:
+    """Import peer responses and profiles (re-importing an organization replaces it)."""
+    from ..io.peer_store import PeerStore
+
+    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles)
+    summary = PeerStore(db_path).import_responses(parsed, prof, source=Path(responses).name)
+    click.echo(
+        f"imported {summary.organizations} organizations ({summary.replaced} replaced), "
+        f"{summary.respondents} respondents, {summary.answers} answers into {db_path}"
+    )
+
+
+@peers_group.command("describe")
+@click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Peer database file.")
+def peers_describe_cmd(db_path: str) -> None:
+    """Counts of peer organizations by industry, size band and stage."""
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from ..io.peer_store import PeerStore
+
+    counts = PeerStore(db_path, read_only=True).describe()
+    table = RichTable(title=f"Peer organizations in {Path(db_path).name}", title_justify="left")
+    for col in counts.columns:
+        table.add_column(str(col), justify="right" if counts[col].dtype.kind in "iuf" else "left")
+    for row in counts.itertuples(index=False):
+        table.add_row(*("–" if v is None else str(v) for v in row))
+    Console().print(table)
+    click.echo(f"{int(counts['organizations'].sum())} organizations, {int(counts['respondents'].sum())} respondents")
+
+
+@cli.command("workshop")
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option(
+    "--session",
+    default="workshop",
+    show_default=True,
+    help="Session name; reopening a session shows every answer given in it.",
+)
+@click.option(
+    "--store",
+    default="workshop.duckdb",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Session store (DuckDB file); every answer is saved to it at once.",
+)
+@click.option(
+    "--org",
+    "org_id",
+    help="Organization id stored with each respondent (default: the session's, else the session name).",
+)
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+def workshop_cmd(port: int, session: str, store: str, org_id: str | None, instrument_path: str | None) -> None:
+    """Live intake app on localhost (Voila): answers saved at once, live scores; Ctrl-C stops it."""
+    import importlib.util
+
+    from ..io.session_store import SessionStore
+    from .local_server import free_port, serve
+    from .workshop import voila_command
+
+    if importlib.util.find_spec("voila") is None:
+        raise ReadinessError("the workshop app needs Voila: pip install voila")
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is not a port number (1-65535, or 0 for a free one)", source="command line")
+    inst = _instrument(instrument_path)
+    store_path = Path(store).resolve()
+    # Opened here, before the server starts, so a wrong store or session is one line now
+    # rather than an error page later.
+    info = SessionStore(store_path).open_session(session, inst, org_id=org_id)
+    port = port or free_port()
+    argv, env = voila_command(
+        port=port,
+        session=info.session,
+        store=store_path,
+        org_id=info.org_id,
+        instrument=Path(instrument_path).resolve() if instrument_path else None,
+    )
+    click.echo(f"Workshop running at http://127.0.0.1:{port}/ (session {info.session}, answers saved to {store_path})")
+    click.echo("Open the address in a browser; each page load is one intake form. Press Ctrl-C to stop.")
+    code = serve(argv, env)
+    if code:
+        raise ReadinessError(f"the Voila server stopped with status {code}")
+
+
+@cli.command("template")
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Workbook to write (.xlsx).")
+@click.option("--rows", default=100, show_default=True, help="Answer rows to prepare (one per respondent).")
+@click.option("--org", "org_id", default="", help="Organization id the drop-down offers (default: free text).")
+def template_cmd(instrument_path: str | None, out_file: str, rows: int, org_id: str) -> None:
+    """Fill-in questionnaire workbook (drop-downs of the answer labels); validate/score/assess read it back."""
+    from ..io.session_store import check_name
+    from ..io.workbook import MAX_ROWS, write_template
+
+    if Path(out_file).suffix.lower() != ".xlsx":
+        raise InputError("the workbook must be an .xlsx file", source=out_file)
+    if not 1 <= rows <= MAX_ROWS:
+        raise InputError(f"--rows must be between 1 and {MAX_ROWS}", source="command line")
+    org = check_name(org_id, "org_id", source="command line") if org_id else ""
+    inst = _instrument(instrument_path)
+    write_template(out_file, inst, rows=rows, org_id=org)
+    click.echo(f"wrote {out_file}: {len(inst.items)} questions, {rows} answer rows (sheet 'Responses')")
+
+
+@cli.command("notebooks")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Replace notebooks already in FOLDER (they may hold your edits).")
+def notebooks_cmd(folder: str, force: bool) -> None:
+    """Copy the notebook suite (report, portfolio, workshop intake) into FOLDER to open and edit."""
+    from .lab import copy_notebooks
+
+    copied, kept = copy_notebooks(folder, overwrite=force)
+    for path in copied:
+        click.echo(f"  copied {path}")
+    for path in kept:
+        click.echo(f"  kept   {path} (already there; --force replaces it)")
+    click.echo(f"Open them in JupyterLab: readiness lab {folder}")
+
+
+@cli.command("lab")
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--port", type=int, default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the address instead.")
+def lab_cmd(folder: str | None, port: int, no_browser: bool) -> None:
+    """JupyterLab on the notebook suite in FOLDER (default: ./readiness-notebooks), copied there if missing."""
+    from .lab import DEFAULT_FOLDER, copy_notebooks, lab_command
+    from .local_server import free_port, serve
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port {port} is not a port number (1-65535, or 0 for a free one)", source="command line")
+    folder = folder or DEFAULT_FOLDER
+    port = port or free_port()
+    argv = lab_command(folder, port=port, open_browser=not no_browser)  # fails before copying without JupyterLab
+    copied, _ = copy_notebooks(folder)
+    if copied:
+        click.echo(f"copied the notebook suite into {Path(folder).resolve()}")
+    click.echo(f"JupyterLab on {Path(folder).resolve()} at http://127.0.0.1:{port}/lab (Ctrl-C stops it)")
+    code = serve(argv, os.environ)
+    if code:
+        raise ReadinessError(f"JupyterLab stopped with status {code}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI and turn known errors into one line and an exit status."""
+    try:
+        # Without standalone mode click returns the exit code of a ctx.exit() / Exit.
+        code = cli.main(args=list(argv) if argv is not None else None, prog_name="readiness", standalone_mode=False)
+        if isinstance(code, int):
+            return code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        # One line, as every other error: a usage error says where the help is.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if isinstance(exc, click.UsageError) and ctx else ""
+        click.echo("error: " + " ".join(exc.format_message().split()) + hint, err=True)
+        return exc.exit_code
+    except ReadinessError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for debugging
+        if os.environ.get("READINESS_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set READINESS_DEBUG=1 for details)", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

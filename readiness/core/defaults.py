@@ -1,0 +1,25 @@
+"""The defaults of an assessment, each defined here once and imported wherever it is used.
+
+The command line, the notebooks' parameters, the pipeline and the core all take these
+values from this module; the report templates read the values actually used from the
+results document (``method``), never from here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BARRIER_LINE", "MIN_K", "N_BOOT", "PORTFOLIO_N_BOOT", "ROLE_MIN", "SEED", "K"]
+
+#: Smallest peer group whose statistics are shown (``--k``).
+K = 5
+#: ``--k`` may not go below this: a smaller group could expose a single peer.
+MIN_K = 3
+#: Fewest respondents in a role for that role's scores to be shown (``--role-min``).
+ROLE_MIN = 3
+#: Bootstrap resamples for the confidence intervals of one assessment (``--bootstrap``).
+N_BOOT = 1000
+#: Bootstrap resamples per organization when a portfolio is assessed on the fly.
+PORTFOLIO_N_BOOT = 200
+#: Seed of the bootstrap: the same input and seed give the same output.
+SEED = 0
+#: A facet scoring below this line is a candidate barrier (``docs/scoring.md``).
+BARRIER_LINE = 50.0

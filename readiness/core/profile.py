@@ -1,0 +1,40 @@
+"""What an organization profile may say: industries, size bands, stages and KPIs.
+
+Core layer: the catalogue every other module reads (loaders validate against it, the
+benchmark and the driver models use its KPI directions). Declared once, here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["INDUSTRIES", "KPIS", "KPI_DIRECTIONS", "SIZE_BANDS", "STAGES", "size_band"]
+
+#: Size bands of the 2007 study (000), by number of agents.
+SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
+#: Transition stages, least to most advanced.
+STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "established")
+#: The study's five industry groups; any other value forms its own group.
+INDUSTRIES: tuple[str, ...] = ("financial_services", "technology", "professional_services", "manufacturing", "other")
+
+#: Operational KPIs a profile may carry: name -> (better when, lowest, highest, unit).
+KPIS: dict[str, tuple[str, float, float, str]] = {
+    "sales_conversion_rate": ("higher", 0.0, 100.0, "%"),
+    "revenue_per_call": ("higher", 0.0, 1e6, "currency"),
+    "first_call_resolution": ("higher", 0.0, 100.0, "%"),
+    "customer_satisfaction": ("higher", 0.0, 100.0, "%"),
+    "service_level": ("higher", 0.0, 100.0, "%"),
+    "average_handle_time": ("lower", 0.0, 36000.0, "seconds"),
+    "abandon_rate": ("lower", 0.0, 100.0, "%"),
+    "agent_attrition": ("lower", 0.0, 500.0, "% a year"),
+}
+KPI_DIRECTIONS: dict[str, str] = {name: spec[0] for name, spec in KPIS.items()}
+
+
+def size_band(agents: float) -> str:
+    """The published size band for a headcount of agents."""
+    if agents <= 50:
+        return "<=50"
+    if agents <= 150:
+        return "51-150"
+    if agents <= 500:
+        return "151-500"
+    return ">500"

@@ -1,0 +1,222 @@
+"""results.json: the per-organization record that reports, exports and users rely on.
+
+Pure: builds plain dicts from :class:`~readiness.core.scoring.Scores` (and, when given, the
+benchmark and roadmap). Writing them is :mod:`readiness.io.exporters`' job. The schema is a
+public contract (``docs/results-schema.md``): fields may be added, none removed or
+renamed without bumping :data:`SCHEMA_VERSION`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .defaults import ROLE_MIN
+from .instrument import Instrument
+from .scoring import Scores
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "build_results",
+    "clean_number",
+    "suppress_block",
+    "withheld_roles",
+]
+
+SCHEMA_VERSION = 1
+_DIGITS = 4
+
+
+def clean_number(value: Any, digits: int = _DIGITS) -> float | int | None:
+    """A JSON-safe number: ``None`` for NaN/inf/None, rounded floats, plain ints."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) or (hasattr(value, "dtype") and value.dtype.kind in "iu"):
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, digits)
+
+
+def _ci(low: Any, high: Any) -> list[float] | None:
+    lo, hi = clean_number(low), clean_number(high)
+    return None if lo is None or hi is None else [lo, hi]
+
+
+def withheld_roles(counts: Mapping[str, int], role_min: int, order: Sequence[str] = ()) -> list[str]:
+    """Roles whose scores an organization's report must not show.
+
+    A role with fewer than ``role_min`` respondents is withheld, so that one manager's
+    answers cannot be read off the report. When exactly one role is withheld and others
+    have respondents, the smallest of those others is withheld too (complementary
+    suppression): the organization score is a weighted mean of the role scores, so with a
+    single role hidden it could be recovered from the overall and the roles shown. Ties
+    go to the role listed first in ``order`` (the instrument's role order).
+
+    >>> withheld_roles({"agent": 12, "supervisor": 4, "manager": 1}, 3)
+    ['supervisor', 'manager']
+    >>> withheld_roles({"agent": 12, "supervisor": 4, "manager": 3}, 3)
+    []
+    """
+    rank = {r: i for i, r in enumerate(order)}
+    present = sorted((r for r, n in counts.items() if n > 0), key=lambda r: (rank.get(r, len(rank)), r))
+    small = [r for r in present if counts[r] < role_min]
+    if len(small) == 1:
+        others = [r for r in present if r not in small]
+        if others:
+            small.append(min(others, key=lambda r: counts[r]))  # min keeps the first of equal counts
+    return [r for r in present if r in small]
+
+
+def suppress_block(by_role: Mapping[str, Any], withheld: Sequence[str]) -> dict[str, Any]:
+    """One score block's role breakdown with the withheld roles blanked (``None``).
+
+    When only one of the withheld roles has a score in this block (the others gave none
+    here) while shown roles do, that score could again be recovered from the block's
+    score, so the whole breakdown of the block is blanked.
+    """
+    out = {r: (None if r in withheld else v) for r, v in by_role.items()}
+    hidden_with_score = [r for r in withheld if by_role.get(r) is not None]
+    shown_with_score = [r for r, v in out.items() if v is not None]
+    if len(hidden_with_score) == 1 and shown_with_score:
+        out = {r: None for r in by_role}
+    return out
+
+
+def build_results(
+    scores: Scores,
+    org_id: str,
+    instrument: Instrument,
+    *,
+    profile: Mapping[str, Any] | None = None,
+    warnings: Sequence[str] = (),
+    role_min: int = ROLE_MIN,
+) -> dict[str, Any]:
+    """The results.json document for one organization (benchmark and roadmap empty).
+
+    Later stages (benchmark, roadmap) add their blocks to the returned dict.
+    """
+    profile = dict(profile or {})
+    overall = scores.overall.loc[org_id]
+    dims = scores.dimensions[scores.dimensions["org_id"] == org_id].set_index("dimension")
+    facets = scores.facets[scores.facets["org_id"] == org_id].set_index("facet")
+    roles = scores.by_role[scores.by_role["org_id"] == org_id]
+    counts = scores.respondents[scores.respondents["org_id"] == org_id].set_index("role")
+
+    withheld = withheld_roles({r: int(counts.at[r, "n"]) for r in counts.index}, role_min, instrument.layout.role_ids)
+
+    def by_role(level: str, ident: str) -> dict[str, float | None]:
+        sel = roles[(roles["level"] == level) & (roles["id"] == ident)]
+        return suppress_block({r: clean_number(s) for r, s in zip(sel["role"], sel["score"])}, withheld)
+
+    warn = list(warnings)
+    n = int(overall["n_respondents"])
+    if n < 5:
+        warn.append(f"only {n} respondent(s): intervals are wide and scores may not represent the center")
+    missing_roles = [r for r in instrument.layout.role_ids if r not in counts.index]
+    if missing_roles:
+        warn.append(f"no respondents in role(s): {', '.join(missing_roles)}")
+    missing_facets = [f for f in facets.index if clean_number(facets.at[f, "score"]) is None]
+    if missing_facets:
+        warn.append(f"no score for facet(s) {', '.join(missing_facets)}: too few answers")
+    if withheld:
+        small = [r for r in withheld if counts.at[r, "n"] < role_min]
+        partner = [r for r in withheld if r not in small]
+        warn.append(
+            f"scores by role withheld for {', '.join(small)}: fewer than {role_min} respondents, so "
+            "no one's answers can be read off the report"
+            + (
+                f"; {partner[0]} is withheld too, or the hidden scores could be worked out from the "
+                "overall score and the roles shown"
+                if partner
+                else ""
+            )
+        )
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "organization": {
+            "id": org_id,
+            "name": profile.get("org_name") or org_id,
+            "industry": profile.get("industry"),
+            "size_band": profile.get("size_band"),
+            "stage": profile.get("stage"),
+        },
+        "instrument": {"id": instrument.id, "version": instrument.version},
+        "respondents": {
+            "n": n,
+            "by_role": {r: int(counts.at[r, "n"]) for r in counts.index},
+            "withheld_roles": withheld,
+            "role_min": role_min,
+            "answers": {
+                "answered": int(counts["answered"].sum()),
+                "not_applicable": int(counts["not_applicable"].sum()),
+                "unanswered": int(counts["unanswered"].sum()),
+            },
+        },
+        "overall": {
+            "score": clean_number(overall["score"]),
+            "ci": _ci(overall["ci_low"], overall["ci_high"]),
+            "level": _text(overall["level"]),
+            "barrier": _text(overall["barrier"]),
+            "by_role": by_role("overall", "overall"),
+        },
+        "dimensions": {
+            d: {
+                "score": clean_number(dims.at[d, "score"]),
+                "ci": _ci(dims.at[d, "ci_low"], dims.at[d, "ci_high"]),
+                "percentile": None,
+                "level": _level(dims.at[d, "score"]),
+                "alpha": clean_number(dims.at[d, "alpha"]),
+                "by_role": by_role("dimension", d),
+            }
+            for d in dims.index
+        },
+        "facets": {
+            f: {
+                "dimension": facets.at[f, "dimension"],
+                "title": instrument.facets[f].title,
+                "score": clean_number(facets.at[f, "score"]),
+                "ci": _ci(facets.at[f, "ci_low"], facets.at[f, "ci_high"]),
+                "n": int(facets.at[f, "n"]),
+                "by_role": by_role("facet", f),
+                "rwg": clean_number(facets.at[f, "rwg"]),
+                "alpha": clean_number(facets.at[f, "alpha"]),
+                "percentile": None,
+            }
+            for f in facets.index
+        },
+        "method": {
+            "bootstrap": {
+                "resamples": scores.n_boot,
+                "seed": scores.seed,
+                "level": scores.ci_level,
+                "scheme": "percentile, respondents resampled within role",
+            },
+        },
+        "benchmark": None,
+        "roadmap": [],
+        "warnings": warn,
+    }
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _level(score: Any) -> str | None:
+    from .scoring import readiness_level
+
+    value = clean_number(score)
+    return readiness_level(value) if value is not None else None

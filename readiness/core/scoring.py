@@ -1,0 +1,484 @@
+"""The scoring engine: facet, dimension and overall scores with intervals and agreement.
+
+Pure functions over :class:`~readiness.core.responses.Responses`; no I/O. The rules are the
+ones in ``docs/scoring.md`` (and DESIGN.md), implemented as matrix products over all
+respondents of all organizations at once, so a panel of thousands of organizations is
+scored in one pass.
+
+Example
+-------
+>>> scores = score(responses, n_boot=1000, seed=0)              # doctest: +SKIP
+>>> scores.overall.loc["ORG-1", ["score", "ci_low", "ci_high", "level"]]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .defaults import BARRIER_LINE, N_BOOT
+from .instrument import DIMENSIONS, Layout
+from .responses import Responses
+
+__all__ = [
+    "LEVELS",
+    "Scores",
+    "normalize",
+    "org_seed",
+    "readiness_level",
+    "respondent_facet_scores",
+    "score",
+]
+
+#: Readiness levels by overall (or dimension) score: lower bound inclusive.
+LEVELS: tuple[tuple[float, str], ...] = (
+    (0.0, "not ready"),
+    (40.0, "early"),
+    (55.0, "developing"),
+    (70.0, "ready"),
+    (85.0, "leading"),
+)
+
+
+#: Cronbach's alpha needs at least this many respondents who answered every item.
+MIN_ALPHA_RESPONDENTS = 5
+
+
+def readiness_level(score: float | None) -> str | None:
+    """The level name for a 0-100 score (``None`` for a missing score)."""
+    if score is None or not np.isfinite(score):
+        return None
+    name = LEVELS[0][1]
+    for lower, label in LEVELS:
+        if score >= lower:
+            name = label
+    return name
+
+
+def org_seed(seed: int, org_id: str) -> np.random.SeedSequence:
+    """A seed stream for one organization: independent of which others are scored."""
+    digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=8).digest()
+    return np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int.from_bytes(digest, "little")])
+
+
+def normalize(values: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Reverse-code and rescale raw answers.
+
+    Returns ``(reversed_raw, normalized)``: ``x' = (k + 1) - x`` on reverse items, then
+    ``(x' - 1) / (k - 1) * 100``. NaN stays NaN.
+    """
+    k = layout.scale_points
+    raw = np.where(layout.reverse, (k + 1) - values, values)
+    return raw, (raw - 1.0) / (k - 1) * 100.0
+
+
+def respondent_facet_scores(responses: Responses) -> np.ndarray:
+    """Each respondent's facet scores, (respondents, facets), NaN where the rules give none.
+
+    The items that count for a respondent are those asked of their role less those they
+    marked not applicable; the facet score is the mean of the answered ones, missing when
+    none count or fewer than half of them are answered.
+    """
+    return _facet_scores(_Prepared.of(responses))
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """Arrays shared by the scoring steps, computed once per call."""
+
+    layout: Layout
+    raw: np.ndarray  # reverse-coded answers 1..k, NaN where none
+    norm: np.ndarray  # 0..100
+    asked: np.ndarray  # item asked of the respondent's role
+    counted: np.ndarray  # asked and not marked N/A
+    answered: np.ndarray  # counted and answered
+
+    @classmethod
+    def of(cls, responses: Responses) -> _Prepared:
+        layout = responses.instrument.layout
+        raw, norm = normalize(responses.values, layout)
+        asked = layout.asked[responses.role_codes]
+        counted = asked & ~responses.not_applicable
+        return cls(layout, raw, norm, asked, counted, counted & ~np.isnan(raw))
+
+
+def _facet_scores(p: _Prepared) -> np.ndarray:
+    incidence = p.layout.item_by_facet
+    n_counted = p.counted.astype(float) @ incidence
+    n_answered = p.answered.astype(float) @ incidence
+    sums = np.where(p.answered, p.norm, 0.0) @ incidence
+    ok = (n_answered > 0) & (2 * n_answered >= n_counted)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, sums / np.where(ok, n_answered, 1.0), np.nan)
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Everything :func:`score` measured, as tidy frames with fixed columns.
+
+    Attributes
+    ----------
+    overall : DataFrame indexed by org_id
+        ``score, ci_low, ci_high, level, n_respondents, barrier``
+    dimensions : DataFrame
+        ``org_id, dimension, score, ci_low, ci_high, alpha``
+    facets : DataFrame
+        ``org_id, dimension, facet, score, ci_low, ci_high, n, rwg, alpha``
+    by_role : DataFrame
+        ``org_id, level, id, role, score, n`` where level is facet, dimension or overall
+    respondents : DataFrame
+        ``org_id, role, n, answered, not_applicable, unanswered`` (answer counts over
+        the items asked of the role)
+    respondent_facets : DataFrame
+        ``org_id, respondent_id, role`` then one column per facet
+    """
+
+    overall: pd.DataFrame
+    dimensions: pd.DataFrame
+    facets: pd.DataFrame
+    by_role: pd.DataFrame
+    respondents: pd.DataFrame
+    respondent_facets: pd.DataFrame
+    n_boot: int
+    seed: int
+    ci_level: float
+
+    @property
+    def org_ids(self) -> tuple[str, ...]:
+        return tuple(self.overall.index)
+
+
+def score(
+    responses: Responses,
+    *,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    ci_level: float = 0.95,
+    orgs: Sequence[str] | None = None,
+    barrier_threshold: float = BARRIER_LINE,
+) -> Scores:
+    """Score every organization in ``responses``.
+
+    Parameters
+    ----------
+    responses : Responses
+    n_boot : int
+        Bootstrap resamples for the confidence intervals (0: no intervals).
+    seed : int
+        Base seed; each organization draws from its own stream (:func:`org_seed`), so
+        its intervals do not depend on the other organizations in the file.
+    ci_level : float
+        Coverage of the percentile interval.
+    orgs : sequence of str, optional
+        Compute intervals only for these organizations (point scores are always
+        computed for all, since they are cheap).
+    barrier_threshold : float
+        See :data:`readiness.core.defaults.BARRIER_LINE`.
+    """
+    layout = responses.instrument.layout
+    org_ids = responses.org_ids
+    n_orgs, n_roles = len(org_ids), len(layout.role_ids)
+    prepared = _Prepared.of(responses)
+    S = _facet_scores(prepared)
+    valid = ~np.isnan(S)
+
+    # Respondents are sorted by (org, role): each (org, role) pair is a contiguous run.
+    org_codes, role_codes = responses.org_codes, responses.role_codes
+    keys = org_codes * n_roles + role_codes
+    g_start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], int)
+    g_org, g_role = org_codes[g_start], role_codes[g_start]
+    g_size = np.diff(np.r_[g_start, len(keys)])
+    role_sum = np.add.reduceat(np.where(valid, S, 0.0), g_start, axis=0)
+    role_n = np.add.reduceat(valid.astype(np.int64), g_start, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        role_mean = role_sum / role_n  # NaN where the role has no score on the facet
+
+    o_start = np.flatnonzero(np.r_[True, g_org[1:] != g_org[:-1]])
+    org_facet = _combine_roles(role_mean, layout.role_weights[g_role], o_start)
+    org_dim = _weighted(org_facet, layout.facet_weights, layout.facet_by_dimension)
+    org_overall = _weighted(org_dim, layout.dimension_weights, np.ones((len(layout.dimension_ids), 1)))[:, 0]
+    role_dim = _weighted(role_mean, layout.facet_weights, layout.facet_by_dimension)
+    role_overall = _weighted(role_dim, layout.dimension_weights, np.ones((len(layout.dimension_ids), 1)))[:, 0]
+    facet_n = np.add.reduceat(role_n, o_start, axis=0)
+
+    # Confidence intervals by bootstrap within role.
+    n_f, n_d = len(layout.facet_ids), len(layout.dimension_ids)
+    ci = np.full((n_orgs, 2, n_f + n_d + 1), np.nan)
+    if n_boot > 0:
+        wanted = set(org_ids if orgs is None else orgs)
+        r_start = np.r_[g_start, len(keys)]
+        for o in range(n_orgs):
+            if org_ids[o] not in wanted:
+                continue
+            groups = range(o_start[o], o_start[o + 1] if o + 1 < len(o_start) else len(g_start))
+            blocks = [S[r_start[g] : r_start[g + 1]] for g in groups]
+            weights = layout.role_weights[g_role[list(groups)]]
+            rng = np.random.default_rng(org_seed(seed, org_ids[o]))
+            ci[o] = _bootstrap_ci(blocks, weights, layout, rng, n_boot, ci_level)
+
+    o_start_rows = g_start[o_start]
+    rwg = _rwg(prepared, o_start_rows)
+    alpha_f, alpha_d = _alpha(prepared, o_start_rows)
+
+    # ---------------------------------------------------------- tidy frames
+    facet_ids, dim_ids = list(layout.facet_ids), list(layout.dimension_ids)
+    org_col = np.repeat(np.array(org_ids, dtype=object), n_f)
+    facets = pd.DataFrame(
+        {
+            "org_id": org_col,
+            "dimension": np.tile(np.array([dim_ids[d] for d in layout.facet_dimension], dtype=object), n_orgs),
+            "facet": np.tile(np.array(facet_ids, dtype=object), n_orgs),
+            "score": org_facet.ravel(),
+            "ci_low": ci[:, 0, :n_f].ravel(),
+            "ci_high": ci[:, 1, :n_f].ravel(),
+            "n": facet_n.ravel(),
+            "rwg": rwg.ravel(),
+            "alpha": alpha_f.ravel(),
+        }
+    )
+    dimensions = pd.DataFrame(
+        {
+            "org_id": np.repeat(np.array(org_ids, dtype=object), n_d),
+            "dimension": np.tile(np.array(dim_ids, dtype=object), n_orgs),
+            "score": org_dim.ravel(),
+            "ci_low": ci[:, 0, n_f : n_f + n_d].ravel(),
+            "ci_high": ci[:, 1, n_f : n_f + n_d].ravel(),
+            "alpha": alpha_d.ravel(),
+        }
+    )
+    barrier = _barriers(org_facet, layout, barrier_threshold)
+    org_index = pd.Index(list(org_ids), name="org_id")
+    overall = pd.DataFrame(
+        {
+            "score": org_overall,
+            "ci_low": ci[:, 0, -1],
+            "ci_high": ci[:, 1, -1],
+            # object dtype: pandas 3 would store a missing level or barrier as NaN in a string column
+            "level": pd.Series([readiness_level(s) for s in org_overall], index=org_index, dtype=object),
+            "n_respondents": np.add.reduceat(g_size, o_start) if len(g_size) else np.zeros(0, int),
+            "barrier": pd.Series(barrier, index=org_index, dtype=object),
+        },
+        index=org_index,
+    )
+    by_role = _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size)
+    respondents = _answer_counts(responses, prepared, g_start, g_org, g_role, g_size)
+    respondent_facets = pd.concat(
+        [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
+    )
+    return Scores(overall, dimensions, facets, by_role, respondents, respondent_facets, n_boot, seed, ci_level)
+
+
+# ---------------------------------------------------------------------- internals
+def _combine_roles(role_mean: np.ndarray, weights: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Weighted mean over roles (rows) within each run starting at ``starts``."""
+    present = ~np.isnan(role_mean)
+    w = present * weights[:, None]
+    num = np.add.reduceat(np.where(present, role_mean, 0.0) * weights[:, None], starts, axis=0)
+    den = np.add.reduceat(w, starts, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _weighted(scores: np.ndarray, weights: np.ndarray, incidence: np.ndarray) -> np.ndarray:
+    """Weighted mean of the columns that exist, grouped by ``incidence`` (cols x groups)."""
+    present = ~np.isnan(scores)
+    num = (np.where(present, scores, 0.0) * weights) @ incidence
+    den = (present * weights) @ incidence
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _bootstrap_ci(
+    blocks: list[np.ndarray],
+    role_weights: np.ndarray,
+    layout: Layout,
+    rng: np.random.Generator,
+    n_boot: int,
+    ci_level: float,
+) -> np.ndarray:
+    """Percentile bootstrap over respondents, resampled within role.
+
+    Each resample draws, for every role, as many respondents as the role has (with
+    replacement) and recomputes the organization's facet, dimension and overall scores
+    by the same rules. Returns (2, facets + dimensions + 1): lower and upper bounds.
+    """
+    n_f = blocks[0].shape[1]
+    num = np.zeros((n_boot, n_f))
+    den = np.zeros((n_boot, n_f))
+    for block, weight in zip(blocks, role_weights):
+        n = block.shape[0]
+        draws = rng.integers(0, n, size=(n_boot, n))
+        counts = np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(), minlength=n_boot * n)
+        counts = counts.reshape(n_boot, n).astype(float)
+        present = ~np.isnan(block)
+        s = counts @ np.where(present, block, 0.0)
+        c = counts @ present.astype(float)
+        has = c > 0
+        num += np.where(has, s / np.where(has, c, 1.0), 0.0) * weight
+        den += has * weight
+    with np.errstate(invalid="ignore", divide="ignore"):
+        facet = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    dim = _weighted(facet, layout.facet_weights, layout.facet_by_dimension)
+    overall = _weighted(dim, layout.dimension_weights, np.ones((dim.shape[1], 1)))
+    draws_all = np.concatenate([facet, dim, overall], axis=1)
+    tail = (1.0 - ci_level) / 2.0 * 100.0
+    out = np.full((2, draws_all.shape[1]), np.nan)
+    complete = ~np.isnan(draws_all).any(axis=0)
+    if complete.any():
+        out[:, complete] = np.percentile(draws_all[:, complete], [tail, 100.0 - tail], axis=0)
+    partial = ~complete & ~np.isnan(draws_all).all(axis=0)
+    if partial.any():
+        out[:, partial] = np.nanpercentile(draws_all[:, partial], [tail, 100.0 - tail], axis=0)
+    return out
+
+
+def _org_item_moments(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per organization and item: count, sum and sum of squares of counted answers (x')."""
+    if len(o_start_rows) == 0:
+        z = np.zeros((0, len(p.layout.item_ids)))
+        return z, z, z
+    x = np.where(p.answered, p.raw, 0.0)
+    c = np.add.reduceat(p.answered.astype(float), o_start_rows, axis=0)
+    s = np.add.reduceat(x, o_start_rows, axis=0)
+    q = np.add.reduceat(x * x, o_start_rows, axis=0)
+    return c, s, q
+
+
+def _rwg(p: _Prepared, o_start_rows: np.ndarray) -> np.ndarray:
+    """Within-group agreement r_wg(J) per organization and facet (uniform null).
+
+    ``r = J (1 - s2 / e2) / (J (1 - s2 / e2) + s2 / e2)`` with ``s2`` the mean over the
+    facet's items of the observed item variance (ddof 1, items with >= 2 answers), ``J``
+    the number of such items and ``e2 = (A^2 - 1) / 12`` for an A-point scale. Where
+    ``s2 >= e2`` (more disagreement than random answering) it is set to 0.
+    """
+    layout = p.layout
+    c, s, q = _org_item_moments(p, o_start_rows)
+    ok = c >= 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = np.where(ok, (q - s * s / np.where(ok, c, 1.0)) / np.where(ok, c - 1.0, 1.0), 0.0)
+    var = np.maximum(var, 0.0)
+    J = ok.astype(float) @ layout.item_by_facet
+    mean_var = (var @ layout.item_by_facet) / np.where(J > 0, J, 1.0)
+    e2 = (layout.scale_points**2 - 1) / 12.0
+    ratio = mean_var / e2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = J * (1 - ratio) / (J * (1 - ratio) + ratio)
+    r = np.where(ratio >= 1.0, 0.0, r)
+    return np.where(J > 0, r, np.nan)
+
+
+def _alpha(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cronbach's alpha per organization for each facet and each dimension.
+
+    Listwise: only respondents who answered every item of the facet (dimension) count;
+    alpha is missing with fewer than :data:`MIN_ALPHA_RESPONDENTS` of them, fewer than
+    two items, or no variance in the total.
+    """
+    layout, raw, answered = p.layout, p.raw, p.answered
+    n_orgs = len(o_start_rows)
+    groups = [np.flatnonzero(layout.item_facet == f) for f in range(len(layout.facet_ids))]
+    groups += [np.flatnonzero(layout.facet_dimension[layout.item_facet] == d) for d in range(len(layout.dimension_ids))]
+    out = np.full((n_orgs, len(groups)), np.nan)
+    if n_orgs == 0:
+        return out[:, : len(layout.facet_ids)], out[:, len(layout.facet_ids) :]
+    for g, items in enumerate(groups):
+        k = len(items)
+        if k < 2:
+            continue
+        complete = np.asarray(answered[:, items].all(axis=1), dtype=bool)
+        x = np.where(complete[:, None], raw[:, items], 0.0)
+        total = x.sum(axis=1)
+        n = np.add.reduceat(complete.astype(float), o_start_rows)
+        si = np.add.reduceat(x, o_start_rows, axis=0)
+        qi = np.add.reduceat(x * x, o_start_rows, axis=0)
+        st = np.add.reduceat(total, o_start_rows)
+        qt = np.add.reduceat(total * total, o_start_rows)
+        enough = n >= MIN_ALPHA_RESPONDENTS
+        nn = np.where(enough, n, 2.0)
+        var_items = ((qi - si * si / nn[:, None]) / (nn[:, None] - 1)).sum(axis=1)
+        var_total = (qt - st * st / nn) / (nn - 1)
+        ok = enough & (var_total > 1e-12)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, g] = np.where(ok, k / (k - 1) * (1 - var_items / np.where(ok, var_total, 1.0)), np.nan)
+    return out[:, : len(layout.facet_ids)], out[:, len(layout.facet_ids) :]
+
+
+def _barriers(org_facet: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
+    """First facet below ``threshold`` in people, process, technology, knowledge order."""
+    order = np.array(
+        sorted(
+            range(len(layout.facet_ids)),
+            key=lambda f: (DIMENSIONS.index(layout.dimension_ids[layout.facet_dimension[f]]), f),
+        ),
+        dtype=np.intp,
+    )
+    below = np.nan_to_num(org_facet[:, order], nan=np.inf) < threshold
+    first = below.argmax(axis=1)
+    ids = np.array(layout.facet_ids, dtype=object)[order]
+    return [ids[f] if hit else None for f, hit in zip(first, below.any(axis=1))]
+
+
+def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size) -> pd.DataFrame:
+    n_g, n_f, n_d = len(g_org), len(layout.facet_ids), len(layout.dimension_ids)
+    orgs = np.array(org_ids, dtype=object)[g_org]
+    roles = np.array(layout.role_ids, dtype=object)[g_role]
+    parts = [
+        pd.DataFrame(
+            {
+                "org_id": np.repeat(orgs, n_f),
+                "level": "facet",
+                "id": np.tile(np.array(layout.facet_ids, dtype=object), n_g),
+                "role": np.repeat(roles, n_f),
+                "score": role_mean.ravel(),
+                "n": role_n.ravel(),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "org_id": np.repeat(orgs, n_d),
+                "level": "dimension",
+                "id": np.tile(np.array(layout.dimension_ids, dtype=object), n_g),
+                "role": np.repeat(roles, n_d),
+                "score": role_dim.ravel(),
+                "n": np.repeat(g_size, n_d),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "org_id": orgs,
+                "level": "overall",
+                "id": "overall",
+                "role": roles,
+                "score": role_overall,
+                "n": g_size,
+            }
+        ),
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g_size) -> pd.DataFrame:
+    layout = responses.instrument.layout
+    asked, answered = p.asked, p.answered
+    na = asked & responses.not_applicable
+    if len(g_start):
+        a = np.add.reduceat(answered.sum(axis=1), g_start)
+        m = np.add.reduceat(na.sum(axis=1), g_start)
+        t = np.add.reduceat(asked.sum(axis=1), g_start)
+    else:
+        a = m = t = np.zeros(0, int)
+    return pd.DataFrame(
+        {
+            "org_id": np.array(responses.org_ids, dtype=object)[g_org] if len(g_org) else np.array([], object),
+            "role": np.array(layout.role_ids, dtype=object)[g_role] if len(g_role) else np.array([], object),
+            "n": g_size,
+            "answered": a,
+            "not_applicable": m,
+            "unanswered": t - a - m,
+        }
+    )

@@ -1,0 +1,318 @@
+"""Files in, results out: the one path from input files to results documents.
+
+Edge-level orchestration shared by the CLI, the report notebook and the batch runner:
+read and validate the inputs (:mod:`loaders`, :mod:`store`), run :func:`assess`, write
+the per-organization outputs atomically (:mod:`exporters`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core.assessment import Options, PeerPanel, assess
+from ..core.defaults import MIN_K, N_BOOT, PORTFOLIO_N_BOOT, ROLE_MIN, SEED, K
+from ..core.errors import InputError
+from ..core.instrument import Instrument
+from ..core.roadmap import PlanOptions, Playbook
+from .resources import data_path
+
+__all__ = [
+    "Inputs",
+    "bundled_example",
+    "bundled_panel",
+    "load_inputs",
+    "load_portfolio",
+    "load_results",
+    "make_options",
+    "parse_target",
+    "run",
+    "write_outputs",
+]
+
+#: The peers parameter that means "no peer data" (empty means the bundled panel).
+NO_PEERS = "none"
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """Everything read from disk for an assessment, validated."""
+
+    instrument: Instrument
+    responses: Any  # Responses
+    profiles: Any  # DataFrame | None
+    peers: PeerPanel | None
+    playbook: Playbook | None
+    references: Mapping[str, Any]
+    notes: tuple[str, ...] = ()
+    #: organizations set aside because their own rows are bad: {org_id: one-line reason}
+    rejected: Mapping[str, str] = field(default_factory=dict)
+
+
+def _path(value: str | Path | None) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def load_inputs(
+    responses: str | Path,
+    *,
+    instrument: str | Path | None = None,
+    profiles: str | Path | None = None,
+    peers: str | Path | None = None,
+    playbook: str | Path | None = None,
+    isolate: bool = False,
+) -> Inputs:
+    """Read and validate every input file (empty strings mean "not given").
+
+    With ``isolate`` (batches), organizations whose own response rows are bad are set
+    aside in :attr:`Inputs.rejected` instead of failing the whole file.
+    """
+    from .loaders import (
+        check_profiles_match,
+        load_instrument,
+        load_playbook,
+        load_profiles,
+        load_references,
+        load_responses,
+        load_responses_isolating,
+    )
+
+    inst = load_instrument(_path(instrument))
+    rejected: dict[str, str] = {}
+    if isolate:
+        parsed, rejected = load_responses_isolating(responses, inst)
+    else:
+        parsed = load_responses(responses, inst)
+    prof = load_profiles(profiles) if profiles and _path(profiles) else None
+    if prof is not None:
+        check_profiles_match(parsed, prof, Path(str(profiles)).name)  # the wrong file was given
+    panel = None
+    if _path(peers):
+        from .peer_store import load_peer_data
+
+        peer_responses, peer_profiles = load_peer_data(str(peers), inst)
+        panel = PeerPanel.build(peer_responses, peer_profiles)
+    notes: list[str] = []
+    if _path(playbook):
+        book = load_playbook(inst, str(playbook))
+    else:
+        try:
+            book = load_playbook(inst)
+        except InputError:
+            book = None
+            notes.append(
+                "no roadmap: the bundled playbook does not fit this instrument's facets; give one with --playbook"
+            )
+    return Inputs(inst, parsed, prof, panel, book, load_references(), tuple(notes), rejected)
+
+
+def parse_target(value: str | float | None, instrument: Instrument) -> float | dict[str, float] | None:
+    """A roadmap target: ``None``/"" (peer top quartile), a level 0-100, or a target profile file."""
+    from .loaders import load_targets
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        level = float(value)
+    else:
+        try:
+            level = float(value)
+        except ValueError:
+            return load_targets(value, instrument)
+    if not 0 <= level <= 100:
+        raise InputError(f"target {level:g} is outside 0..100", source="parameters")
+    return level
+
+
+def make_options(
+    *,
+    seed: int = SEED,
+    n_boot: int = N_BOOT,
+    k: int = K,
+    target: Any = None,
+    capacity: Sequence[float] | None = None,
+    role_min: int = ROLE_MIN,
+) -> Options:
+    """Options from user-facing values, checked."""
+    if role_min < 1:
+        raise InputError(f"role_min = {role_min} must be at least 1", source="parameters")
+    if k < MIN_K:
+        raise InputError(f"k = {k} is below {MIN_K}: smaller peer groups could expose a peer", source="parameters")
+    if n_boot < 0:
+        raise InputError("the number of bootstrap resamples cannot be negative", source="parameters")
+    plan = PlanOptions() if not capacity else PlanOptions(capacity={i + 1: float(c) for i, c in enumerate(capacity)})
+    return Options(seed=int(seed), n_boot=int(n_boot), k=int(k), target=target, plan=plan, role_min=int(role_min))
+
+
+def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options | None = None) -> dict[str, dict]:
+    """Assess the organizations (all by default); unknown ids are an :class:`InputError`."""
+    known = set(inputs.responses.org_ids)
+    for org in orgs or ():
+        if org not in known:
+            raise InputError(
+                f"organization {org!r} has no respondents in this file",
+                column="org_id",
+                source=inputs.responses.source or "responses",
+            )
+    docs = assess(
+        inputs.responses,
+        profiles=inputs.profiles,
+        peers=inputs.peers,
+        playbook=inputs.playbook,
+        references=inputs.references,
+        orgs=orgs,
+        options=options,
+    )
+    for doc in docs.values():
+        doc["warnings"].extend(inputs.notes)
+    return docs
+
+
+def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:
+    """results.json, and roadmap.xlsx / roadmap.csv when there is a roadmap, written atomically.
+
+    The files are written under temporary names first and renamed into place together,
+    results.json last, only when all of them are complete: a failure leaves the folder as
+    it was. Roadmap files of an earlier run are removed when this document has no roadmap,
+    so the folder never pairs these results with an older plan.
+    """
+    from contextlib import ExitStack
+
+    from .exporters import atomic_path, write_json, write_roadmap_csv, write_roadmap_xlsx
+
+    folder = Path(folder)
+    results = folder / "results.json"
+    roadmap = [folder / "roadmap.xlsx", folder / "roadmap.csv"] if doc.get("roadmap") else []
+    with ExitStack() as stack:  # renamed in reverse order of entry, when every file is written
+        write_json(stack.enter_context(atomic_path(results)), doc)
+        if roadmap:
+            write_roadmap_xlsx(
+                stack.enter_context(atomic_path(roadmap[0])),
+                doc["roadmap"],
+                title=f"Roadmap: {doc['organization']['name']}",
+            )
+            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"])
+    if not roadmap:
+        for stale in (folder / "roadmap.xlsx", folder / "roadmap.csv"):
+            stale.unlink(missing_ok=True)
+    return [results, *roadmap]
+
+
+# ---------------------------------------------------------------------- for the notebooks
+def bundled_example() -> tuple[Path, Path]:
+    """The bundled example center: its responses file and its profiles file."""
+    return data_path("examples", "responses.csv"), data_path("examples", "profiles.csv")
+
+
+def bundled_panel() -> tuple[Path, Path]:
+    """The bundled synthetic peer panel: its responses file and its profiles file."""
+    return data_path("peers", "panel.csv"), data_path("peers", "panel.profiles.csv")
+
+
+def _peers_or_bundled(peers: str) -> str:
+    if peers.strip().lower() == NO_PEERS:
+        return ""
+    return peers or str(bundled_panel()[0])
+
+
+def _read_results(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("results file not found", source=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"is not valid JSON ({exc.msg})", source=path.name, row=exc.lineno) from None
+    if not isinstance(doc, dict):
+        raise InputError("is not a results document (a JSON object)", source=path.name)
+    return doc
+
+
+def load_results(
+    *,
+    results_json: str = "",
+    responses: str = "",
+    profiles: str = "",
+    org_id: str = "",
+    peers: str = "",
+    instrument: str = "",
+    playbook: str = "",
+    target: str = "",
+    seed: int = SEED,
+    n_boot: int = N_BOOT,
+    k: int = K,
+    role_min: int = ROLE_MIN,
+    output_dir: str = "",
+) -> dict[str, Any]:
+    """The results document of one organization, as the report notebook shows it.
+
+    With ``results_json`` (what ``assess`` and ``batch`` pass) the document is read as it
+    was computed. Otherwise the inputs are read and assessed through the same pipeline
+    as the CLI, and written to ``output_dir`` when one is given. Empty paths never depend
+    on the working directory: no ``responses`` means the bundled example center (with
+    its profiles), no ``peers`` the bundled synthetic panel, and ``peers="none"`` no peers.
+    """
+    if results_json:
+        return _read_results(Path(results_json))
+    if not responses:
+        example, example_profiles = bundled_example()
+        responses, profiles = str(example), profiles or str(example_profiles)
+    inputs = load_inputs(
+        responses, instrument=instrument, profiles=profiles, peers=_peers_or_bundled(peers), playbook=playbook
+    )
+    options = make_options(
+        seed=seed, n_boot=n_boot, k=k, role_min=role_min, target=parse_target(target, inputs.instrument)
+    )
+    orgs = [org_id] if org_id else list(inputs.responses.org_ids)[:1]
+    doc = run(inputs, orgs=orgs, options=options)[orgs[0]]
+    if output_dir:
+        write_outputs(output_dir, doc)
+    return doc
+
+
+def load_portfolio(
+    *,
+    results_dir: str = "",
+    responses: str = "",
+    profiles: str = "",
+    peers: str = "",
+    instrument: str = "",
+    playbook: str = "",
+    target: str = "",
+    limit: int = 0,
+    seed: int = SEED,
+    n_boot: int = PORTFOLIO_N_BOOT,
+    k: int = K,
+    role_min: int = ROLE_MIN,
+) -> list[dict[str, Any]]:
+    """Results documents of many organizations, for the portfolio notebook.
+
+    From ``results_dir`` (every ``*/results.json`` below it, as ``batch`` writes them, in
+    folder order), or by assessing every organization in ``responses`` (the first
+    ``limit`` when ``limit`` > 0) through the same pipeline as the CLI. No
+    ``responses`` means the bundled synthetic panel (with its profiles); ``peers`` as in
+    :func:`load_results`.
+    """
+    if results_dir:
+        folder = Path(results_dir)
+        if not folder.is_dir():
+            raise InputError("results folder not found", source=str(folder))
+        docs = [_read_results(path) for path in sorted(folder.glob("*/results.json"))]
+        if not docs:
+            raise InputError("holds no */results.json", source=str(folder))
+        return docs[:limit] if limit > 0 else docs
+    if not responses:
+        panel, panel_profiles = bundled_panel()
+        responses, profiles = str(panel), profiles or str(panel_profiles)
+    inputs = load_inputs(
+        responses, instrument=instrument, profiles=profiles, peers=_peers_or_bundled(peers), playbook=playbook
+    )
+    options = make_options(
+        seed=seed, n_boot=n_boot, k=k, role_min=role_min, target=parse_target(target, inputs.instrument)
+    )
+    orgs = list(inputs.responses.org_ids)
+    if limit > 0:
+        orgs = orgs[:limit]
+    return list(run(inputs, orgs=orgs, options=options).values())

@@ -1,0 +1,358 @@
+"""The fill-in questionnaire workbook: an XLSX generated from an instrument.
+
+IO layer (openpyxl). For leaders and staff who answer offline: one row per respondent
+on the ``Responses`` sheet, in exactly the canonical wide form the loaders read, so that
+``readiness validate``, ``score`` and ``assess`` take a filled-in copy as it is, labels
+and all.
+
+Sheets:
+
+- **Instructions**: how to fill it in, the roles, the scale, what N/A means;
+- **Responses**: ``org_id, respondent_id, role`` then one column per item id. Each item
+  cell offers a drop-down of the item's anchor labels (and ``N/A`` where the item allows
+  it); the role cell offers the instrument's roles only; selecting a cell shows its
+  question. The header row is locked (the sheet is protected without a password, to
+  prevent accidents, not to keep anyone out); the answer rows are unlocked. Cells of
+  items not asked of the row's role turn grey;
+- **Questions**: every item with its dimension, facet, full text, roles and labels;
+- **Lists** (hidden): the drop-down values. Excel limits a list typed into a validation
+  to 255 characters, which five anchor sentences exceed, so each list is a range here.
+
+Example
+-------
+>>> write_template("questionnaire.xlsx", load_instrument())     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..core.instrument import META_COLUMNS, Instrument
+from .exporters import atomic_path
+
+__all__ = ["DEFAULT_ROWS", "LISTS_SHEET", "NA_TEXT", "RESPONSES_SHEET", "build_workbook", "write_template"]
+
+#: The answer sheet's name: :func:`readiness.io.loaders.read_table` picks it by this name.
+RESPONSES_SHEET = "Responses"
+LISTS_SHEET = "Lists"
+QUESTIONS_SHEET = "Questions"
+INSTRUCTIONS_SHEET = "Instructions"
+#: What the drop-down offers for "not applicable" (the loaders accept NA and N/A).
+NA_TEXT = "N/A"
+#: Answer rows prepared (unlocked, with drop-downs) when none is asked for.
+DEFAULT_ROWS = 100
+MAX_ROWS = 5000
+
+_HEADER_FILL = "1F3B57"
+_NOT_ASKED_FILL = "D9D9D9"
+
+
+def write_template(path: str | Path, instrument: Instrument, *, rows: int = DEFAULT_ROWS, org_id: str = "") -> Path:
+    """Write the fill-in workbook for ``instrument`` to ``path`` (atomically).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.xlsx`` file to write.
+    instrument : Instrument
+    rows : int
+        Answer rows to prepare (1..5000): one per respondent.
+    org_id : str
+        When given, the ``org_id`` column offers only this organization and the
+        instructions name it.
+
+    Returns
+    -------
+    Path
+    """
+    workbook = build_workbook(instrument, rows=rows, org_id=org_id)
+    with atomic_path(path) as tmp:
+        workbook.save(tmp)
+    return Path(path)
+
+
+def build_workbook(instrument: Instrument, *, rows: int = DEFAULT_ROWS, org_id: str = ""):
+    """The fill-in workbook as an :class:`openpyxl.Workbook` (see the module docstring)."""
+    from openpyxl import Workbook
+
+    if not 1 <= rows <= MAX_ROWS:
+        raise ValueError(f"rows must be between 1 and {MAX_ROWS}")
+    workbook = Workbook()
+    instructions = workbook.active
+    instructions.title = INSTRUCTIONS_SHEET
+    answers = workbook.create_sheet(RESPONSES_SHEET)
+    questions = workbook.create_sheet(QUESTIONS_SHEET)
+    lists = workbook.create_sheet(LISTS_SHEET)
+    ranges = _fill_lists(lists, instrument, org_id)
+    _fill_answers(answers, instrument, ranges, rows, org_id)
+    _fill_questions(questions, instrument)
+    _fill_instructions(instructions, instrument, rows, org_id)
+    workbook.active = 0
+    title = f"{instrument.title or instrument.id} questionnaire"
+    workbook.properties.title = title[:200]
+    return workbook
+
+
+# ---------------------------------------------------------------------- sheets
+def _put(ws, row: int, column: int, value: Any):
+    cell = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the instrument's text starts with
+    return cell
+
+
+def _fill_lists(ws, instrument: Instrument, org_id: str) -> dict[str, str]:
+    """One column per drop-down list; returns list name -> absolute range."""
+    from openpyxl.utils import get_column_letter, quote_sheetname
+
+    sheet = quote_sheetname(LISTS_SHEET)
+    columns: list[tuple[str, list[str]]] = [("role", list(instrument.roles))]
+    if org_id:
+        columns.append(("org_id", [org_id]))
+    for item_id in instrument.layout.item_ids:
+        item = instrument.items[item_id]
+        columns.append((item_id, [*item.labels, *([NA_TEXT] if item.allows_na else [])]))
+    ranges: dict[str, str] = {}
+    for c, (name, values) in enumerate(columns, start=1):
+        _put(ws, 1, c, name)
+        for r, value in enumerate(values, start=2):
+            _put(ws, r, c, value)
+        letter = get_column_letter(c)
+        ranges[name] = f"{sheet}!${letter}$2:${letter}${len(values) + 1}"
+    ws.sheet_state = "hidden"
+    ws.protection.sheet = True
+    return ranges
+
+
+def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int, org_id: str) -> None:
+    from openpyxl.comments import Comment
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    layout = instrument.layout
+    header = [*META_COLUMNS, *layout.item_ids]
+    last = rows + 1
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    locked = Protection(locked=True)
+    unlocked = Protection(locked=False)
+    wrap = Alignment(vertical="top", wrap_text=True)
+    for c, name in enumerate(header, start=1):
+        cell = _put(ws, 1, c, name)
+        cell.font, cell.fill, cell.protection = head_font, head_fill, locked
+        cell.alignment = Alignment(vertical="center")
+        if name in instrument.items:
+            item = instrument.items[name]
+            note = f"{item.text}\n\nAsked of: {', '.join(item.roles)}." + (" N/A allowed." if item.allows_na else "")
+            cell.comment = Comment(note, "readiness", width=320, height=160)
+    # Answer cells are unlocked one by one: protection then locks only the header.
+    for r in range(2, last + 1):
+        for c in range(1, len(header) + 1):
+            cell = ws.cell(row=r, column=c)
+            cell.protection = unlocked
+            if c > len(META_COLUMNS):
+                cell.alignment = wrap
+
+    def validation(**kwargs: Any) -> DataValidation:
+        dv = DataValidation(
+            allow_blank=True, showDropDown=False, showErrorMessage=True, showInputMessage=True, **kwargs
+        )
+        ws.add_data_validation(dv)
+        return dv
+
+    role_col = get_column_letter(META_COLUMNS.index("role") + 1)
+    dv = validation(
+        type="list",
+        formula1=ranges["role"],
+        errorStyle="stop",
+        errorTitle="Unknown role",
+        error=f"Choose one of: {', '.join(instrument.roles)}"[:255],
+        promptTitle="Role",
+        prompt=f"The respondent's role: {', '.join(instrument.roles)}"[:255],
+    )
+    dv.add(f"{role_col}2:{role_col}{last}")
+    org_col = get_column_letter(META_COLUMNS.index("org_id") + 1)
+    if org_id:
+        dv = validation(
+            type="list",
+            formula1=ranges["org_id"],
+            errorStyle="stop",
+            errorTitle="Organization",
+            error=f"This questionnaire is for {org_id}"[:255],
+            promptTitle="Organization",
+            prompt=f"Choose {org_id}"[:255],
+        )
+    else:
+        dv = validation(
+            type="textLength",
+            operator="between",
+            formula1="1",
+            formula2="200",
+            errorStyle="stop",
+            promptTitle="Organization",
+            prompt="Your organization's id (the same on every row)",
+        )
+    dv.add(f"{org_col}2:{org_col}{last}")
+    rid_col = get_column_letter(META_COLUMNS.index("respondent_id") + 1)
+    dv = validation(
+        type="textLength",
+        operator="between",
+        formula1="1",
+        formula2="200",
+        errorStyle="stop",
+        promptTitle="Respondent",
+        prompt="Any id that is unique in your organization (no names needed)",
+    )
+    dv.add(f"{rid_col}2:{rid_col}{last}")
+
+    grey = PatternFill(bgColor=_NOT_ASKED_FILL, fill_type="solid")
+    roles = list(instrument.roles)
+    for c, item_id in enumerate(layout.item_ids, start=len(META_COLUMNS) + 1):
+        item = instrument.items[item_id]
+        letter = get_column_letter(c)
+        choices = ", ".join(item.labels)
+        dv = validation(
+            type="list",
+            formula1=ranges[item_id],
+            # A warning, not a stop: typing the number 1..k is a valid answer too.
+            errorStyle="warning",
+            errorTitle="Not one of the answers",
+            error=(
+                f"Choose one of the answers from the list (or type 1 to {instrument.scale_points}"
+                + (", or N/A" if item.allows_na else "")
+                + ")"
+            )[:255],
+            promptTitle=item_id[:32],
+            prompt=item.text[:255],
+        )
+        dv.add(f"{letter}2:{letter}{last}")
+        if set(item.roles) != set(roles):
+            # Grey where the row's role is not asked: "<>" compares text without case, as the loader does.
+            test = ",".join(f'${role_col}2<>"{role}"' for role in item.roles)
+            ws.conditional_formatting.add(
+                f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
+            )
+        ws.column_dimensions[letter].width = 26 if len(choices) > 60 else 18
+    for name, width in (("org_id", 16), ("respondent_id", 16), ("role", 14)):
+        ws.column_dimensions[get_column_letter(META_COLUMNS.index(name) + 1)].width = width
+    ws.row_dimensions[1].height = 22
+    ws.freeze_panes = ws.cell(row=2, column=len(META_COLUMNS) + 1).coordinate
+    # No password: the lock is against accidents (a renamed column makes the file unreadable).
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # resizing columns and rows stays allowed
+    ws.protection.formatRows = False
+
+
+def _fill_questions(ws, instrument: Instrument) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    k = instrument.scale_points
+    header = [
+        "item",
+        "dimension",
+        "facet",
+        "question",
+        "asked of",
+        "N/A allowed",
+        *[f"answer {v}" for v in range(1, k + 1)],
+    ]
+    for c, name in enumerate(header, start=1):
+        _put(ws, 1, c, name).font = Font(bold=True)
+    r = 2
+    for dim in instrument.dimensions:
+        for facet in dim.facets:
+            for item in facet.items:
+                values = [
+                    item.id,
+                    dim.title or dim.id,
+                    facet.title or facet.id,
+                    item.text,
+                    ", ".join(item.roles),
+                    "yes" if item.allows_na else "no",
+                    *item.labels,
+                ]
+                for c, value in enumerate(values, start=1):
+                    _put(ws, r, c, value).alignment = Alignment(vertical="top", wrap_text=True)
+                r += 1
+    for letter, width in zip("ABCDEF", (14, 14, 24, 60, 22, 8)):
+        ws.column_dimensions[letter].width = width
+    from openpyxl.utils import get_column_letter
+
+    for c in range(7, 7 + k):
+        ws.column_dimensions[get_column_letter(c)].width = 28
+    ws.freeze_panes = "B2"
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+
+
+def _fill_instructions(ws, instrument: Instrument, rows: int, org_id: str) -> None:
+    from openpyxl.styles import Alignment, Font
+
+    roles = ", ".join(instrument.roles)
+    n_na = sum(item.allows_na for item in instrument.items.values())
+    lines: list[tuple[str, str]] = [
+        ("title", f"{instrument.title or instrument.id}: questionnaire"),
+        (
+            "",
+            f"Instrument {instrument.id}, version {instrument.version}: {len(instrument.items)} questions on "
+            f"people, process, technology and knowledge.",
+        ),
+        ("", ""),
+        ("head", "How to fill it in"),
+        (
+            "",
+            f"1. Go to the '{RESPONSES_SHEET}' sheet. Each respondent fills in one row (up to {rows} rows "
+            "are prepared).",
+        ),
+        ("", ("2. org_id: " + (f"choose {org_id}." if org_id else "your organization's id, the same on every row."))),
+        (
+            "",
+            "3. respondent_id: any id that is unique within your organization (initials or a number; no names "
+            "are needed).",
+        ),
+        ("", f"4. role: choose one of {roles}."),
+        (
+            "",
+            "5. For each question, choose the answer that describes your center best from the drop-down list. "
+            "Selecting a cell shows its question; the 'Questions' sheet lists them all in full.",
+        ),
+        ("", "6. Grey cells are questions not asked of that role: leave them empty."),
+        (
+            "",
+            "7. Leave a cell empty if you do not know. Choose N/A only where it is offered "
+            f"({n_na} question{'s' if n_na != 1 else ''}): it means the question does not apply to your center.",
+        ),
+        (
+            "",
+            "8. Save the file as .xlsx and return it. Do not rename the sheet or the columns; the header row "
+            "is locked for that reason.",
+        ),
+        ("", ""),
+        ("head", "The scale"),
+        (
+            "",
+            f"Every question has {instrument.scale_points} answers, from the least developed (1) to the most "
+            "developed practice or the strongest agreement (5). The answers are described in words; you may "
+            f"also type the number 1 to {instrument.scale_points}.",
+        ),
+        ("", ""),
+        ("head", "What happens next"),
+        (
+            "",
+            "The consultant checks the file (readiness validate) and scores it (readiness score / assess): "
+            "every facet, dimension and the whole center on 0 to 100, compared with peer centers.",
+        ),
+    ]
+    for r, (kind, text) in enumerate(lines, start=1):
+        cell = _put(ws, r, 1, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if kind == "title":
+            cell.font = Font(bold=True, size=14)
+        elif kind == "head":
+            cell.font = Font(bold=True, size=12)
+    ws.column_dimensions["A"].width = 110
+    ws.protection.sheet = True

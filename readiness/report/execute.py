@@ -1,0 +1,150 @@
+"""Notebook execution: papermill with checked parameters, kernels on local IPC sockets."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import InputError, ReportError
+from ..io.exporters import atomic_path
+from ..io.resources import notebook_path
+
+__all__ = ["execute", "kernel_manager_class", "portfolio_notebook", "report_notebook", "validate_parameters"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_TEXT = 4096
+
+
+def report_notebook() -> Path:
+    """The bundled report notebook."""
+    return notebook_path("readiness_report.ipynb")
+
+
+def portfolio_notebook() -> Path:
+    """The bundled portfolio notebook."""
+    return notebook_path("portfolio.ipynb")
+
+
+def validate_parameters(parameters: Mapping[str, Any], notebook: Path | None = None) -> dict[str, Any]:
+    """Parameters safe to hand to papermill: declared names, JSON-type values only.
+
+    Papermill writes parameters into the notebook as code; this check makes sure a name
+    is an identifier the notebook declares and a value is plain data (text without
+    control characters, finite numbers, booleans, null, lists/dicts of those), so no
+    file or organization name can become code.
+    """
+    import papermill
+
+    declared = {p for p in papermill.inspect_notebook(str(notebook or report_notebook()))}
+    out: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise InputError(f"parameter name {str(name)[:40]!r} is not an identifier", source="parameters")
+        if name not in declared:
+            raise InputError(
+                f"unknown parameter {name!r}; the notebook declares {', '.join(sorted(declared))}", source="parameters"
+            )
+        out[name] = _plain(value, name)
+    return out
+
+
+def _plain(value: Any, name: str, depth: int = 0) -> Any:
+    if depth > 3:
+        raise InputError(f"parameter {name!r} is nested too deeply", source="parameters")
+    # Values come back as exact built-in types: papermill formats numbers with format(),
+    # which a subclass could override to return code.
+    if value is None or isinstance(value, bool):
+        return None if value is None else value is True
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"parameter {name!r} is not a finite number", source="parameters")
+        return float.__float__(value)
+    if isinstance(value, str):
+        if len(value) > _MAX_TEXT or any(ord(c) < 32 and c not in "\t" for c in value):
+            raise InputError(f"parameter {name!r} is too long or holds control characters", source="parameters")
+        return str.__str__(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, name, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(_plain(k, name, depth + 1)): _plain(v, name, depth + 1) for k, v in value.items()}
+    raise InputError(f"parameter {name!r} must be text, a number, true/false or null", source="parameters")
+
+
+def kernel_manager_class():
+    """Kernels for reports talk over local IPC sockets: no TCP ports, nothing on the network."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            # IPC socket names are numbered from this prefix; left to the default
+            # ("kernel-ipc" in the working directory) two parallel kernels would collide
+            folder = tempfile.mkdtemp(prefix="rk-")
+            return os.path.join(folder, "k")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
+
+    return IPCKernelManager
+
+
+def execute(
+    output: str | Path,
+    parameters: Mapping[str, Any],
+    *,
+    notebook: Path | None = None,
+    cwd: str | Path | None = None,
+    kernel_name: str | None = None,
+    timeout: int = 600,
+    engine_name: str | None = None,
+):
+    """Run the notebook with papermill into ``output`` (atomically); return the executed notebook.
+
+    The kernel starts in ``cwd`` (default: the output's folder). ``engine_name`` picks a papermill engine from its registry (the batch runner's
+    ``readiness-warm`` reuses a kernel); by default each run gets a fresh kernel.
+    """
+    import nbformat
+    import papermill
+
+    notebook = notebook or report_notebook()
+    params = validate_parameters(parameters, notebook)
+    with atomic_path(output) as tmp:
+        tmp_nb = tmp.parent / (tmp.name + ".ipynb")  # papermill wants an .ipynb name
+        try:
+            papermill.execute_notebook(
+                str(notebook),
+                str(tmp_nb),
+                parameters=params,
+                cwd=str(cwd or Path(output).resolve().parent),
+                kernel_name=kernel_name,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+                engine_name=engine_name,
+                kernel_manager_class=kernel_manager_class(),
+                request_save_on_cell_execute=False,  # write once at the end, not after every cell
+            )
+        except papermill.PapermillExecutionError as exc:
+            raise ReportError(
+                f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
+                f"{' '.join(str(exc.evalue).split())[:300]}"
+            ) from None
+        finally:
+            if tmp_nb.exists():  # into atomic_path's file: renamed on success, removed on failure
+                os.replace(tmp_nb, tmp)
+    return nbformat.read(str(output), as_version=4)

@@ -1,0 +1,1550 @@
+"""Figures of the client report, drawn from a results.json document.
+
+Report layer: every function reads a results.json document (a plain ``dict`` as returned by
+:func:`readiness.core.assessment.assess`), draws, and returns what it drew on. Nothing here
+computes a score, a percentile or a priority: the numbers come from the document, and
+the functions only lay them out. Functions that draw one panel take ``ax=None`` and return
+the Axes; :func:`roadmap_timeline` draws two panels and returns the Figure.
+
+Styling is local: each function draws inside ``plt.rc_context(STYLE)`` and never changes
+matplotlib's global settings. Colours are colour-blind safe and differ in lightness, so a
+figure printed in grey still reads; where colour carries meaning, hatching or markers
+carry it too. Text that comes from users (organization name, action titles, published
+figures) is shown as plain text: ``$`` is escaped so that it never starts mathtext.
+
+Every function copes with what a real document may lack — no benchmark, a withheld peer
+group, ``null`` scores, missing roles, an empty roadmap — by drawing a short note in
+place of the missing part, never by inventing data and never by raising.
+
+Example
+-------
+>>> import matplotlib.pyplot as plt                                       # doctest: +SKIP
+>>> doc = assess(responses, profiles=profiles, peers=panel)["NORTHBANK"]   # doctest: +SKIP
+>>> ax = dimension_scores(doc)                                             # doctest: +SKIP
+>>> ax.figure.savefig("dimensions.png")                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import textwrap
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colormaps, patheffects
+from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+
+from ..core.defaults import K as DEFAULT_K
+from ..core.instrument import DIMENSIONS
+from ..core.profile import KPIS
+from ..core.roadmap import PHASES
+
+__all__ = [
+    "DIMENSION_COLORS",
+    "DIMENSION_HATCHES",
+    "DIMENSION_MARKERS",
+    "MAX_ACTIONS",
+    "MAX_RANKED",
+    "ROLE_STYLES",
+    "STYLE",
+    "dimension_scores",
+    "facet_heatmap",
+    "kpi_bullets",
+    "peer_distribution",
+    "portfolio_dimensions",
+    "portfolio_gaps",
+    "portfolio_ranking",
+    "roadmap_timeline",
+    "role_gap",
+]
+
+#: matplotlib settings every figure is drawn with (applied with ``plt.rc_context``).
+STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9.5,
+    "axes.titlesize": 11.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.5,
+    "axes.labelcolor": "#333333",
+    "axes.edgecolor": "#555555",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9.5,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "legend.fontsize": 8.5,
+    "legend.frameon": False,
+    "hatch.linewidth": 0.7,
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "savefig.bbox": "tight",
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "text.usetex": False,
+    "pdf.fonttype": 42,
+    "svg.fonttype": "none",
+}
+
+#: One colour per dimension: colour-blind safe hues at CIE lightness 25, 44, 66 and 89,
+#: so the four stay apart when printed in grey.
+DIMENSION_COLORS: dict[str, str] = {
+    "people": "#1F3A68",  # navy
+    "process": "#B2461B",  # vermillion
+    "technology": "#4AB0A6",  # teal
+    "knowledge": "#F0E442",  # yellow
+}
+#: Hatching that carries the dimension wherever colour alone would (roadmap bars).
+DIMENSION_HATCHES: dict[str, str] = {"people": "", "process": "///", "technology": "...", "knowledge": "xxx"}
+#: Markers that carry the dimension on line plots (projection).
+DIMENSION_MARKERS: dict[str, str] = {"people": "o", "process": "s", "technology": "^", "knowledge": "D"}
+#: Role -> (colour, marker) for perception gaps; roles an instrument adds get grey.
+ROLE_STYLES: dict[str, tuple[str, str]] = {
+    "agent": ("#0072B2", "o"),
+    "supervisor": ("#E69F00", "s"),
+    "manager": ("#2B2B2B", "D"),
+}
+#: Roadmap actions shown on the timeline; the rest are counted in a note.
+MAX_ACTIONS = 25
+
+_OTHER_COLOR = "#8C8C8C"
+_EDGE = "#2B2B2B"
+_BAND = "#E0E0E0"
+_MUTED = "#6B6B6B"
+_MISSING = "#F2F2F2"
+_SCORE_CMAP = "YlGnBu"  # sequential, colour-blind safe, lightness falls with the score
+_GAP_CMAP = "OrRd"  # sequential, colour-blind safe, lightness falls with the gap
+_ROLE_ORDER = ("agent", "supervisor", "manager")
+_PHASE_START = {1: 0.0, 2: 13.0, 3: 26.0}
+_YEAR = 52.0
+_LATER = (52.0, 65.0)  # where the "later" phase is drawn on the week axis
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+# --------------------------------------------------------------------------- helpers
+def _styled(func: _F) -> _F:
+    """Run a drawing function inside :data:`STYLE` without touching global settings."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with plt.rc_context(STYLE):  # type: ignore[arg-type]  # matplotlib types keys as literals
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _plain(text: Any) -> str:
+    """User text as plain matplotlib text: ``$`` escaped so it never starts mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def _short(text: Any, width: int) -> str:
+    return textwrap.shorten(" ".join(str(text).split()), width=width, placeholder="…")
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width=width)) or text
+
+
+def _org_name(results: Mapping[str, Any]) -> str:
+    org = results.get("organization") or {}
+    return _plain(_short(org.get("name") or org.get("id") or "this center", 60))
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or ``None`` for anything missing."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _ordinal(value: float) -> str:
+    n = int(round(value))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _label(ident: Any) -> str:
+    """An identifier from the document as a display label (plain text)."""
+    return _plain(str(ident).replace("_", " ").capitalize())
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def _figure_width(ax: Axes) -> float:
+    """The width of the figure that holds ``ax``, in points."""
+    return float(ax.get_figure().get_size_inches()[0]) * 72.0  # type: ignore[union-attr]  # an Axes is always on a figure
+
+
+def _set_title(ax: Axes, what: str, name: str, *details: str, share: float = 0.92, **kwargs: Any) -> None:
+    """A title of three parts: what the figure shows, whose it is, then details.
+
+    Lines are wrapped to about ``share`` of the figure's width: the title starts at the
+    axes' left edge, so figures with long row labels pass a smaller share.
+    """
+    fig_width = _figure_width(ax)
+    width = max(36, int(fig_width * share / (float(plt.rcParams["axes.titlesize"]) * 0.6)))
+    lines = [what, name, *(d for d in details if d)]
+    ax.set_title("\n".join(_wrap(line, width) for line in lines), **kwargs)
+
+
+def _note(ax: Axes, message: str, *, title: str | None = None) -> Axes:
+    """Replace a panel's content with a plain explanatory note."""
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    ax.text(
+        0.5,
+        0.5,
+        _wrap(message, 70),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=10.5,
+        color="#333333",
+        linespacing=1.4,
+        bbox={"boxstyle": "round,pad=0.8", "fc": "#F7F7F7", "ec": "#BBBBBB"},
+    )
+    return ax
+
+
+def _dimension_ids(results: Mapping[str, Any]) -> list[str]:
+    dims = results.get("dimensions") or {}
+    return [d for d in DIMENSIONS if d in dims] + [d for d in dims if d not in DIMENSIONS]
+
+
+def _facet_dimension(facet: str, block: Mapping[str, Any]) -> str:
+    return str(block.get("dimension") or facet.split(".")[0])
+
+
+def _roles(blocks: Iterable[Mapping[str, Any] | None]) -> list[str]:
+    seen: list[str] = []
+    for block in blocks:
+        for role, value in (block or {}).items():
+            if role not in seen and _num(value) is not None:
+                seen.append(role)
+    return [r for r in _ROLE_ORDER if r in seen] + [r for r in seen if r not in _ROLE_ORDER]
+
+
+def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
+    return [str(r) for r in (results.get("respondents") or {}).get("withheld_roles") or []]
+
+
+def _withheld_text(results: Mapping[str, Any]) -> str:
+    """'supervisors, managers withheld (roles under 3 respondents are not shown)', for legends and notes."""
+    roles = ", ".join(f"{_plain(r)}s" for r in _withheld_roles(results))
+    role_min = (results.get("respondents") or {}).get("role_min", 3)
+    return f"{roles} withheld (roles under {role_min} respondents are not shown)"
+
+
+def _role_style(role: str) -> tuple[str, str]:
+    return ROLE_STYLES.get(role, (_OTHER_COLOR, "^"))
+
+
+def _benchmark(results: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """The benchmark block when it holds peer statistics, else ``None`` and why not."""
+    bench = results.get("benchmark")
+    if not bench:
+        return None, (f"No peer benchmark: no peer panel was given (a benchmark needs at least {DEFAULT_K} peers).")
+    if bench.get("peer_n") is None:
+        k = bench.get("k") or DEFAULT_K
+        return None, (
+            f"No peer benchmark: fewer than {k} peers. Peer statistics are withheld so that no peer can be recognized."
+        )
+    return dict(bench), None
+
+
+def _withheld(block: Mapping[str, Any] | None) -> bool:
+    return not block or bool(block.get("withheld")) or block.get("peer_n") is None
+
+
+def _peer_group_text(bench: Mapping[str, Any]) -> str:
+    group = bench.get("peer_group") or {}
+    parts = []
+    if group.get("industry"):
+        parts.append(str(group["industry"]).replace("_", " ").capitalize())
+    if group.get("size_band"):
+        parts.append(f"{group['size_band']} agents")
+    if group.get("stage"):
+        parts.append(str(group["stage"]).replace("_", " "))
+    text = " · ".join(parts) if parts else "all peers"
+    fallback = bench.get("fallback")
+    if fallback and fallback not in ("none", "all peers"):
+        text += f" (group widened: {fallback})"
+    return _plain(text)
+
+
+def _luminance(rgb: Sequence[float]) -> float:
+    r, g, b = rgb[:3]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _text_color(rgb: Sequence[float]) -> str:
+    return "white" if _luminance(rgb) < 0.45 else "black"
+
+
+def _reserve_legend_row(ax: Axes, n_rows: int, depth: float = 0.95) -> None:
+    """Inverted row axis with an empty strip below the last row, where the legend goes."""
+    ax.set_ylim(n_rows - 0.5 + depth, -0.6)
+
+
+# --------------------------------------------------------------------------- 1. dimensions
+@_styled
+def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """Dimension scores with 95 % intervals, against the peer middle 50 % when benchmarked.
+
+    One horizontal bar per dimension (people, process, technology, knowledge), its
+    bootstrap interval as an error bar and its value (and peer percentile) as a label.
+    When the document has a peer benchmark, each bar sits on a light band from the peer
+    group's first to third quartile, with the peer median as a black tick.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 8 x 4.2 inch figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, (8.0, 4.2))
+    dims = _dimension_ids(results)
+    name = _org_name(results)
+    if not dims:
+        return _note(ax, "No dimension scores in this document.", title=f"Readiness by dimension\n{name}")
+    bench, missing_reason = _benchmark(results)
+    dim_bench = (bench or {}).get("dimensions") or {}
+    handles: list[Any] = []
+    labels: list[str] = []
+
+    for i, dim in enumerate(dims):
+        block = (results.get("dimensions") or {}).get(dim) or {}
+        peer = dim_bench.get(dim)
+        if peer is not None and bench is not None and not _withheld(peer):
+            q1, q3, median = _num(peer.get("q1")), _num(peer.get("q3")), _num(peer.get("median"))
+            if q1 is not None and q3 is not None:
+                ax.add_patch(Rectangle((q1, i - 0.4), q3 - q1, 0.8, facecolor=_BAND, edgecolor="none", zorder=1))
+            if median is not None:
+                ax.plot([median, median], [i - 0.4, i + 0.4], color="black", lw=2.2, zorder=4, solid_capstyle="butt")
+        score = _num(block.get("score"))
+        if score is None:
+            ax.text(
+                1.5, i, "no score (too few answers)", va="center", ha="left", color=_MUTED, fontstyle="italic", zorder=6
+            )
+            continue
+        ax.barh(
+            i,
+            score,
+            height=0.5,
+            color=DIMENSION_COLORS.get(dim, _OTHER_COLOR),
+            edgecolor=_EDGE,
+            linewidth=0.6,
+            zorder=2,
+        )
+        right = score
+        ci = block.get("ci")
+        if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
+            low, high = float(ci[0]), float(ci[1])
+            ax.errorbar(
+                score,
+                i,
+                xerr=[[max(0.0, score - low)], [max(0.0, high - score)]],
+                fmt="none",
+                ecolor="black",
+                elinewidth=1.2,
+                capsize=4,
+                capthick=1.2,
+                zorder=5,
+            )
+            right = max(score, high)
+        ax.text(
+            right + 1.5,
+            i,
+            f"{score:.0f}",
+            va="center",
+            ha="left",
+            fontsize=9.5,
+            fontweight="bold",
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+        percentile = _num(block.get("percentile"))
+        if bench is not None and percentile is not None:
+            # right of the peer band, so the label never hides the band or the median
+            q3 = _num((peer or {}).get("q3")) or 0.0
+            ax.text(
+                max(right + 8.0, q3 + 1.5),
+                i,
+                f"{_ordinal(percentile)} percentile",
+                va="center",
+                ha="left",
+                fontsize=9,
+                color="#333333",
+                zorder=6,
+            )
+
+    if bench is not None:
+        handles.append(Patch(facecolor=_BAND, edgecolor="none"))
+        labels.append(f"peer middle 50% (n = {bench['peer_n']})")
+        handles.append(Line2D([], [], color="black", lw=2.2, marker="|", markersize=0, linestyle="-"))
+        labels.append("peer median")
+    handles.append(Line2D([], [], color="black", lw=1.2, marker="|", markersize=8, linestyle="-"))
+    labels.append("95% interval")
+    if bench is None:
+        handles.append(Line2D([], [], linestyle="none"))
+        labels.append(
+            "no peer benchmark" if results.get("benchmark") is None else "peer benchmark withheld (too few peers)"
+        )
+
+    ax.set_yticks(range(len(dims)), labels=[_label(d) for d in dims])
+    ax.tick_params(axis="y", length=0)
+    _reserve_legend_row(ax, len(dims), depth=0.8)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 10))
+    ax.xaxis.grid(True, color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("score (0–100)")
+    overall = results.get("overall") or {}
+    what = "Readiness by dimension"
+    if _num(overall.get("score")) is not None:
+        what += f" · overall {float(overall['score']):.0f}"
+        if overall.get("level"):
+            what += f" ({_plain(overall['level'])})"
+    _set_title(ax, what, name)
+    ax.legend(
+        handles, labels, loc="lower center", ncol=len(handles), handlelength=1.6, columnspacing=1.4, borderaxespad=0.2
+    )
+    return ax
+
+
+# --------------------------------------------------------------------------- 2. peers
+@_styled
+def peer_distribution(results: Mapping[str, Any], ax: Axes | None = None, level: str = "dimensions") -> Axes:
+    """Where the organization sits among its peers, one histogram row per dimension.
+
+    The peers' values are never available, only binned counts
+    (``benchmark[...]["distribution"]``); each row shows them as grey bars, the
+    organization's score as a black line, and its percentile as a label.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    level : {"dimensions", "overall"}
+        One row per dimension, or one row for the overall score.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if level not in ("dimensions", "overall"):
+        raise ValueError(f"level must be 'dimensions' or 'overall', not {level!r}")
+    rows = _dimension_ids(results) if level == "dimensions" else ["overall"]
+    ax = _new_axes(ax, (8.0, 1.6 + 0.95 * max(len(rows), 1)))
+    name = _org_name(results)
+    bench, reason = _benchmark(results)
+    if bench is None:
+        return _note(ax, reason or "No peer benchmark.", title=f"Position among peers\n{name}")
+    if not rows:
+        return _note(ax, "No dimension scores in this document.", title=f"Position among peers\n{name}")
+
+    blocks = {r: (bench.get("overall") if r == "overall" else (bench.get("dimensions") or {}).get(r)) for r in rows}
+    counts_of = {}
+    for r, block in blocks.items():
+        dist = (block or {}).get("distribution") or {}
+        if not _withheld(block) and dist.get("counts") and dist.get("bin_edges"):
+            counts_of[r] = (np.asarray(dist["bin_edges"], dtype=float), np.asarray(dist["counts"], dtype=float))
+    tallest = max((c.max() for _, c in counts_of.values() if c.size), default=0.0) or 1.0
+    k = bench.get("k") or DEFAULT_K
+
+    n = len(rows)
+    for i, r in enumerate(rows):
+        base = float(n - 1 - i)
+        ax.plot([0, 100], [base, base], color="#9A9A9A", lw=0.8, zorder=1)
+        if r not in counts_of:
+            ax.text(
+                50,
+                base + 0.35,
+                f"withheld: fewer than {k} peers have a score",
+                ha="center",
+                va="center",
+                color=_MUTED,
+                fontstyle="italic",
+            )
+            continue
+        edges, counts = counts_of[r]
+        ax.bar(
+            edges[:-1],
+            counts / tallest * 0.75,
+            width=np.diff(edges),
+            bottom=base,
+            align="edge",
+            color="#BDBDBD",
+            edgecolor="white",
+            linewidth=0.8,
+            zorder=2,
+        )
+        block = blocks[r] or {}
+        value = _num(block.get("value"))
+        if value is None:
+            value = (
+                _num(((results.get("dimensions") or {}).get(r) or {}).get("score"))
+                if r != "overall"
+                else _num((results.get("overall") or {}).get("score"))
+            )
+        if value is None:
+            ax.text(
+                50, base + 0.88, "no score for this center", ha="center", va="center", color=_MUTED, fontstyle="italic"
+            )
+            continue
+        ax.plot([value, value], [base, base + 0.85], color="black", lw=2.4, zorder=4, solid_capstyle="butt")
+        ax.plot([value], [base + 0.85], marker="v", color="black", markersize=7, zorder=5)
+        percentile = _num(block.get("percentile"))
+        text = f"this center: {value:.0f}"
+        if percentile is not None:
+            text += f" · {_ordinal(percentile)} percentile"
+        right_side = value <= 60
+        ax.annotate(
+            text,
+            (value, base + 0.85),
+            xytext=(7 if right_side else -7, 0),
+            textcoords="offset points",
+            ha="left" if right_side else "right",
+            va="center",
+            fontsize=9,
+            fontweight="bold",
+            zorder=6,
+            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+        )
+        row_n = block.get("peer_n")
+        if row_n is not None and row_n != bench.get("peer_n"):
+            ax.text(100, base + 0.15, f"n = {row_n}", ha="right", va="bottom", fontsize=8, color=_MUTED)
+
+    ax.set_yticks([n - 1 - i + 0.4 for i in range(n)], labels=[_label(r) for r in rows])
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_ylim(-0.1, n + 0.05)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 10))
+    ax.set_xlabel(
+        f"score (0–100) · grey bars: peers per {_bin_width(counts_of):g}-point band (tallest = {int(tallest)} peers)"
+    )
+    _set_title(ax, f"Position among {bench['peer_n']} peers", name, f"peer group: {_peer_group_text(bench)}")
+    return ax
+
+
+def _bin_width(counts_of: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> float:
+    for edges, _ in counts_of.values():
+        if edges.size > 1:
+            return float(np.round(edges[1] - edges[0], 2))
+    return 5.0
+
+
+# --------------------------------------------------------------------------- 3. facets
+@_styled
+def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """Facet scores, targets, gaps and role scores as a coloured table.
+
+    Rows are the facets grouped under their dimension; columns are the facet score,
+    its target and gap (from ``results["plan"]`` when a roadmap was planned), and the
+    score each role gives. Scores and targets share one sequential 0–100 scale, gaps
+    another; both are colour-blind safe and darken monotonically, so they read in grey.
+    Cells carry their numbers; missing cells are hatched. The barrier facet is outlined
+    and starred.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 9 x 9 inch figure when omitted. The colour bars are drawn in
+        inset axes just right of ``ax``, so they take no space from a caller's layout.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, (9.0, 9.0))
+    name = _org_name(results)
+    facets = results.get("facets") or {}
+    if not facets:
+        return _note(ax, "No facet scores in this document.", title=f"Facets against target\n{name}")
+    plan = results.get("plan") or {}
+    targets = plan.get("targets") or {}
+    gaps = plan.get("gaps") or {}
+    roles = _roles(block.get("by_role") for block in facets.values())
+    columns = ["score"] + (["target", "gap"] if targets else []) + roles
+    barrier = (results.get("overall") or {}).get("barrier")
+
+    dims_present = []
+    for facet, block in facets.items():
+        d = _facet_dimension(facet, block)
+        if d not in dims_present:
+            dims_present.append(d)
+    order = [d for d in DIMENSIONS if d in dims_present] + [d for d in dims_present if d not in DIMENSIONS]
+    rows: list[tuple[str, str]] = []
+    for d in order:
+        rows.append(("header", d))
+        rows.extend(("facet", f) for f, b in facets.items() if _facet_dimension(f, b) == d)
+
+    score_cmap, gap_cmap = colormaps[_SCORE_CMAP], colormaps[_GAP_CMAP]
+    score_norm = Normalize(0, 100)
+    gap_values = [v for v in (_num(g) for g in gaps.values()) if v is not None]
+    gap_norm = Normalize(0, max(10.0, max(gap_values, default=0.0)))
+
+    labels = []
+    for y, (kind, ident) in enumerate(rows):
+        if kind == "header":
+            labels.append(_label(ident).upper())
+            ax.plot([-0.02, len(columns)], [y + 0.97, y + 0.97], color=_EDGE, lw=0.8, clip_on=False)
+            continue
+        block = facets[ident]
+        title = _plain(_short(block.get("title") or ident, 42))
+        labels.append(f"★ {title}" if ident == barrier else title)
+        for x, column in enumerate(columns):
+            if column == "score":
+                value, cmap, norm = _num(block.get("score")), score_cmap, score_norm
+            elif column == "target":
+                value, cmap, norm = _num(targets.get(ident)), score_cmap, score_norm
+            elif column == "gap":
+                value, cmap, norm = _num(gaps.get(ident)), gap_cmap, gap_norm
+            else:
+                value, cmap, norm = _num((block.get("by_role") or {}).get(column)), score_cmap, score_norm
+            if value is None:
+                ax.add_patch(
+                    Rectangle((x, y), 1, 1, facecolor=_MISSING, edgecolor="#B5B5B5", hatch="///", linewidth=0.0)
+                )
+                ax.text(x + 0.5, y + 0.5, "–", ha="center", va="center", color=_MUTED, fontsize=9)
+                continue
+            rgb = cmap(norm(value))
+            ax.add_patch(Rectangle((x, y), 1, 1, facecolor=rgb, edgecolor="white", linewidth=1.0))
+            ax.text(x + 0.5, y + 0.5, f"{value:.0f}", ha="center", va="center", fontsize=9, color=_text_color(rgb))
+        if ident == barrier:
+            ax.add_patch(
+                Rectangle(
+                    (0.03, y + 0.04),
+                    len(columns) - 0.06,
+                    0.92,
+                    facecolor="none",
+                    edgecolor="black",
+                    linewidth=2.2,
+                    zorder=5,
+                )
+            )
+
+    n_lead = 3 if targets else 1
+    if roles:
+        ax.plot([n_lead, n_lead], [0, len(rows)], color="white", lw=4, zorder=4)
+    ax.set_xlim(0, len(columns))
+    ax.set_ylim(len(rows), 0)
+    ax.set_yticks([y + 0.5 for y in range(len(rows))], labels=labels)
+    for tick, (kind, ident) in zip(ax.get_yticklabels(), rows):
+        if kind == "header" or ident == barrier:
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.xaxis.tick_top()
+    col_labels = [c if c in ("score", "target", "gap") else f"{c}s" if c in _ROLE_ORDER else _plain(c) for c in columns]
+    ax.set_xticks([x + 0.5 for x in range(len(columns))], labels=col_labels)
+    ax.tick_params(axis="x", length=0, labelsize=9.5)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+    # Colour bars sit in inset axes beside the table, so a caller's layout keeps its axes.
+    fig = ax.figure
+    score_label = "score" + (" / target" if targets else "") + (" / role score" if roles else "")
+    bars = [(score_norm, score_cmap, score_label)]
+    if targets:
+        bars.append((gap_norm, gap_cmap, "gap to target (points)"))
+    for n, (norm, cmap, label) in enumerate(bars):
+        cax = ax.inset_axes((1.03, 0.56 - 0.56 * n, 0.028, 0.42))
+        bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
+        bar.set_label(label)
+        bar.outline.set_linewidth(0.5)
+
+    notes = []
+    if targets:
+        notes.append(f"target: {_plain(plan.get('target') or 'as planned')}")
+    else:
+        notes.append("no targets: no roadmap was planned")
+    if barrier:
+        barrier_title = (facets.get(barrier) or {}).get("title") or barrier
+        notes.append(f"★ barrier: {_plain(_short(barrier_title, 40))}")
+    _set_title(ax, "Facets against target", name, " · ".join(notes), share=0.7, pad=10)
+    xlabel = "roles: scores by respondents in each role · hatched '–': no score"
+    if _withheld_roles(results):
+        xlabel += f"\n{_withheld_text(results)}"
+    ax.set_xlabel(xlabel, labelpad=6)
+    return ax
+
+
+# --------------------------------------------------------------------------- 4. roles
+#: Marker sizes by role: drawn largest first, so roles that agree show as nested shapes.
+_ROLE_SIZES = (10.0, 8.5, 7.0, 5.5, 4.5)
+
+
+@_styled
+def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "dimensions") -> Axes:
+    """Perception gap by role: each role's score per dimension (or facet) as a dumbbell.
+
+    Agents, supervisors and managers often see the same center differently; a line joins
+    the lowest and highest role score of each row, and the row with the largest gap is
+    annotated. Roles without a score are left out (and named in the legend). Markers
+    shrink from role to role so that roles giving the same score show as nested shapes.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+    level : {"dimensions", "facets"}
+        One row per dimension, or one per facet (grouped under its dimension).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if level not in ("dimensions", "facets"):
+        raise ValueError(f"level must be 'dimensions' or 'facets', not {level!r}")
+    rows: list[tuple[str, str, Mapping[str, Any]]] = []  # (kind, label, block)
+    if level == "dimensions":
+        for d in _dimension_ids(results):
+            rows.append(("item", _label(d), (results.get("dimensions") or {}).get(d) or {}))
+    else:
+        facets = results.get("facets") or {}
+        dims: list[str] = []
+        for f, b in facets.items():
+            d = _facet_dimension(f, b or {})
+            if d not in dims:
+                dims.append(d)
+        for d in [d for d in DIMENSIONS if d in dims] + [d for d in dims if d not in DIMENSIONS]:
+            rows.append(("header", _label(d).upper(), {}))
+            rows.extend(
+                ("item", _plain(_short((b or {}).get("title") or f, 40)), b or {})
+                for f, b in facets.items()
+                if _facet_dimension(f, b or {}) == d
+            )
+    ax = _new_axes(ax, (8.0, 1.9 + 0.42 * max(len(rows), 1)))
+    name = _org_name(results)
+    what = f"How each role sees the {'dimensions' if level == 'dimensions' else 'facets'}"
+    title = f"{what}\n{name}"
+    roles = _roles(b.get("by_role") for kind, _, b in rows if kind == "item")
+    withheld = _withheld_roles(results)
+    if not rows or not roles:
+        message = "No scores by role in this document (at least one role needs respondents)."
+        if withheld:
+            message = f"Scores by role withheld: {_withheld_text(results)}."
+        return _note(ax, message, title=title)
+
+    values = [
+        {r: _num((b.get("by_role") or {}).get(r)) for r in roles} if kind == "item" else {} for kind, _, b in rows
+    ]
+    spreads = []
+    for row in values:
+        known = [v for v in row.values() if v is not None]
+        spreads.append(max(known) - min(known) if len(known) >= 2 else -1.0)
+    widest = int(np.argmax(spreads)) if max(spreads) > 0 else None
+
+    all_values = [v for row in values for v in row.values() if v is not None]
+    lo, hi = min(all_values), max(all_values)
+    pad = max(6.0, (hi - lo) * 0.25)
+    xlim = (max(0.0, lo - pad), min(100.0, hi + pad))
+    size = dict(zip(roles, _ROLE_SIZES)) if len(roles) <= len(_ROLE_SIZES) else {r: 7.0 for r in roles}
+
+    for i, ((kind, _, _), row) in enumerate(zip(rows, values)):
+        if kind == "header":
+            ax.axhline(i + 0.45, color="#9A9A9A", lw=0.6, zorder=0)
+            continue
+        present = {r: v for r, v in row.items() if v is not None}
+        if not present:
+            ax.text(sum(xlim) / 2, i, "no role scores", ha="center", va="center", color=_MUTED, fontstyle="italic")
+            continue
+        if len(present) >= 2:
+            ax.plot(
+                [min(present.values()), max(present.values())],
+                [i, i],
+                color="#4D4D4D" if i == widest else "#BDBDBD",
+                lw=3.5 if i == widest else 2.5,
+                zorder=1,
+                solid_capstyle="round",
+            )
+        for r, v in present.items():
+            color, marker = _role_style(r)
+            ax.plot(
+                [v],
+                [i],
+                marker=marker,
+                markersize=size[r],
+                color=color,
+                markeredgecolor="white",
+                markeredgewidth=0.8,
+                linestyle="none",
+                zorder=3,
+            )
+
+    if widest is not None:
+        present = {r: v for r, v in values[widest].items() if v is not None}
+        high_role = max(present, key=lambda r: present[r])
+        low_role = min(present, key=lambda r: present[r])
+        middle = (present[high_role] + present[low_role]) / 2
+        ax.annotate(
+            f"largest gap: {spreads[widest]:.0f} points ({_plain(high_role)}s vs {_plain(low_role)}s)",
+            (middle, widest),
+            xytext=(0, -9),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            fontweight="bold",
+            color="#222222",
+        )
+
+    ax.set_xlim(*xlim)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]))
+    ax.set_yticks(range(len(rows)), labels=[label for _, label, _ in rows])
+    for tick, (kind, _, _) in zip(ax.get_yticklabels(), rows):
+        if kind == "header":
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    _reserve_legend_row(ax, len(rows), depth=1.0)
+    ax.xaxis.grid(True, color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_xlabel("score (0–100)")
+    _set_title(ax, what, name, share=0.85 if level == "dimensions" else 0.6)
+    counts = (results.get("respondents") or {}).get("by_role") or {}
+    handles = []
+    for r in roles:
+        color, marker = _role_style(r)
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                color=color,
+                markeredgecolor="white",
+                linestyle="none",
+                markersize=min(size[r], 8.5),
+                label=f"{_plain(r)}s" + (f" (n = {counts[r]})" if r in counts else ""),
+            )
+        )
+    absent = [r for r in _ROLE_ORDER if r not in roles and r not in withheld]
+    if absent:
+        handles.append(Line2D([], [], linestyle="none", label="no " + ", ".join(f"{r}s" for r in absent)))
+    if withheld:
+        handles.append(Line2D([], [], linestyle="none", label=_withheld_text(results)))
+    ax.legend(handles=handles, loc="lower center", ncol=len(handles), borderaxespad=0.2)
+    return ax
+
+
+# --------------------------------------------------------------------------- 5. KPIs
+_QUARTILE_TEXT = {4: "quartile 4 of 4 (best)", 3: "quartile 3 of 4", 2: "quartile 2 of 4", 1: "quartile 1 of 4 (worst)"}
+
+
+def _kpi_unit(kpi: str) -> str:
+    return KPIS[kpi][3] if kpi in KPIS else ""
+
+
+def _kpi_value(value: float, unit: str) -> str:
+    if unit.startswith("%"):
+        return f"{value:.1f}%"
+    if unit == "seconds":
+        return f"{value:,.0f} s"
+    if unit == "currency":
+        return f"{value:,.2f}"
+    return f"{value:,.1f}"
+
+
+def _kpi_title(kpi: str) -> str:
+    unit = _kpi_unit(kpi)
+    suffix = {"currency": " (currency)", "seconds": " (seconds)", "% a year": " (% a year)"}.get(unit, "")
+    return _label(kpi) + suffix
+
+
+@_styled
+def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """Operational KPIs against peers as bullet charts, one row per KPI.
+
+    Each row has its own scale around its peer range: the peer middle 50 % as a grey
+    band, the peer median as a black tick and the organization's value as a diamond,
+    labelled in the KPI's own units. The row label says which way is better; the right
+    margin gives the organization's quartile (4 = best quarter of peers, whichever way
+    the KPI points). Published figures for a KPI are numbered footnotes with their
+    source; KPIs withheld for too few peers are listed in the notes.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    bench, reason = _benchmark(results)
+    kpis = (bench or {}).get("kpis") or {}
+    order = [k for k in KPIS if k in kpis] + [k for k in kpis if k not in KPIS]
+    shown = [
+        k
+        for k in order
+        if not _withheld(kpis[k]) and _num(kpis[k].get("q1")) is not None and _num(kpis[k].get("q3")) is not None
+    ]
+    withheld = [k for k in order if k not in shown]
+    published = [(k, fig) for k in shown for fig in (kpis[k].get("published") or []) if fig.get("text")]
+    n_notes = len(published) + (1 if withheld else 0)
+    own_figure = ax is None
+    ax = _new_axes(ax, (9.0, 1.9 + 0.72 * max(len(shown), 1) + 0.3 * n_notes))
+    name = _org_name(results)
+    title = f"KPIs against peers\n{name}"
+    if bench is None:
+        return _note(ax, (reason or "No peer benchmark.").replace("No peer benchmark", "No KPI benchmark"), title=title)
+    if not shown:
+        message = "No KPI benchmark: no KPI has values for enough peers"
+        if withheld:
+            message += f" (withheld: {', '.join(_label(k).lower() for k in withheld)})"
+        elif not kpis:
+            message = "No KPI benchmark: the profile gives no KPI values."
+        return _note(ax, message + ".", title=title)
+
+    marks: dict[str, list[int]] = {}
+    footnotes = []
+    for number, (kpi, fig) in enumerate(published, start=1):
+        marks.setdefault(kpi, []).append(number)
+        footnotes.append(
+            f"[{number}] published figure: {_short(fig['text'], 70)} ({fig.get('source') or 'source not given'})"
+        )
+    if withheld:
+        k = bench.get("k") or DEFAULT_K
+        footnotes.append(
+            f"Not shown (fewer than {k} peers with a value): "
+            + ", ".join(str(w).replace("_", " ") for w in withheld)
+            + "."
+        )
+    # On a figure of its own the notes run under the row labels too; in a caller's axes,
+    # they keep to the axes' width.
+    share = 0.95 if own_figure else ax.get_position().width
+    note_width = max(50, int(_figure_width(ax) * share / (7.8 * 0.6)))
+    footnotes = [_plain(textwrap.fill(f, note_width, subsequent_indent="     ")) for f in footnotes]
+
+    value_color = "#0072B2"
+    for i, kpi in enumerate(shown):
+        block = kpis[kpi]
+        unit = _kpi_unit(kpi)
+        q1, q3 = float(block["q1"]), float(block["q3"])
+        median, value = _num(block.get("median")), _num(block.get("value"))
+        points = [q1, q3] + [v for v in (median, value) if v is not None]
+        lo, hi = min(points), max(points)
+        span = hi - lo or max(abs(hi) * 0.1, 1.0)
+        lo, hi = lo - 0.25 * span, hi + 0.25 * span
+        if kpi in KPIS:
+            lo, hi = max(lo, KPIS[kpi][1]), min(hi, KPIS[kpi][2])
+
+        def pos(v: float, lo: float = lo, hi: float = hi) -> float:
+            return (v - lo) / (hi - lo)
+
+        ax.add_patch(Rectangle((0, i - 0.22), 1, 0.44, facecolor="#F0F0F0", edgecolor="none", zorder=1))
+        ax.add_patch(
+            Rectangle((pos(q1), i - 0.22), pos(q3) - pos(q1), 0.44, facecolor="#BDBDBD", edgecolor="none", zorder=2)
+        )
+        ax.text(pos(q1) - 0.005, i + 0.3, _kpi_value(q1, unit), ha="right", va="top", fontsize=7.5, color=_MUTED)
+        ax.text(pos(q3) + 0.005, i + 0.3, _kpi_value(q3, unit), ha="left", va="top", fontsize=7.5, color=_MUTED)
+        if median is not None:
+            ax.plot([pos(median)] * 2, [i - 0.3, i + 0.3], color="black", lw=2.2, zorder=3, solid_capstyle="butt")
+        if value is not None:
+            ax.plot(
+                [pos(value)],
+                [i],
+                marker="D",
+                markersize=9,
+                color=value_color,
+                markeredgecolor="white",
+                markeredgewidth=1.0,
+                zorder=4,
+                linestyle="none",
+            )
+            ax.text(
+                pos(value),
+                i - 0.3,
+                _kpi_value(value, unit),
+                ha="center",
+                va="bottom",
+                fontsize=8.5,
+                fontweight="bold",
+                color="#003C5F",
+            )
+            quartile = block.get("quartile")
+            right = _QUARTILE_TEXT.get(int(quartile), "") if quartile is not None else ""
+        else:
+            ax.text(
+                0.5,
+                i - 0.3,
+                "no value for this center",
+                ha="center",
+                va="bottom",
+                fontsize=8.5,
+                fontstyle="italic",
+                color=_MUTED,
+            )
+            right = ""
+        if block.get("peer_n") is not None and block.get("peer_n") != bench.get("peer_n"):
+            right += ("\n" if right else "") + f"n = {block['peer_n']}"
+        if right:
+            ax.text(1.03, i, right, ha="left", va="center", fontsize=8.5, transform=ax.get_yaxis_transform())
+
+    labels = []
+    for kpi in shown:
+        mark = "".join(f"[{m}]" for m in marks.get(kpi, []))
+        direction = kpis[kpi].get("direction")
+        better = {"higher": "higher is better", "lower": "lower is better"}.get(direction, "")
+        labels.append(f"{_kpi_title(kpi)}{' ' + mark if mark else ''}" + (f"\n{better}" if better else ""))
+    ax.set_yticks(range(len(shown)), labels=labels)
+    for tick in ax.get_yticklabels():
+        tick.set_linespacing(1.3)
+    ax.tick_params(axis="y", length=0)
+    _reserve_legend_row(ax, len(shown), depth=0.95)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    handles = [
+        Patch(facecolor="#BDBDBD", edgecolor="none"),
+        Line2D([], [], color="black", lw=2.2),
+        Line2D([], [], marker="D", color=value_color, markeredgecolor="white", linestyle="none", markersize=8),
+    ]
+    ax.legend(
+        handles,
+        [f"peer middle 50% (n = {bench['peer_n']})", "peer median", "this center"],
+        loc="lower center",
+        ncol=3,
+        borderaxespad=0.2,
+    )
+    _set_title(
+        ax, "KPIs against peers · each row on its own scale", name, f"peer group: {_peer_group_text(bench)}", share=0.65
+    )
+    if footnotes:
+        where = blended_transform_factory(ax.figure.transFigure if own_figure else ax.transAxes, ax.transAxes)
+        ax.text(
+            0.02 if own_figure else 0.0,
+            -0.01,
+            "\n".join(footnotes),
+            transform=where,
+            ha="left",
+            va="top",
+            fontsize=7.8,
+            color="#333333",
+            linespacing=1.45,
+        )
+    return ax
+
+
+# --------------------------------------------------------------------------- 6. roadmap
+def _bar_layout(actions: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Start and length in weeks of each action's bar.
+
+    An action starts at the beginning of its phase, or when its prerequisites shown
+    before it end, whichever is later: the planner places actions by phase only, so
+    this is layout, not a schedule. Later actions are drawn in the "later" zone.
+    """
+    ends: dict[str, float] = {}
+    out: dict[str, tuple[float, float]] = {}
+    for action in actions:
+        ident = str(action.get("action") or action.get("rank"))
+        duration = _num(action.get("duration_weeks")) or 1.0
+        phase = int(action.get("phase") or 4)
+        if phase in _PHASE_START:
+            start = max([_PHASE_START[phase]] + [ends[d] for d in action.get("depends_on") or [] if d in ends])
+            out[ident] = (start, duration)
+            ends[ident] = start + duration
+        else:
+            out[ident] = (_LATER[0] + 0.6, min(duration, _LATER[1] - _LATER[0] - 1.2))
+    return out
+
+
+def _action_dimension(action: Mapping[str, Any]) -> str:
+    facets = action.get("facets") or []
+    return str(facets[0]).split(".")[0] if facets else ""
+
+
+@_styled
+def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None) -> Figure:
+    """The roadmap as a timeline, and the scores it is projected to reach, phase by phase.
+
+    Top panel: one bar per action (first :data:`MAX_ACTIONS` by rank) over weeks 0–52
+    and a "later" zone for phase 4, on the phase bands (phase 1 = weeks 0–13, 2 = 13–26,
+    3 = 26–52). A bar starts when its phase starts, or when its prerequisites end; it is
+    coloured and hatched by the dimension of its main facet, and a thick outline and a
+    star mark actions that move the barrier facet. Bottom panel: the projected overall
+    and dimension scores now and after each phase (``results["plan"]["projection"]``).
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw into; a new one sized to the roadmap when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure; ``fig.axes[0]`` is the timeline, ``fig.axes[1]`` the projection.
+    """
+    actions = sorted((a for a in results.get("roadmap") or [] if a), key=lambda a: _num(a.get("rank")) or 0.0)
+    shown = actions[:MAX_ACTIONS]
+    hidden = len(actions) - len(shown)
+    height = 1.8 + 0.34 * max(len(shown), 4) + 3.4
+    if fig is None:
+        fig = plt.figure(figsize=(11.5, height), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.4 + 0.34 * max(len(shown), 4), 3.0])
+    ax = fig.add_subplot(grid[0])
+    ax_proj = fig.add_subplot(grid[1])
+    name = _org_name(results)
+    plan = results.get("plan") or {}
+
+    if not shown:
+        if not plan:
+            why = "no targets to plan against (give a peer panel, or a fixed target level or profile)"
+        else:
+            why = "every facet is at or above its target, or the playbook has no action for the gaps"
+        _note(ax, f"No roadmap: {why}.", title=f"Roadmap\n{name}")
+    else:
+        _draw_timeline(ax, shown, hidden, len(actions), name, results)
+    _draw_projection(ax_proj, plan)
+    return fig
+
+
+def _draw_timeline(
+    ax: Axes, shown: Sequence[Mapping[str, Any]], hidden: int, total: int, name: str, results: Mapping[str, Any]
+) -> None:
+    bars = _bar_layout(shown)
+    shades = {1: "#EAEAEA", 2: "#F7F7F7", 3: "#EAEAEA"}
+    for phase, start in _PHASE_START.items():
+        ax.axvspan(start, start + PHASES[phase][1], color=shades[phase], zorder=0, lw=0)
+    ax.axvspan(*_LATER, facecolor="white", edgecolor="#CFCFCF", hatch="..", zorder=0, lw=0)
+    for edge in (13, 26, 52):
+        ax.axvline(edge, color="#9A9A9A", lw=0.8, ls="--", zorder=1)
+
+    labels = []
+    for y, action in enumerate(shown):
+        ident = str(action.get("action") or action.get("rank"))
+        start, length = bars[ident]
+        dim = _action_dimension(action)
+        moves_barrier = bool(action.get("addresses_barrier"))
+        later = int(action.get("phase") or 4) not in _PHASE_START
+        ax.barh(
+            y,
+            length,
+            left=start,
+            height=0.62,
+            color=DIMENSION_COLORS.get(dim, _OTHER_COLOR),
+            hatch=DIMENSION_HATCHES.get(dim, ""),
+            edgecolor="black" if moves_barrier else _EDGE,
+            linewidth=2.2 if moves_barrier else 0.6,
+            alpha=0.6 if later else 1.0,
+            zorder=3,
+        )
+        duration = _num(action.get("duration_weeks"))
+        if duration is not None and not later:
+            ax.text(
+                start + length + 0.4,
+                y,
+                f"{duration:.0f} wk",
+                ha="left",
+                va="center",
+                fontsize=7.5,
+                color="#444444",
+                zorder=4,
+            )
+        title = _plain(_short(action.get("title") or action.get("action") or "untitled action", 45))
+        rank = action.get("rank")
+        labels.append(f"{'★ ' if moves_barrier else ''}{rank}. {title}" if rank is not None else title)
+
+    ax.set_yticks(range(len(shown)), labels=labels)
+    for tick, action in zip(ax.get_yticklabels(), shown):
+        if action.get("addresses_barrier"):
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(shown) - 0.4, -0.6)
+    ax.set_xlim(0, _LATER[1])
+    ax.set_xticks([0, 13, 26, 39, 52], labels=["0", "13", "26", "39", "52"])
+    ax.set_xlabel("weeks from the start of the roadmap")
+    top = ax.secondary_xaxis("top")
+    centers = [_PHASE_START[p] + PHASES[p][1] / 2 for p in (1, 2, 3)] + [sum(_LATER) / 2]
+    top.set_xticks(centers, labels=[f"Phase {p}\n{PHASES[p][0].replace('-', '–')}" for p in (1, 2, 3, 4)])
+    top.tick_params(length=0, labelsize=8.5)
+    top.spines["top"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+
+    barrier = (results.get("overall") or {}).get("barrier")
+    barrier_title = ((results.get("facets") or {}).get(barrier) or {}).get("title") or barrier
+    handles: list[Any] = [
+        Patch(facecolor=DIMENSION_COLORS[d], hatch=DIMENSION_HATCHES[d], edgecolor=_EDGE, label=_label(d))
+        for d in DIMENSIONS
+    ]
+    if any(a.get("addresses_barrier") for a in shown):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="black",
+                linewidth=2.2,
+                label="★ moves the barrier\n" + _plain(_short(f"({barrier_title})", 28)),
+            )
+        )
+    handles.append(Patch(facecolor="white", edgecolor="#CFCFCF", hatch="..", label="later (phase 4)"))
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title="main facet in",
+        alignment="left",
+        borderaxespad=0.0,
+    )
+    subtitle = f"{total} action{'s' if total != 1 else ''}, in rank order"
+    if hidden > 0:
+        subtitle = f"first {len(shown)} of {total} actions by rank · +{hidden} more in roadmap.xlsx"
+    _set_title(ax, "Roadmap", name, subtitle, share=0.62)
+
+
+def _draw_projection(ax: Axes, plan: Mapping[str, Any]) -> None:
+    projection = [p for p in plan.get("projection") or [] if p]
+    if not projection:
+        _note(
+            ax,
+            "No projection: no roadmap was planned, so there is nothing to project.",
+            title="Projected scores by phase",
+        )
+        return
+    phases = [int(p.get("phase", i)) for i, p in enumerate(projection)]
+    overall = [_num(p.get("overall")) for p in projection]
+    present = [d for p in projection for d in (p.get("dimensions") or {})]
+    dims = [d for d in DIMENSIONS if d in present] + sorted({d for d in present if d not in DIMENSIONS})
+    series: dict[str, list[float | None]] = {
+        d: [_num((p.get("dimensions") or {}).get(d)) for p in projection] for d in dims
+    }
+
+    def line(vals: list[float | None]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in vals], dtype=float)
+
+    outline = [patheffects.Stroke(linewidth=3.0, foreground=_EDGE), patheffects.Normal()]
+    for d in dims:
+        ax.plot(
+            phases,
+            line(series[d]),
+            color=DIMENSION_COLORS.get(d, _OTHER_COLOR),
+            marker=DIMENSION_MARKERS.get(d, "v"),
+            lw=1.8,
+            markersize=6.5,
+            markeredgecolor=_EDGE,
+            markeredgewidth=0.6,
+            label=_label(d),
+            zorder=3,
+            path_effects=outline,
+        )
+    ax.plot(phases, line(overall), color="black", marker="o", lw=2.8, markersize=7, label="Overall", zorder=4)
+    for x, v in zip(phases, overall):
+        if v is not None:
+            ax.annotate(
+                f"{v:.1f}",
+                (x, v),
+                xytext=(0, 8),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8.5,
+                fontweight="bold",
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+                zorder=5,
+            )
+    values = [v for v in overall + [v for s in series.values() for v in s] if v is not None]
+    if values:
+        lo, hi = min(values), max(values)
+        pad = max(3.0, (hi - lo) * 0.15)
+        ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad * 1.6))
+    labels = []
+    for p in projection:
+        phase = int(p.get("phase", 0))
+        labels.append("now" if phase == 0 else f"after phase {phase}\n{_plain(p.get('label') or '')}")
+    ax.set_xticks(phases, labels=labels)
+    ax.set_xlim(min(phases) - 0.3, max(phases) + 0.3)
+    ax.yaxis.grid(True, color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.set_ylabel("projected score (0–100)")
+    target = plan.get("target")
+    ax.set_title(
+        "Projected scores if each phase is completed" + (f" (targets: {_plain(target)})" if target else ""),
+        fontsize=10.5,
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+# --------------------------------------------------------------------------- 7. portfolio
+#: Organizations shown by name on the portfolio ranking; the rest are counted in a note.
+MAX_RANKED = 40
+#: Facets shown on the common-gaps chart.
+MAX_GAPS = 12
+#: Level bands drawn behind portfolio scores: (lower bound, name), as in readiness.core.scoring.LEVELS.
+_LEVEL_SHADES = ("#FFFFFF", "#F4F4F4", "#E9E9E9", "#DEDEDE", "#D3D3D3")
+
+
+def _level_bands(ax: Axes, axis: str = "x") -> None:
+    """Shade the readiness levels (lightest = lowest) behind a 0–100 axis, named at the edge."""
+    from ..core.scoring import LEVELS
+
+    bounds = [lower for lower, _ in LEVELS] + [100.0]
+    for (lower, name), upper, shade in zip(LEVELS, bounds[1:], _LEVEL_SHADES):
+        if axis == "x":
+            ax.axvspan(lower, upper, color=shade, zorder=0, lw=0)
+            ax.text(
+                (lower + upper) / 2,
+                1.0,
+                name,
+                transform=blended_transform_factory(ax.transData, ax.transAxes),
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                color=_MUTED,
+            )
+        else:
+            ax.axhspan(lower, upper, color=shade, zorder=0, lw=0)
+            ax.text(
+                1.0,
+                (lower + upper) / 2,
+                f" {name}",
+                ha="left",
+                va="center",
+                fontsize=7.5,
+                color=_MUTED,
+                transform=blended_transform_factory(ax.transAxes, ax.transData),
+            )
+
+
+@_styled
+def portfolio_ranking(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """Organizations ranked by overall score, each with its 95 % interval.
+
+    Level bands shade the background; overlapping intervals mean the order between two
+    organizations is not settled by the data. At most :data:`MAX_RANKED` rows are drawn
+    (the best ones); a note counts the rest.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from ..core.portfolio import ranking
+
+    table = ranking(docs)
+    table = table[table["overall"].notna()]
+    shown = table.head(MAX_RANKED)
+    ax = _new_axes(ax, (8.0, 1.6 + 0.28 * max(len(shown), 1)))
+    what = "Overall readiness by organization"
+    if shown.empty:
+        return _note(ax, "No organization has an overall score.", title=what)
+    _level_bands(ax, "x")
+    y = np.arange(len(shown))
+    low = shown["ci_low"].astype(float).to_numpy()
+    high = shown["ci_high"].astype(float).to_numpy()
+    has_ci = np.isfinite(low) & np.isfinite(high)
+    ax.hlines(y[has_ci], low[has_ci], high[has_ci], color="#4D4D4D", lw=2.0, zorder=2)
+    ax.plot(
+        shown["overall"].astype(float),
+        y,
+        "o",
+        color=DIMENSION_COLORS["people"],
+        markersize=6.5,
+        markeredgecolor="white",
+        zorder=3,
+    )
+    labels = [f"{int(r.rank)}. {_plain(_short(r.name, 34))}" for r in shown.itertuples()]
+    ax.set_yticks(y, labels=labels)
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("overall score (0–100) · line: 95 % interval · shading: readiness level")
+    ax.xaxis.grid(True, color="#FFFFFF", lw=0.8)
+    detail = (
+        f"{len(table)} organizations"
+        if len(shown) == len(table)
+        else f"best {len(shown)} of {len(table)} organizations · all in the ranking table"
+    )
+    _set_title(ax, what, "Portfolio", detail, share=0.6, pad=14)
+    return ax
+
+
+@_styled
+def portfolio_dimensions(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """How the organizations spread on each dimension: a box per dimension with every organization as a dot.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import seaborn as sns
+
+    from ..core.portfolio import dimension_table
+
+    table = dimension_table(docs).dropna(subset=["score"])
+    ax = _new_axes(ax, (8.0, 4.6))
+    what = "Dimension scores across the portfolio"
+    if table.empty:
+        return _note(ax, "No dimension scores in these documents.", title=what)
+    order = [d for d in DIMENSIONS if d in set(table["dimension"])]
+    table = table.assign(score=table["score"].astype(float))
+    _level_bands(ax, "y")
+    boxes = ax.boxplot(
+        [table.loc[table["dimension"] == d, "score"].to_numpy() for d in order],
+        positions=range(len(order)),
+        widths=0.5,
+        showfliers=False,
+        patch_artist=True,
+        medianprops={"color": "black", "linewidth": 2.0},
+        whiskerprops={"color": _EDGE},
+        capprops={"color": _EDGE},
+        zorder=2,
+    )
+    for patch, d in zip(boxes["boxes"], order):
+        patch.set(
+            facecolor=DIMENSION_COLORS.get(d, _OTHER_COLOR),
+            alpha=0.55,
+            edgecolor=_EDGE,
+            hatch=DIMENSION_HATCHES.get(d, ""),
+        )
+    sns.stripplot(
+        data=table,
+        x="dimension",
+        y="score",
+        order=order,
+        color=_EDGE,
+        size=3.5,
+        jitter=0.18,
+        alpha=0.8,
+        ax=ax,
+        zorder=3,
+    )
+    medians = table.groupby("dimension")["score"].median()
+    for x, d in enumerate(order):
+        ax.annotate(
+            f"median {medians[d]:.0f}",
+            (x, 0),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            color="#222222",
+        )
+    ax.set_xticks(range(len(order)), labels=[_label(d) for d in order])
+    ax.set_xlabel("")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("score (0–100)")
+    n = table["org_id"].nunique()
+    _set_title(ax, what, "Portfolio", f"{n} organizations · one dot each · box: middle half, line: median", share=0.85)
+    return ax
+
+
+@_styled
+def portfolio_gaps(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) -> Axes:
+    """The facets most often below target: how many organizations fall short, and by how much on average.
+
+    Parameters
+    ----------
+    docs : list of dict
+        results.json documents, one per organization (gaps come from their plans).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from ..core.portfolio import common_gaps
+
+    table = common_gaps(docs)
+    table = table[table["with_gap"] > 0].head(MAX_GAPS)
+    ax = _new_axes(ax, (8.0, 1.6 + 0.36 * max(len(table), 1)))
+    what = "Common gaps across the portfolio"
+    if table.empty:
+        return _note(
+            ax,
+            "No gaps to show: no organization has a planned roadmap below its targets (give peers or a target).",
+            title=what,
+        )
+    n = max(int(table["organizations"].max()), 1)
+    y = np.arange(len(table))
+    dims = [str(d or "") for d in table["dimension"]]
+    ax.barh(
+        y,
+        table["with_gap"],
+        color=[DIMENSION_COLORS.get(d, _OTHER_COLOR) for d in dims],
+        hatch=None,
+        edgecolor=_EDGE,
+        linewidth=0.6,
+        height=0.65,
+        zorder=2,
+    )
+    for bar, d in zip(ax.patches, dims):
+        bar.set_hatch(DIMENSION_HATCHES.get(d, ""))
+    for yi, row in zip(y, table.itertuples()):
+        ax.text(
+            row.with_gap + n * 0.01,
+            float(yi),
+            f"{row.with_gap} of {row.organizations} · mean gap {row.mean_gap:.0f}",
+            va="center",
+            ha="left",
+            fontsize=8.5,
+            color="#222222",
+        )
+    ax.set_yticks(y, labels=[_plain(_short(t or f, 40)) for t, f in zip(table["title"], table["facet"])])
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, n * 1.45)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("organizations below target on the facet")
+    ax.xaxis.grid(True, color="#E5E5E5", lw=0.6)
+    ax.set_axisbelow(True)
+    handles = [
+        Patch(facecolor=DIMENSION_COLORS[d], hatch=DIMENSION_HATCHES[d], edgecolor=_EDGE, label=_label(d))
+        for d in DIMENSIONS
+        if d in dims
+    ]
+    ax.legend(handles=handles, loc="lower right")
+    _set_title(ax, what, "Portfolio", f"the {len(table)} facets most often below target", share=0.6)
+    return ax
