@@ -8,7 +8,7 @@ the per-organization outputs atomically (:mod:`exporters`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -259,14 +259,20 @@ def load_results(
     if not responses:
         example, example_profiles = bundled_example()
         responses, profiles = str(example), profiles or str(example_profiles)
-    inputs = load_inputs(
-        responses, instrument=instrument, profiles=profiles, peers=_peers_or_bundled(peers), playbook=playbook
+    docs = _assess_files(
+        lambda ids: [org_id] if org_id else ids[:1],
+        responses=responses,
+        profiles=profiles,
+        peers=peers,
+        instrument=instrument,
+        playbook=playbook,
+        target=target,
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        role_min=role_min,
     )
-    options = make_options(
-        seed=seed, n_boot=n_boot, k=k, role_min=role_min, target=parse_target(target, inputs.instrument)
-    )
-    orgs = [org_id] if org_id else list(inputs.responses.org_ids)[:1]
-    doc = run(inputs, orgs=orgs, options=options)[orgs[0]]
+    doc = next(iter(docs.values()))
     if output_dir:
         write_outputs(output_dir, doc)
     return doc
@@ -299,20 +305,48 @@ def load_portfolio(
         folder = Path(results_dir)
         if not folder.is_dir():
             raise InputError("results folder not found", source=str(folder))
-        docs = [_read_results(path) for path in sorted(folder.glob("*/results.json"))]
-        if not docs:
+        found = [_read_results(path) for path in sorted(folder.glob("*/results.json"))]
+        if not found:
             raise InputError("holds no */results.json", source=str(folder))
-        return docs[:limit] if limit > 0 else docs
+        return found[:limit] if limit > 0 else found
     if not responses:
         panel, panel_profiles = bundled_panel()
         responses, profiles = str(panel), profiles or str(panel_profiles)
+    docs = _assess_files(
+        lambda ids: ids[:limit] if limit > 0 else ids,
+        responses=responses,
+        profiles=profiles,
+        peers=peers,
+        instrument=instrument,
+        playbook=playbook,
+        target=target,
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        role_min=role_min,
+    )
+    return list(docs.values())
+
+
+def _assess_files(
+    select: Callable[[list[str]], list[str]],
+    *,
+    responses: str,
+    profiles: str,
+    peers: str,
+    instrument: str,
+    playbook: str,
+    target: str,
+    seed: int,
+    n_boot: int,
+    k: int,
+    role_min: int,
+) -> dict[str, dict]:
+    """Read the inputs, assess the organizations ``select`` picks from the file's, in its order."""
     inputs = load_inputs(
         responses, instrument=instrument, profiles=profiles, peers=_peers_or_bundled(peers), playbook=playbook
     )
     options = make_options(
         seed=seed, n_boot=n_boot, k=k, role_min=role_min, target=parse_target(target, inputs.instrument)
     )
-    orgs = list(inputs.responses.org_ids)
-    if limit > 0:
-        orgs = orgs[:limit]
-    return list(run(inputs, orgs=orgs, options=options).values())
+    return run(inputs, orgs=select(list(inputs.responses.org_ids)), options=options)
