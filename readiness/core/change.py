@@ -309,7 +309,7 @@ def compare(
 
 
 def _instrument_text(wave: Wave) -> str:
-    return f"{wave.instrument.id} {wave.instrument.version}"
+    return f"{wave.instrument.id} version {wave.instrument.version}"
 
 
 def _keys(wave: Wave, shared: Sequence[str]) -> list[tuple[str, str, str | None]]:

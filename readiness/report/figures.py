@@ -1763,11 +1763,15 @@ def action_progress(doc: Mapping[str, Any], ax: Axes | None = None) -> Axes:
 def portfolio_trend(history: Any, fig: Figure | None = None) -> Figure:
     """Each center's overall score over its waves: one small panel per center, with 95 % intervals.
 
+    A wave whose overall score changed by more than chance since the center's previous
+    wave (``change_real``) is marked with an upward or a downward triangle.
+
     Parameters
     ----------
     history : DataFrame
         The recorded waves (``readiness.load_history``): ``org_id, name, wave, date,
-        overall, ci_low, ci_high`` at least, one row per wave, in date order per center.
+        overall, ci_low, ci_high`` at least (and ``change, change_real``), one row per
+        wave, in date order per center.
     fig : matplotlib.figure.Figure, optional
         An empty figure to draw into.
 
@@ -1792,20 +1796,39 @@ def portfolio_trend(history: Any, fig: Figure | None = None) -> Figure:
     shown, hidden = groups[:MAX_TRENDS], len(groups) - min(len(groups), MAX_TRENDS)
     cols = min(4, len(shown))
     rows = math.ceil(len(shown) / cols)
+    width = max(6.8, 2.6 * cols + 0.6)
     if fig is None:
-        fig = plt.figure(figsize=(2.6 * cols + 0.6, 2.3 * rows + 0.9), layout="constrained")
+        fig = plt.figure(figsize=(width, 2.5 * rows + 1.1), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
     for ax, (_, part) in zip(axes.ravel(), shown):
         x = np.arange(len(part))
         score = part["overall"].astype(float).to_numpy()
         low = part["ci_low"].astype(float).to_numpy()
         high = part["ci_high"].astype(float).to_numpy()
-        has = np.isfinite(low) & np.isfinite(high)
-        ax.vlines(x[has], low[has], high[has], color="#9A9A9A", lw=2.0, zorder=2)
+        has = np.isfinite(low) & np.isfinite(high) & np.isfinite(score)
+        ax.errorbar(
+            x[has],
+            score[has],
+            yerr=[score[has] - low[has], high[has] - score[has]],
+            fmt="none",
+            ecolor="#6B6B6B",
+            elinewidth=1.4,
+            capsize=3,
+            zorder=2,
+        )
         ax.plot(x, score, "-o", color=DIMENSION_COLORS["people"], markersize=5, markeredgecolor="white", zorder=3)
-        for xi, s in zip(x, score):
+        if "change_real" in part.columns:
+            real = part["change_real"].fillna(False).astype(bool).to_numpy()
+            rise = real & (part["change"].astype(float).to_numpy() > 0)
+            for mask, marker, color in ((rise, "^", _UP), (real & ~rise, "v", _DOWN)):
+                if mask.any():
+                    ax.plot(
+                        x[mask], score[mask], marker, ls="", color=color, markeredgecolor=_EDGE, markersize=8, zorder=4
+                    )
+        for xi, s, hi in zip(x, score, high):
             if np.isfinite(s):
-                ax.annotate(f"{s:.0f}", (xi, s), xytext=(0, 6), textcoords="offset points", ha="center", fontsize=7.5)
+                top = hi if np.isfinite(hi) else s
+                ax.annotate(f"{s:.0f}", (xi, top), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7.5)
         ax.set_xticks(x, labels=[_plain(_short(w, 10)) for w in part["wave"]], fontsize=7.5)
         ax.set_xlim(-0.5, max(len(part) - 0.5, 0.5))
         ax.set_ylim(0, 100)
@@ -1817,11 +1840,11 @@ def portfolio_trend(history: Any, fig: Figure | None = None) -> Figure:
     for row in axes:
         row[0].set_ylabel("overall (0–100)", fontsize=8)
     more = f" · {len(shown)} of {len(groups)} centers drawn, all in the table" if hidden else ""
-    fig.suptitle(
-        f"{what}\nPortfolio · {len(frame)} waves of {len(groups)} centers · line: 95 % interval{more}",
-        x=0.01,
-        ha="left",
-        fontsize=11,
-        fontweight="bold",
+    centers = f"{len(groups)} center{'s' if len(groups) != 1 else ''}"
+    detail = _wrap(
+        f"Portfolio · {len(frame)} waves of {centers} · bars: 95 % intervals · ▲ ▼ a real change from the wave "
+        f"before{more}",
+        int(width * 9),
     )
+    fig.suptitle(f"{what}\n{detail}", x=0.01, ha="left", fontsize=11, fontweight="bold")
     return fig
