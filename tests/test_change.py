@@ -364,3 +364,60 @@ def test_waves_from_responses_keep_each_organizations_respondents(bundled, tmp_p
     own = load_frame(a, bundled, tmp_path, "a.csv")
     assert np.array_equal(np.nan_to_num(waves[0].scores, nan=-1), np.nan_to_num(respondent_facet_scores(own), nan=-1))
     assert waves[0].roles == tuple(own.meta["role"]) and waves[1].n == len(b)
+
+
+# ---------------------------------------------------------------------- docs/reassessment.md
+def test_worked_example_of_the_docs(mini):
+    """The worked example, by hand: scores, the change, the exact variance, the interval shown."""
+    facets = list(mini.layout.facet_ids)
+
+    def wave(label, agents, managers):
+        roles = ("agent",) * len(agents) + ("manager",) * len(managers)
+        scores = np.full((len(roles), len(facets)), np.nan)
+        scores[:, facets.index("people.a")] = agents + managers
+        return Wave("DEMO", label, None, {"respondents": {"n": len(roles)}}, mini, roles, scores)
+
+    may = wave("2024-05", [25.0, 50.0, 50.0, 75.0], [50.0, 75.0, 100.0])
+    nov = wave("2024-11", [50.0, 75.0, 75.0, 100.0, 75.0], [75.0, 100.0, 100.0])
+    row = compare(may, nov).row("facet", "people.a")
+    assert row["from"] == pytest.approx((50 + 2 * 75) / 3)
+    assert row["to"] == pytest.approx((75 + 2 * (275 / 3)) / 3)
+    assert row["delta"] == pytest.approx(19.4444, abs=1e-4)
+
+    # the exact variance of each wave's resampled score, by hand: sum of (w/W)^2 s^2 / n
+    var_may = (1 / 9) * (1250 / 3) / 4 + (4 / 9) * 625 / 3
+    var_nov = (1 / 9) * (1250 / 4) / 5 + (4 / 9) * (1250 / 6) / 3
+    assert (var_may, var_nov) == pytest.approx((104.17, 37.81), abs=0.01)
+    many = compare(may, nov, n_boot=40000, seed=3)
+    draws = []
+    from readiness.core.change import _bootstrap
+
+    for w in (may, nov):
+        draws.append(_bootstrap(w, ("people.a",), 40000, 3)[1][:, 0])
+    assert draws[0].var() == pytest.approx(var_may, rel=0.03) and draws[1].var() == pytest.approx(var_nov, rel=0.03)
+    sd = np.sqrt(var_may + var_nov)
+    assert sd == pytest.approx(11.92, abs=0.01)
+    wide = many.row("facet", "people.a")
+    assert wide["ci_low"] == pytest.approx(19.44 - 1.96 * sd, abs=1.5)
+    assert wide["ci_high"] == pytest.approx(19.44 + 1.96 * sd, abs=1.5)
+
+    # what the docs print is what compare gives, with its defaults
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reassessment.md").read_text(encoding="utf-8")
+    shown = f"**{row['ci_low']:.2f} to +{row['ci_high']:.2f}**".replace("-", "−")
+    assert shown in text and "change **+19.44**" in text and not row["real"]
+    assert "**−3.9 to +42.8**" in text and f"{19.44 - 1.96 * sd:.1f}" == "-3.9" and f"{19.44 + 1.96 * sd:.1f}" == "42.8"
+
+
+def test_documented_schema_is_the_document_written(two_waves):
+    import re
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "reassessment.md").read_text(encoding="utf-8")
+    block = re.search(r"## The `compare --json` document.*?```json\n(.*?)```", text, re.S).group(1)
+    documented = json.loads(block)
+    _, _, w1, w2, change = two_waves
+    written = comparison_document(w1, w2, change, action_progress(w1, change))
+    assert list(documented) == list(written)
+    assert set(documented["changes"][0]) == set(written["changes"][0])
+    assert set(documented["actions"][0]) == {"action", "title", "status", "facets", "expected", "observed"}
+    assert set(documented["actions"][0]["observed"]["process.sales_process"]) == {"from", "to", "delta", "ci", "real"}
+    assert set(documented["method"]) == set(written["method"])

@@ -32,6 +32,7 @@ which facets moved without an action. :func:`comparison_document` is the ``compa
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -256,7 +257,8 @@ def compare(
         if wave.n < 5:
             warnings.append(f"only {wave.n} respondent(s) in wave {wave.label}: the intervals are wide")
         if wave.roles is not None:
-            single = sorted({r for r in wave.roles if wave.roles.count(r) == 1})
+            counts = Counter(wave.roles)
+            single = sorted(r for r, n in counts.items() if n == 1)
             if single:
                 warnings.append(
                     f"one respondent only in role(s) {', '.join(single)} in wave {wave.label}: how much that role "

@@ -345,13 +345,14 @@ class HistoryStore:
         return self.load_many([(org_id, wave)])[0]
 
     def load_many(self, keys: Sequence[tuple[str, str]]) -> list[Wave]:
-        """Several recorded waves ``(org_id, wave)``, read over one connection (see :meth:`load`)."""
+        """Several recorded waves ``(org_id, wave)``, read in three queries (see :meth:`load`)."""
         if not self.path.exists():
             raise StoreError(f"{self.path}: history not found")
-        found = self._read(lambda con: [_read_wave(con, org, wave) for org, wave in keys])
+        heads, instruments, bodies = self._read(lambda con: _read_waves(con, keys))
+        parsed: dict[str, Instrument] = {}  # one instrument serves many waves: validated once
         out = []
-        for (org_id, wave), parts in zip(keys, found):
-            if parts is None:
+        for n, (org_id, wave) in enumerate(keys):
+            if n not in heads:
                 known = self.waves(org_id)
                 if known.empty:
                     raise InputError(f"organization {org_id!r} has no wave in this history", source=self.path.name)
@@ -359,15 +360,17 @@ class HistoryStore:
                     f"organization {org_id!r} has no wave {wave!r}; its waves: {', '.join(known['wave'])}",
                     source=self.path.name,
                 )
-            when, has_scores, results_json, instrument_json, body = parts
+            when, has_scores, results_json, digest = heads[n]
             where = f"{self.path.name} ({org_id}, {wave})"
-            instrument = Instrument.from_dict(json.loads(instrument_json), source=where)
+            if digest not in parsed:
+                parsed[digest] = Instrument.from_dict(json.loads(instruments[digest]), source=where)
+            instrument = parsed[digest]
             results = json.loads(results_json)
             day = when.isoformat() if isinstance(when, date) else None
             if not has_scores:
                 out.append(Wave(org_id, wave, day, results, instrument))
                 continue
-            roles, scores = _scores_array(body, instrument, where)
+            roles, scores = _scores_array(bodies.get(n, []), instrument, where)
             out.append(Wave(org_id, wave, day, results, instrument, roles, scores))
         return out
 
@@ -537,21 +540,41 @@ def _score_rows(wave: Wave | None) -> pa.Table:
     )
 
 
-def _read_wave(con: duckdb.DuckDBPyConnection, org_id: str, wave: str) -> tuple[Any, ...] | None:
-    """The stored parts of one wave (``None`` when it is not there)."""
-    head = con.execute(
-        "SELECT w.date, w.has_scores, w.results_json, i.instrument_json FROM waves w "
-        "JOIN instruments i ON w.instrument = i.digest WHERE w.org_id = ? AND w.wave = ?",
-        [org_id, wave],
-    ).fetchall()
-    if not head:
-        return None
-    body = con.execute(
-        "SELECT respondent, role, facet, score FROM respondent_scores WHERE org_id = ? AND wave = ? "
-        "ORDER BY respondent, facet",
-        [org_id, wave],
-    ).fetchall()
-    return (*head[0], body)
+def _read_waves(
+    con: duckdb.DuckDBPyConnection, keys: Sequence[tuple[str, str]]
+) -> tuple[dict[int, tuple], dict[str, str], dict[int, list[tuple]]]:
+    """The stored parts of the waves ``keys``, by position: heads, instruments by digest, scores."""
+    wanted = pa.table(
+        {
+            "n": pa.array(range(len(keys)), pa.int64()),
+            "org_id": pa.array([k[0] for k in keys], pa.string()),
+            "wave": pa.array([k[1] for k in keys], pa.string()),
+        }
+    )
+    con.register("_wanted", wanted)
+    try:
+        heads = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "SELECT k.n, w.date, w.has_scores, w.results_json, w.instrument FROM _wanted k "
+                "JOIN waves w ON w.org_id = k.org_id AND w.wave = k.wave"
+            ).fetchall()
+        }
+        digests = sorted({head[3] for head in heads.values()})
+        instruments = dict(
+            con.execute(
+                "SELECT digest, instrument_json FROM instruments WHERE list_contains(?, digest)", [digests]
+            ).fetchall()
+        )
+        bodies: dict[int, list[tuple]] = {}
+        for n, *row in con.execute(
+            "SELECT k.n, s.respondent, s.role, s.facet, s.score FROM _wanted k JOIN respondent_scores s "
+            "ON s.org_id = k.org_id AND s.wave = k.wave ORDER BY k.n, s.respondent, s.facet"
+        ).fetchall():
+            bodies.setdefault(n, []).append(tuple(row))
+    finally:
+        con.unregister("_wanted")
+    return heads, instruments, bodies
 
 
 def _scores_array(rows: list[tuple], instrument: Instrument, source: str) -> tuple[tuple[str, ...], np.ndarray]:
