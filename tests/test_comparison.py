@@ -325,3 +325,22 @@ def test_portfolio_shows_each_centers_trend_from_the_history(scenario, tmp_path)
     overall = next(c for c in scenario["doc"]["changes"] if c["level"] == "overall")
     assert f"{overall['to']:.0f}" in html  # the latest wave's overall score
     assert not re.search(r"<script\b", html, re.I) and not active_content(html)
+
+
+def test_batch_records_every_organization_in_one_wave(scenario, tmp_path):
+    both = pd.concat(
+        [scenario["first"], scenario["second"].assign(org_id="LAKESIDE")], ignore_index=True
+    )  # two centers in one file
+    both.to_csv(tmp_path / "both.csv", index=False)
+    history = tmp_path / "h.duckdb"
+    res = cli(
+        "batch", tmp_path / "both.csv", "--target", "75", "--bootstrap", "100", "--out", tmp_path / "out",
+        "--workers", "1", "--no-progress", "--history", history, "--wave", "2025-Q1",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    frame = HistoryStore(history).waves()
+    assert sorted(frame["org_id"]) == ["LAKESIDE", "RIVERSIDE"] and set(frame["wave"]) == {"2025-Q1"}
+    assert frame["has_scores"].all() and sorted(frame["respondents"]) == sorted(
+        [len(scenario["first"]), len(scenario["second"])]
+    )

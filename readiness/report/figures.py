@@ -1666,7 +1666,7 @@ def change_chart(doc: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         f"{_wave_text(doc.get('from'))} → {_wave_text(doc.get('to'))} · {n_real} of {len(rows)} facets changed "
         "by more than chance"
     )
-    _set_title(ax, what, name, detail, share=0.75)
+    _set_title(ax, what, name, detail, share=0.56)
     return ax
 
 
