@@ -604,10 +604,8 @@ def history_add_cmd(
 ) -> None:
     """Record an existing assessment: a results.json, its folder, or a batch folder of them."""
     from ..io.comparison import add_results
-    from ..io.history_store import HistoryStore
 
     _check_history(history_path, wave)
-    HistoryStore(history_path).check()
     waves, summary = add_results(
         history_path, results, wave=wave, when=when, responses=responses, instrument=instrument_path
     )
