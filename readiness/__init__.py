@@ -38,6 +38,8 @@ _PUBLIC = {
     "load_profiles": "readiness.io.loaders",
     "load_results": "readiness.io.pipeline",
     "load_portfolio": "readiness.io.pipeline",
+    "load_comparison": "readiness.io.comparison",
+    "load_history": "readiness.io.comparison",
     "intake": "readiness.apps.workshop",
 }
 
@@ -52,6 +54,8 @@ __all__ = [
     "Scores",
     "StoreError",
     "intake",
+    "load_comparison",
+    "load_history",
     "load_instrument",
     "load_portfolio",
     "load_profiles",
@@ -66,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .core.instrument import DIMENSIONS, Instrument
     from .core.responses import Responses
     from .core.scoring import Scores, score
+    from .io.comparison import load_comparison, load_history
     from .io.loaders import load_instrument, load_profiles, load_responses
     from .io.pipeline import load_portfolio, load_results
 

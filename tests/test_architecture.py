@@ -132,7 +132,7 @@ def _code_cells(name: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("name", ["readiness_report.ipynb", "portfolio.ipynb", "intake.ipynb"])
+@pytest.mark.parametrize("name", ["readiness_report.ipynb", "portfolio.ipynb", "progress.ipynb", "intake.ipynb"])
 def test_notebooks_call_only_the_public_api_and_the_report_package(name):
     allowed = {"readiness", "readiness.report", "readiness.report.figures", "matplotlib.pyplot"}
     for code in _code_cells(name):
@@ -168,6 +168,12 @@ def test_notebook_parameter_defaults_are_the_library_defaults(name, n_boot):
     assert int(params["seed"]) == defaults.SEED and int(params["n_boot"]) == n_boot
     # and none of them is a path that depends on the folder the notebook runs in
     assert all(value == '""' for key, value in params.items() if key in ("responses", "profiles", "peers"))
+
+
+def test_progress_notebook_defaults_are_the_library_defaults():
+    params = _parameters("progress.ipynb")
+    assert int(params["seed"]) == defaults.SEED and int(params["n_boot"]) == defaults.N_BOOT
+    assert all(value == '""' for key, value in params.items() if key in ("compare_json", "history", "roadmap"))
 
 
 def test_public_api_names_resolve():

@@ -544,3 +544,99 @@ def test_levels_are_checked(docs):
         plots.peer_distribution(docs["full"], level="facets")
     with pytest.raises(ValueError, match="level"):
         plots.role_gap(docs["full"], level="overall")
+
+
+# --------------------------------------------------------------------------- progress between waves
+@functools.lru_cache(maxsize=1)
+def build_comparisons() -> dict[str, dict[str, Any]]:
+    """compare documents: the bundled example's two waves, with statuses, with a tricky name, empty."""
+    from readiness.io.comparison import load_comparison
+
+    plain = load_comparison(n_boot=200)
+    with_status = copy.deepcopy(plain)
+    for action, status in zip(with_status["actions"], ["Done", "Done", "In progress", "Dropped"]):
+        action["status"] = status
+    for action in with_status["actions"][4:]:
+        action["status"] = "Not started"
+    tricky = copy.deepcopy(with_status)
+    tricky["organization"]["name"] = TRICKY_NAME
+    empty = copy.deepcopy(plain)
+    empty["changes"], empty["actions"] = [], []
+    return {"plain": plain, "with_status": with_status, "tricky": tricky, "empty": empty}
+
+
+@pytest.fixture(scope="module")
+def comparisons() -> dict[str, dict[str, Any]]:
+    return copy.deepcopy(build_comparisons())
+
+
+def test_change_chart_rows_marks_and_title(comparisons):
+    doc = comparisons["with_status"]
+    ax = plots.change_chart(doc)
+    facets = [c for c in doc["changes"] if c["level"] == "facet"]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == len(facets) and labels[0] == doc["titles"]["scores"][facets[0]["id"]]
+    bold = {t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"}
+    assert bold == {doc["titles"]["scores"][c["id"]] for c in facets if c["real"]}
+    title = " ".join(title_of(ax).split())
+    assert "Northbank" in title and "wave 2024-05" in title and "wave 2024-11" in title
+    real = sum(c["real"] for c in facets)
+    assert f"{real} of {len(facets)} facets changed" in title
+    assert not overlaps(ax.figure)
+
+
+def test_action_progress_rows_and_notes(comparisons):
+    ax = plots.action_progress(comparisons["with_status"])
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 3 and "(done)" in labels[0] and "(in progress)" in labels[2]
+    assert not overlaps(ax.figure)
+    assert has_note(plots.action_progress(comparisons["plain"]))  # no workbook given
+    assert "No filled-in roadmap" in figure_text(plots.action_progress(comparisons["plain"]).figure)
+
+
+@pytest.mark.parametrize("func", [plots.change_chart, plots.action_progress], ids=lambda f: f.__name__)
+def test_progress_figures_cope_and_keep_user_text_plain(comparisons, func):
+    fig = _figure(func, comparisons["empty"])
+    fig.canvas.draw()
+    assert all(drew_something(ax) or has_note(ax) for ax in fig.axes)
+    fig = _figure(func, comparisons["tricky"])
+    fig.canvas.draw()
+    assert r"Acme \$5 <script>" in figure_text(fig)
+    before = dict(matplotlib.rcParams)
+    _figure(func, comparisons["with_status"])
+    assert {k: v for k, v in dict(matplotlib.rcParams).items() if before.get(k) != v} == {}
+
+
+def _trend_frame(n_centers: int) -> pd.DataFrame:
+    rows = []
+    for c in range(n_centers):
+        for w, (label, date) in enumerate(
+            [("2024-05", "2024-05-14"), ("2024-11", "2024-11-20"), ("2025-05", None)][: 1 + c % 3]
+        ):
+            score = 40.0 + c + 4 * w
+            rows.append(
+                {
+                    "org_id": f"C{c:02d}",
+                    "name": f"Center {c} $x",
+                    "wave": label,
+                    "date": date,
+                    "overall": score,
+                    "ci_low": score - 3,
+                    "ci_high": score + 3,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_portfolio_trend_one_panel_per_center(comparisons):
+    fig = plots.portfolio_trend(_trend_frame(5))
+    drawn = [ax for ax in fig.axes if ax.axison]
+    assert len(drawn) == 5
+    assert {title_of(ax) for ax in drawn} == {rf"Center {c} \$x" for c in range(5)}
+    assert [t.get_text() for t in drawn[0].get_xticklabels()] == ["2024-05", "2024-11", "2025-05"]  # most waves first
+    assert not overlaps(fig)
+    many = plots.portfolio_trend(_trend_frame(plots.MAX_TRENDS + 3))
+    assert sum(ax.axison for ax in many.axes) == plots.MAX_TRENDS
+    assert f"{plots.MAX_TRENDS} of {plots.MAX_TRENDS + 3} centers drawn" in many._suptitle.get_text()
+    empty = plots.portfolio_trend(pd.DataFrame(columns=["org_id", "name", "wave", "overall", "ci_low", "ci_high"]))
+    assert has_note(empty.axes[0])

@@ -85,8 +85,12 @@ def test_wheel_carries_templates_notebooks_and_data(wheel):
         "readiness/templates/report/sections/summary.html.j2",
         "readiness/notebooks/readiness_report.ipynb",
         "readiness/notebooks/portfolio.ipynb",
+        "readiness/notebooks/progress.ipynb",
         "readiness/notebooks/intake.ipynb",
+        "readiness/templates/report/sections/progress_summary.html.j2",
         "readiness/data/examples/responses.csv",
+        "readiness/data/examples/waves/northbank-2024-05.csv",
+        "readiness/data/examples/waves/northbank-2024-11.csv",
         "readiness/data/peers/panel.csv",
         "readiness/data/peers/panel.profiles.csv",
         "readiness/core/scoring.py",
@@ -118,7 +122,12 @@ def test_copied_notebook_suite_runs_with_its_defaults(installed, tmp_path):
     suite = tmp_path / "suite"
     res = _run(installed, "readiness", "notebooks", str(suite), cwd=tmp_path)
     assert res.returncode == 0, res.stderr
-    assert sorted(p.name for p in suite.iterdir()) == ["intake.ipynb", "portfolio.ipynb", "readiness_report.ipynb"]
+    assert sorted(p.name for p in suite.iterdir()) == [
+        "intake.ipynb",
+        "portfolio.ipynb",
+        "progress.ipynb",
+        "readiness_report.ipynb",
+    ]
     # a second copy keeps what the user may have edited
     (suite / "portfolio.ipynb").write_text("{}", encoding="utf-8")
     res = _run(installed, "readiness", "notebooks", str(suite), cwd=tmp_path)
@@ -142,3 +151,22 @@ def test_copied_notebook_suite_runs_with_its_defaults(installed, tmp_path):
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "NORTHBANK" in shown or "Northbank" in shown
     assert "image/png" in shown
+    # the progress notebook's default: the bundled example center's two waves
+    res = _run(
+        installed,
+        "python",
+        "-m",
+        "papermill",
+        "progress.ipynb",
+        "progress-out.ipynb",
+        "-p",
+        "n_boot",
+        "50",
+        "--no-progress-bar",
+        cwd=suite,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    shown = json.dumps(
+        [c.get("outputs", []) for c in nbformat.read(str(suite / "progress-out.ipynb"), as_version=4).cells]
+    )
+    assert "Northbank" in shown and "2024-05" in shown and "2024-11" in shown and "image/png" in shown

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import matplotlib
 import nbformat
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -239,3 +240,29 @@ def test_portfolio_command_on_a_folder_without_results(tmp_path):
     assert res.returncode == 2
     assert "holds no */results.json" in res.stderr and "Traceback" not in res.stderr
     assert not list(tmp_path.iterdir())
+
+
+# ---------------------------------------------------------------------- trend across waves
+def test_trend_table_worked_by_hand():
+    from readiness.core.portfolio import trend_table
+
+    nan = float("nan")
+    history = pd.DataFrame(
+        {
+            "org_id": ["B", "B", "B", "A"],
+            "name": ["Beta", "Beta", "Beta", "Alpha"],
+            "wave": ["w1", "w2", "w3", "w1"],
+            "date": ["2024-01-01", "2024-06-01", "2025-01-01", "2024-03-01"],
+            "overall": [40.0, 48.0, 47.0, 60.0],
+            "change": [nan, 8.0, -1.0, nan],
+            "change_low": [nan, 2.0, -6.0, nan],
+            "change_high": [nan, 14.0, 4.0, nan],
+            "change_real": [False, True, False, False],
+        }
+    )
+    alpha, beta = trend_table(history)  # by name
+    assert (alpha["name"], alpha["waves"], alpha["change"], alpha["real"]) == ("Alpha", 1, None, None)
+    assert beta["first"] == ("w1", 40.0) and beta["latest"] == ("w3", 47.0)
+    assert (beta["change"], beta["ci_low"], beta["ci_high"], beta["real"]) == (-1.0, -6.0, 4.0, False)
+    assert [real for *_, real in beta["series"]] == [False, True, False]
+    assert trend_table(history.iloc[0:0]) == []

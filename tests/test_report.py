@@ -239,3 +239,28 @@ def test_sections_render_without_peers_and_withheld():
         },
     )
     assert "fewer than 5 peer centers" in render_section("peers", withheld)
+
+
+def test_progress_sections_speak_in_names_and_escape_user_text():
+    from readiness.io.comparison import load_comparison
+    from readiness.report.sections import render_progress
+
+    doc = load_comparison(n_boot=100)
+    doc["organization"]["name"] = HOSTILE
+    for action, status in zip(doc["actions"], ["Done", "Done", "In progress"]):
+        action["status"] = status
+    for action in doc["actions"][3:]:
+        action["status"] = "Not started"
+    parts = {name: render_progress(name, doc) for name in ("summary", "changes", "actions", "next", "method")}
+    html = "".join(parts.values())
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html and "1234000" not in html
+    # names, not ids, where a person reads (the next roadmap's "why" sentences come from the planner)
+    text = re.sub(r"<[^>]+>", " ", "".join(v for k, v in parts.items() if k != "next"))
+    ids = [c["id"] for c in doc["changes"] if c["level"] == "facet"] + [a["action"] for a in doc["actions"]]
+    ids = [i for i in ids if "." in i or "-" in i]  # code-like (an id such as "recognition" is also a word)
+    assert not [i for i in ids if re.search(rf"(?<![\w.-]){re.escape(i)}(?![\w.-])", text)]
+    for c in doc["changes"]:  # every change shown with how sure it is
+        assert doc["titles"]["scores"][c["id"]] in html
+    assert html.count("95% interval") >= 3 and "14 May 2024" in html and "19 November 2024" in html
+    done = [a["title"] for a in doc["actions"][:2]]
+    assert all(t in parts["actions"] for t in done)

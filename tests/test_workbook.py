@@ -248,3 +248,113 @@ def test_template_bad_options_exit_2(tmp_path, capsys, monkeypatch, args, messag
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+# ---------------------------------------------------------------------- the filled-in roadmap
+def _roadmap_workbook(path: Path, rows: list[list], *, title_rows: int = 3, header: list[str] | None = None) -> Path:
+    """A roadmap workbook to the contract: title rows, the header row, then one row per action."""
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Roadmap"
+    for n in range(title_rows):
+        ws.append([f"Title line {n + 1}", dt.date(2024, 5, 14) if n == 1 else None])
+    ws.append(
+        header
+        or [
+            "Rank",
+            "Action",
+            "Action id",
+            "Phase",
+            "Priority",
+            "Facets",
+            "Owner",
+            "After",
+            "Status",
+            "Responsible",
+            "Due date",
+            "Comments",
+        ]
+    )
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _row(action: str, status, responsible=None, due=None, comments=None) -> list:
+    return [1, "Some action", action, 1, "High", "people.a", "Manager", "", status, responsible, due, comments]
+
+
+def test_read_roadmap_progress_reads_what_the_client_wrote(tmp_path):
+    import datetime as dt
+
+    from readiness.io.workbook import read_roadmap_progress
+
+    path = _roadmap_workbook(
+        tmp_path / "filled.xlsx",
+        [
+            _row("define-offer", "Done", "Ana Lee", dt.datetime(2024, 7, 1), "finished early"),
+            _row("coach-weekly", "in progress", "  Bo  ", "end of Q3"),
+            [None] * 12,  # a blank row in between
+            _row("buy-crm", None),
+            _row("train-agents", "DROPPED"),
+        ],
+    )
+    got = read_roadmap_progress(path)
+    assert got == {
+        "define-offer": {"status": "Done", "responsible": "Ana Lee", "due": "2024-07-01", "comments": "finished early"},
+        "coach-weekly": {"status": "In progress", "responsible": "Bo", "due": "end of Q3", "comments": None},
+        "buy-crm": {"status": "Not started", "responsible": None, "due": None, "comments": None},
+        "train-agents": {"status": "Dropped", "responsible": None, "due": None, "comments": None},
+    }
+
+
+def test_read_roadmap_progress_needs_only_action_id_and_status(tmp_path):
+    from readiness.io.workbook import read_roadmap_progress
+
+    path = _roadmap_workbook(
+        tmp_path / "few.xlsx", [["x1", "Done"], ["x2", ""]], title_rows=0, header=["action ID", " STATUS "]
+    )
+    assert {k: v["status"] for k, v in read_roadmap_progress(path).items()} == {"x1": "Done", "x2": "Not started"}
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        (
+            [_row("a", "Finished")],
+            "row 5, column Status: status 'Finished' is not one of Not started, In progress, Done, Dropped",
+        ),
+        ([_row("a", "Done"), _row("a", "Done")], "row 6, column Action id: action 'a' is listed twice"),
+        ([[None] * 12], "row 4: sheet 'Roadmap' lists no action below its header"),
+    ],
+)
+def test_read_roadmap_progress_refuses_bad_rows_in_one_line(tmp_path, rows, message):
+    from readiness.core.errors import InputError
+    from readiness.io.workbook import read_roadmap_progress
+
+    path = _roadmap_workbook(tmp_path / "bad.xlsx", rows)
+    with pytest.raises(InputError) as caught:
+        read_roadmap_progress(path)
+    assert str(caught.value) == f"bad.xlsx, {message}"
+
+
+def test_read_roadmap_progress_refuses_other_files(tmp_path, mini):
+    from readiness.core.errors import InputError
+    from readiness.io.exporters import write_roadmap_xlsx
+    from readiness.io.workbook import read_roadmap_progress
+
+    csv = tmp_path / "roadmap.xlsx"
+    csv.write_text("Action id,Status\nx,Done\n")
+    with pytest.raises(InputError, match="cannot be read as an Excel workbook"):
+        read_roadmap_progress(csv)
+    questionnaire = write_template(tmp_path / "q.xlsx", mini)
+    with pytest.raises(InputError, match="has no sheet 'Roadmap'"):
+        read_roadmap_progress(questionnaire)
+    old = write_roadmap_xlsx(tmp_path / "old.xlsx", [{"rank": 1, "action": "a", "title": "A", "facets": ["x"]}])
+    with pytest.raises(InputError, match="no header row with the columns 'Action id' and 'Status'"):
+        read_roadmap_progress(old)
+    with pytest.raises(InputError, match="file not found"):
+        read_roadmap_progress(tmp_path / "missing.xlsx")

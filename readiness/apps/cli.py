@@ -98,11 +98,14 @@ def _assess(
     capacity: Sequence[float] | None,
     role_min: int = defaults.ROLE_MIN,
     rejected: dict | None = None,
+    inputs_out: list | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
     With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
-    and put there with their reason, instead of failing the whole file.
+    and put there with their reason, instead of failing the whole file. With an
+    ``inputs_out`` list, the inputs read are appended to it (the history keeps the
+    respondents' facet scores).
     """
     from ..io.pipeline import load_inputs, make_options, parse_target, run
 
@@ -124,7 +127,40 @@ def _assess(
     )
     if rejected is not None:
         rejected.update(inputs.rejected)
+    if inputs_out is not None:
+        inputs_out.append(inputs)
     return run(inputs, orgs=[org] if org else None, options=options)
+
+
+_history_options = [
+    click.option(
+        "--history",
+        "history_path",
+        type=click.Path(dir_okay=False),
+        help="Also record the assessment in this history file (DuckDB; created when missing).",
+    ),
+    click.option("--wave", help="The wave's label in the history (default: the assessment's month, YYYY-MM)."),
+]
+
+
+def _check_history(history_path: str | None, wave: str | None) -> None:
+    """Refuse a wrong --history or --wave before any work is done."""
+    from ..io.history_store import HistoryStore, wave_label
+
+    if wave is not None and not history_path:
+        raise InputError("--wave needs --history", source="command line")
+    if history_path:
+        if wave is not None:
+            wave_label(wave, "")
+        HistoryStore(history_path).check()
+
+
+def _record(history_path: str, inputs: list, docs: dict, wave: str | None, responses: str) -> None:
+    from ..io.comparison import record_assessment
+
+    label, summary = record_assessment(history_path, inputs[0].responses, docs, wave=wave, source=Path(responses).name)
+    replaced = f" ({summary.replaced} replaced)" if summary.replaced else ""
+    click.echo(f"recorded wave {label} of {summary.waves} organization(s){replaced} in {history_path}", err=True)
 
 
 _common_assess_options = [
@@ -246,6 +282,7 @@ def score_cmd(
 @_with_options(_common_assess_options)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
+@_with_options(_history_options)
 def assess_cmd(
     responses: str,
     org: str,
@@ -261,11 +298,15 @@ def assess_cmd(
     n_boot: int,
     out_dir: str | None,
     pdf: bool,
+    history_path: str | None,
+    wave: str | None,
 ) -> None:
     """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
     from ..io.exporters import org_folder
     from ..report.folder import build
 
+    _check_history(history_path, wave)
+    inputs: list = []
     docs = _assess(
         responses,
         org=org,
@@ -279,7 +320,10 @@ def assess_cmd(
         target=target,
         capacity=capacity,
         role_min=role_min,
+        inputs_out=inputs,
     )
+    if history_path:
+        _record(history_path, inputs, {org: docs[org]}, wave, responses)
     folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
     written = build(docs[org], folder, pdf=pdf)
     click.echo(f"Report for {org}:")
@@ -310,6 +354,7 @@ def assess_cmd(
 @click.option("--resume", is_flag=True, help="Skip organizations already complete; redo the rest.")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
+@_with_options(_history_options)
 def batch_cmd(
     responses: str,
     instrument_path: str | None,
@@ -329,6 +374,8 @@ def batch_cmd(
     resume: bool,
     pdf: bool,
     no_progress: bool,
+    history_path: str | None,
+    wave: str | None,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
     from ..report.terminal import BatchProgress
@@ -336,6 +383,8 @@ def batch_cmd(
 
     if scheduler and executor != "dask":
         raise InputError("--scheduler needs --executor dask", source="command line")
+    _check_history(history_path, wave)
+    inputs: list = []
     rejected: dict[str, str] = {}
     docs = _assess(
         responses,
@@ -351,7 +400,11 @@ def batch_cmd(
         capacity=capacity,
         role_min=role_min,
         rejected=rejected,
+        inputs_out=inputs,
     )
+    if history_path and docs:
+        # every organization assessed, in one transaction, before the long rendering
+        _record(history_path, inputs, docs, wave, responses)
     with BatchProgress(len(docs) + len(rejected), enabled=not no_progress) as progress:
         summary = run_batch(
             docs,
@@ -376,19 +429,28 @@ def batch_cmd(
 
 
 @cli.command("portfolio")
-@click.argument("results_dir", type=click.Path(file_okay=False))
+@click.argument("results_dir", required=False, type=click.Path(file_okay=False))
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
-    help="Where portfolio.html and portfolio.ipynb go (default: RESULTS_DIR).",
+    help="Where portfolio.html and portfolio.ipynb go (default: RESULTS_DIR, or the history file's folder).",
 )
 @click.option("--top", default=15, show_default=True, help="Rows in the common-gaps and frequent-actions tables.")
-def portfolio_cmd(results_dir: str, out_dir: str | None, top: int) -> None:
-    """Portfolio report over a batch's results: ranking, spread, common gaps, frequent actions."""
+@click.option(
+    "--history",
+    "history_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="An assessment history: show each center's overall score over its waves (and, without "
+    "RESULTS_DIR, the portfolio of each center's latest wave).",
+)
+def portfolio_cmd(results_dir: str | None, out_dir: str | None, top: int, history_path: str | None) -> None:
+    """Portfolio report over a batch's results: ranking, spread, common gaps, frequent actions, trend."""
     from ..report.folder import build_portfolio
 
-    for path in build_portfolio(results_dir, out_dir, top=top):
+    if not results_dir and not history_path:
+        raise InputError("give a results folder, or --history, or both", source="command line")
+    for path in build_portfolio(results_dir, out_dir, top=top, history=history_path):
         click.echo(f"  {path.resolve()}")
 
 
@@ -513,6 +575,156 @@ def peers_describe_cmd(db_path: str) -> None:
         table.add_row(*("–" if v is None else str(v) for v in row))
     Console().print(table)
     click.echo(f"{int(counts['organizations'].sum())} organizations, {int(counts['respondents'].sum())} respondents")
+
+
+@cli.group("history")
+def history_group() -> None:
+    """The assessment history (DuckDB, one file): record, list and remove waves."""
+
+
+@history_group.command("add")
+@click.argument("results", type=click.Path(exists=False))
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False), help="History file.")
+@click.option("--wave", help="The wave's label (default: the assessment's month, YYYY-MM).")
+@click.option("--date", "when", help="The assessment date, YYYY-MM-DD (default: the results', else the file's).")
+@click.option(
+    "--responses",
+    type=click.Path(dir_okay=False),
+    help="The responses the results were assessed from: keeps the respondents' scores, for exact "
+    "intervals on change (without it, intervals against this wave are approximate).",
+)
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+def history_add_cmd(
+    results: str,
+    history_path: str,
+    wave: str | None,
+    when: str | None,
+    responses: str | None,
+    instrument_path: str | None,
+) -> None:
+    """Record an existing assessment: a results.json, its folder, or a batch folder of them."""
+    from ..io.comparison import add_results
+
+    _check_history(history_path, wave)
+    waves, summary = add_results(
+        history_path, results, wave=wave, when=when, responses=responses, instrument=instrument_path
+    )
+    replaced = f" ({summary.replaced} replaced)" if summary.replaced else ""
+    for w in waves:
+        kept = "with respondents' scores" if w.has_respondents else "without respondents' scores"
+        click.echo(f"recorded {w.org_id} wave {w.label} ({w.date}, {w.n} respondents, {kept})")
+    click.echo(f"{summary.waves} wave(s) recorded{replaced} in {history_path}", err=True)
+
+
+@history_group.command("list")
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False), help="History file.")
+@click.option("--org", "org_id", help="One organization only.")
+def history_list_cmd(history_path: str, org_id: str | None) -> None:
+    """List the recorded waves: organization, wave, date, respondents, overall score."""
+    from rich.console import Console
+
+    from ..io.history_store import HistoryStore
+    from ..report.terminal import history_view
+
+    frame = HistoryStore(history_path).waves(org_id)
+    if frame.empty:
+        click.echo(f"no waves recorded{f' for {org_id}' if org_id else ''} in {history_path}")
+        return
+    Console(width=max(Console().width, 100)).print(history_view(frame))
+    click.echo(f"{len(frame)} wave(s) of {frame['org_id'].nunique()} organization(s)")
+
+
+@history_group.command("remove")
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False), help="History file.")
+@click.option("--org", "org_id", required=True, help="Organization id.")
+@click.option("--wave", help="The wave to remove.")
+@click.option("--all-waves", is_flag=True, help="Remove every wave of the organization.")
+def history_remove_cmd(history_path: str, org_id: str, wave: str | None, all_waves: bool) -> None:
+    """Remove one wave of an organization (or, with --all-waves, all of them)."""
+    from ..io.history_store import HistoryStore
+
+    if bool(wave) == all_waves:
+        raise InputError("give either --wave or --all-waves", source="command line")
+    removed = HistoryStore(history_path).remove(org_id, None if all_waves else wave)
+    if not removed:
+        raise InputError(
+            f"organization {org_id!r} has no {'wave ' + repr(wave) if wave else 'waves'} in this history",
+            source=Path(history_path).name,
+        )
+    click.echo(f"removed {removed} wave(s) of {org_id} from {history_path}")
+
+
+@cli.command("compare")
+@click.option("--history", "history_path", required=True, type=click.Path(dir_okay=False), help="History file.")
+@click.option("--org", "org_id", required=True, help="Organization id.")
+@click.option("--from", "from_wave", help="The earlier wave (default: the one before --to).")
+@click.option("--to", "to_wave", help="The later wave (default: the last one).")
+@click.option(
+    "--roadmap",
+    type=click.Path(dir_okay=False),
+    help="The earlier wave's roadmap.xlsx as the client filled it in (its Status column).",
+)
+@click.option(
+    "--playbook", "playbook_path", type=click.Path(dir_okay=False), help="Action playbook for the next roadmap."
+)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write the comparison document here.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Write the progress report here: compare.json, progress.html, progress.ipynb, the next roadmap.",
+)
+@click.option("--pdf", is_flag=True, help="Also write progress.pdf (with --out; needs the Debian chromium package).")
+@click.option("--seed", default=defaults.SEED, show_default=True, help="Seed for the bootstrap intervals.")
+@click.option(
+    "--bootstrap", "n_boot", default=defaults.N_BOOT, show_default=True, help="Bootstrap resamples of each wave."
+)
+@click.option("--quiet", is_flag=True, help="Do not print the tables.")
+def compare_cmd(
+    history_path: str,
+    org_id: str,
+    from_wave: str | None,
+    to_wave: str | None,
+    roadmap: str | None,
+    playbook_path: str | None,
+    json_out: str | None,
+    out_dir: str | None,
+    pdf: bool,
+    seed: int,
+    n_boot: int,
+    quiet: bool,
+) -> None:
+    """Change between two waves of one organization, with 95% intervals, and progress on the roadmap."""
+    from rich.console import Console
+
+    from ..io.comparison import compare_waves
+    from ..io.exporters import write_json
+    from ..report.terminal import comparison_view
+
+    if pdf and not out_dir:
+        raise InputError("--pdf needs --out", source="command line")
+    if not Path(history_path).exists():
+        raise InputError("history file not found", source=history_path)
+    doc = compare_waves(
+        history_path,
+        org_id,
+        from_wave=from_wave,
+        to_wave=to_wave,
+        roadmap=roadmap,
+        playbook=playbook_path,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    if not quiet:
+        Console(width=max(Console().width, 100)).print(comparison_view(doc))
+    if json_out:
+        write_json(json_out, doc)
+        click.echo(f"wrote {json_out}", err=True)
+    if out_dir:
+        from ..report.folder import build_progress
+
+        for path in build_progress(doc, out_dir, pdf=pdf):
+            click.echo(f"  {path.resolve()}")
 
 
 @cli.command("workshop")

@@ -7,7 +7,7 @@ results document (``method``), never from here.
 
 from __future__ import annotations
 
-__all__ = ["BARRIER_LINE", "MIN_K", "N_BOOT", "PORTFOLIO_N_BOOT", "ROLE_MIN", "SEED", "K"]
+__all__ = ["BARRIER_LINE", "CI_LEVEL", "MIN_K", "N_BOOT", "PORTFOLIO_N_BOOT", "ROLE_MIN", "SEED", "K"]
 
 #: Smallest peer group whose statistics are shown (``--k``).
 K = 5
@@ -21,5 +21,8 @@ N_BOOT = 1000
 PORTFOLIO_N_BOOT = 200
 #: Seed of the bootstrap: the same input and seed give the same output.
 SEED = 0
+#: Coverage of every bootstrap interval: on a score, and on the change between two waves
+#: (a change is real when its interval excludes zero, ``docs/reassessment.md``).
+CI_LEVEL = 0.95
 #: A facet scoring below this line is a candidate barrier (``docs/scoring.md``).
 BARRIER_LINE = 50.0

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .instrument import DIMENSIONS
 
-__all__ = ["common_gaps", "dimension_table", "frequent_actions", "ranking", "summary"]
+__all__ = ["common_gaps", "dimension_table", "frequent_actions", "ranking", "summary", "trend_table"]
 
 
 def ranking(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
@@ -179,3 +179,49 @@ def summary(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "commonest_barrier": barriers.mode().iloc[0] if len(barriers) else None,
         "barrier_count": int((barriers == barriers.mode().iloc[0]).sum()) if len(barriers) else 0,
     }
+
+
+def trend_table(history: pd.DataFrame) -> list[dict[str, Any]]:
+    """One row per center of an assessment history: its first and latest wave, and the latest change.
+
+    Parameters
+    ----------
+    history : DataFrame
+        The recorded waves as ``readiness.load_history`` returns them (one row per wave,
+        by organization then date, with ``change, change_low, change_high, change_real``).
+
+    Returns
+    -------
+    list of dict
+        ``org_id, name, waves`` (how many), ``series`` (``[(wave, date, overall, real)]``
+        in time order, ``real`` when the change from the previous wave is real),
+        ``first`` and ``latest`` (wave, score), ``change, ci_low, ci_high, real`` (the
+        latest wave against the one before; None with a single wave). By name.
+    """
+    rows: list[dict[str, Any]] = []
+    if history is None or len(history) == 0:
+        return rows
+    for org_id, part in history.groupby("org_id", sort=False):
+        records = part.to_dict("records")
+        last = records[-1]
+
+        def number(value: Any) -> float | None:
+            return None if value is None or pd.isna(value) else float(value)
+
+        rows.append(
+            {
+                "org_id": org_id,
+                "name": last.get("name") or org_id,
+                "waves": len(records),
+                "series": [
+                    (r["wave"], r.get("date"), number(r["overall"]), bool(r.get("change_real"))) for r in records
+                ],
+                "first": (records[0]["wave"], number(records[0]["overall"])),
+                "latest": (last["wave"], number(last["overall"])),
+                "change": number(last.get("change")),
+                "ci_low": number(last.get("change_low")),
+                "ci_high": number(last.get("change_high")),
+                "real": bool(last.get("change_real")) if len(records) > 1 else None,
+            }
+        )
+    return sorted(rows, key=lambda r: (str(r["name"]).casefold(), str(r["org_id"])))

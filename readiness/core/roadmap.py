@@ -41,6 +41,7 @@ from .instrument import Instrument
 __all__ = [
     "IMPACT_FLOOR",
     "PHASES",
+    "STATUSES",
     "Action",
     "Plan",
     "PlanOptions",
@@ -63,6 +64,9 @@ MAIN_WEIGHT, OTHER_WEIGHT = 1.0, 0.5
 #: for one dimension lowers its actions' priority without removing them from the plan.
 IMPACT_FLOOR = 0.25
 MAIN_CLOSE, OTHER_CLOSE = 0.5, 0.25
+#: The progress of an action as the client records it in the roadmap workbook's Status
+#: column (``readiness.io.workbook.read_roadmap_progress``); the first is the default.
+STATUSES: tuple[str, ...] = ("Not started", "In progress", "Done", "Dropped")
 
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 _KPIS = (

@@ -20,15 +20,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .defaults import BARRIER_LINE, N_BOOT
+from .defaults import BARRIER_LINE, CI_LEVEL, N_BOOT
 from .instrument import DIMENSIONS, Layout
 from .responses import Responses
 
 __all__ = [
     "LEVELS",
     "Scores",
+    "aggregate_scores",
+    "bootstrap_draws",
     "normalize",
     "org_seed",
+    "percentile_interval",
     "readiness_level",
     "respondent_facet_scores",
     "score",
@@ -157,7 +160,7 @@ def score(
     *,
     n_boot: int = N_BOOT,
     seed: int = 0,
-    ci_level: float = 0.95,
+    ci_level: float = CI_LEVEL,
     orgs: Sequence[str] | None = None,
     barrier_threshold: float = BARRIER_LINE,
 ) -> Scores:
@@ -302,37 +305,113 @@ def _bootstrap_ci(
 ) -> np.ndarray:
     """Percentile bootstrap over respondents, resampled within role.
 
+    Returns (2, facets + dimensions + 1): lower and upper bounds (see :func:`bootstrap_draws`).
+    """
+    draws = bootstrap_draws(
+        blocks, role_weights, layout.facet_weights, layout.facet_by_dimension, layout.dimension_weights, rng, n_boot
+    )
+    return percentile_interval(draws, ci_level)
+
+
+def bootstrap_draws(
+    blocks: Sequence[np.ndarray],
+    role_weights: np.ndarray,
+    facet_weights: np.ndarray,
+    facet_by_dimension: np.ndarray,
+    dimension_weights: np.ndarray,
+    rng: np.random.Generator,
+    n_boot: int,
+) -> np.ndarray:
+    """Bootstrap replicates of one organization's scores, respondents resampled within role.
+
     Each resample draws, for every role, as many respondents as the role has (with
     replacement) and recomputes the organization's facet, dimension and overall scores
-    by the same rules. Returns (2, facets + dimensions + 1): lower and upper bounds.
+    by the scoring rules. Vectorized: a resample is a row of respondent counts, so all
+    resamples of a role are one matrix product.
+
+    Parameters
+    ----------
+    blocks : sequence of ndarray (respondents, facets)
+        Respondent facet scores of each role (NaN where the rules give none), one block
+        per role that has respondents, in a fixed order (the draws depend on it).
+    role_weights : ndarray
+        The instrument's weight of each block's role.
+    facet_weights, facet_by_dimension, dimension_weights : ndarray
+        As in :class:`~readiness.core.instrument.Layout` (for the facets of ``blocks``).
+    rng : numpy.random.Generator
+    n_boot : int
+
+    Returns
+    -------
+    ndarray (n_boot, facets + dimensions + 1)
+        Facet, dimension and overall scores of each resample (NaN where none).
     """
-    n_f = blocks[0].shape[1]
-    num = np.zeros((n_boot, n_f))
-    den = np.zeros((n_boot, n_f))
-    for block, weight in zip(blocks, role_weights):
+    counts = []
+    for block in blocks:
         n = block.shape[0]
         draws = rng.integers(0, n, size=(n_boot, n))
-        counts = np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(), minlength=n_boot * n)
-        counts = counts.reshape(n_boot, n).astype(float)
+        tally = np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(), minlength=n_boot * n)
+        counts.append(tally.reshape(n_boot, n).astype(float))
+    return _combine(counts, blocks, role_weights, facet_weights, facet_by_dimension, dimension_weights)
+
+
+def aggregate_scores(
+    blocks: Sequence[np.ndarray],
+    role_weights: np.ndarray,
+    facet_weights: np.ndarray,
+    facet_by_dimension: np.ndarray,
+    dimension_weights: np.ndarray,
+) -> np.ndarray:
+    """One organization's facet, dimension and overall scores from its respondents' facet scores.
+
+    The same rules as :func:`score` (role means, combined with the role weights, then
+    weighted means), for blocks laid out as in :func:`bootstrap_draws`: the resample in
+    which every respondent counts once. Returns (facets + dimensions + 1,), NaN where none.
+    """
+    counts = [np.ones((1, block.shape[0])) for block in blocks]
+    return _combine(counts, blocks, role_weights, facet_weights, facet_by_dimension, dimension_weights)[0]
+
+
+def _combine(
+    counts: Sequence[np.ndarray],
+    blocks: Sequence[np.ndarray],
+    role_weights: np.ndarray,
+    facet_weights: np.ndarray,
+    facet_by_dimension: np.ndarray,
+    dimension_weights: np.ndarray,
+) -> np.ndarray:
+    """Scores of each row of respondent ``counts`` (resamples, respondents) per role block."""
+    m, n_f = counts[0].shape[0], blocks[0].shape[1]
+    num = np.zeros((m, n_f))
+    den = np.zeros((m, n_f))
+    for tally, block, weight in zip(counts, blocks, role_weights):
         present = ~np.isnan(block)
-        s = counts @ np.where(present, block, 0.0)
-        c = counts @ present.astype(float)
+        s = tally @ np.where(present, block, 0.0)
+        c = tally @ present.astype(float)
         has = c > 0
         num += np.where(has, s / np.where(has, c, 1.0), 0.0) * weight
         den += has * weight
     with np.errstate(invalid="ignore", divide="ignore"):
         facet = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    dim = _weighted(facet, layout.facet_weights, layout.facet_by_dimension)
-    overall = _weighted(dim, layout.dimension_weights, np.ones((dim.shape[1], 1)))
-    draws_all = np.concatenate([facet, dim, overall], axis=1)
+    dim = _weighted(facet, facet_weights, facet_by_dimension)
+    overall = _weighted(dim, dimension_weights, np.ones((dim.shape[1], 1)))
+    return np.concatenate([facet, dim, overall], axis=1)
+
+
+def percentile_interval(draws: np.ndarray, ci_level: float) -> np.ndarray:
+    """Percentile interval of each column of bootstrap ``draws``: (2, columns), NaN where none.
+
+    A column missing in some resamples (a facet no resampled respondent scored) takes its
+    interval from the resamples that have it; a column missing in all has none.
+    """
     tail = (1.0 - ci_level) / 2.0 * 100.0
-    out = np.full((2, draws_all.shape[1]), np.nan)
-    complete = ~np.isnan(draws_all).any(axis=0)
+    out = np.full((2, draws.shape[1]), np.nan)
+    complete = ~np.isnan(draws).any(axis=0)
     if complete.any():
-        out[:, complete] = np.percentile(draws_all[:, complete], [tail, 100.0 - tail], axis=0)
-    partial = ~complete & ~np.isnan(draws_all).all(axis=0)
+        out[:, complete] = np.percentile(draws[:, complete], [tail, 100.0 - tail], axis=0)
+    partial = ~complete & ~np.isnan(draws).all(axis=0)
     if partial.any():
-        out[:, partial] = np.nanpercentile(draws_all[:, partial], [tail, 100.0 - tail], axis=0)
+        out[:, partial] = np.nanpercentile(draws[:, partial], [tail, 100.0 - tail], axis=0)
     return out
 
 

@@ -80,7 +80,7 @@ Example
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -459,11 +459,18 @@ def generate_org(
     seed: int,
     readiness_shift: dict[str, float] | None = None,
     model: PanelModel | None = None,
+    facet_shift: dict[str, float] | None = None,
+    respondent_seed: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Draw one organization with a fixed profile and role counts (for example data).
 
     Same model as :func:`generate_panel`; only the profile and the number of respondents
     per role are given instead of drawn.
+
+    A later **wave** of the same center is drawn with the same ``seed`` (the same
+    organization: its latent values and item difficulties) and another
+    ``respondent_seed`` (other people answering), with ``facet_shift`` moving the
+    facets that changed in between.
 
     Parameters
     ----------
@@ -482,6 +489,12 @@ def generate_org(
         ``{"people": -0.4, "technology": 0.3}`` for a center whose tools run ahead of
         its people).
     model : PanelModel, optional
+    facet_shift : dict, optional
+        Facet id -> shift of the organization's latent facet value (one unit moves a
+        typical answer by about one scale point).
+    respondent_seed : int, optional
+        Seed of the respondents' answers (and the KPI noise); default: drawn from ``seed``.
+        What the center lacks (items all its respondents mark N/A) stays the center's.
 
     Returns
     -------
@@ -505,7 +518,22 @@ def generate_org(
     if bad:
         raise ValueError(f"unknown dimension(s) in readiness_shift: {', '.join(bad)}")
     shift = np.array([[float(shift_map.get(d, 0.0)) for d in layout.dimension_ids]])
+    bad = sorted(set(facet_shift or {}) - set(layout.facet_ids))
+    if bad:
+        raise ValueError(f"unknown facet(s) in facet_shift: {', '.join(bad)}")
+    if facet_shift:
+        offsets = dict(model.facet_offsets)
+        for facet, value in facet_shift.items():
+            offsets[facet] = offsets.get(facet, 0.0) + float(value)
+        model = replace(model, facet_offsets=offsets)
     s_items, s_orgs, s_answers, s_kpis = np.random.SeedSequence(seed).spawn(4)
+    lacks = None
+    if respondent_seed is not None:
+        # What the center does not have (items every respondent marks N/A) belongs to the
+        # center, not to who answers: drawn from the center's seed, the same in every wave.
+        n_items = len(layout.item_ids)
+        lacks = np.random.default_rng(np.random.SeedSequence(seed).spawn(5)[4]).random((1, n_items)) < model.na_org_rate
+        s_answers, s_kpis = np.random.SeedSequence(respondent_seed).spawn(2)
     band = np.array([size_band(agents)], dtype=object)
     return _simulate(
         instrument,
@@ -518,6 +546,7 @@ def generate_org(
         np.array([stage], dtype=object),
         counts,
         shift,
+        org_lacks=lacks,
         rngs=(
             np.random.default_rng(s_items),
             np.random.default_rng(s_orgs),
@@ -595,6 +624,7 @@ def _simulate(
     shift: np.ndarray,
     *,
     rngs: tuple[np.random.Generator, ...],
+    org_lacks: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng_items, rng_orgs, rng_answers, rng_kpis = rngs
     layout = instrument.layout
@@ -614,7 +644,7 @@ def _simulate(
     )
 
     difficulty = _difficulties(instrument, model, rng_items)
-    responses = _answers(instrument, model, org_ids, phi, counts, difficulty, rng_answers)
+    responses = _answers(instrument, model, org_ids, phi, counts, difficulty, rng_answers, org_lacks)
     kpis = _kpis(instrument, model, theta, phi, industry, agents, stage, rng_kpis)
     profiles = pd.DataFrame(
         {
@@ -657,6 +687,7 @@ def _answers(
     counts: np.ndarray,
     difficulty: np.ndarray,
     rng: np.random.Generator,
+    org_lacks: np.ndarray | None = None,
 ) -> pd.DataFrame:
     layout = instrument.layout
     k = layout.scale_points
@@ -691,7 +722,8 @@ def _answers(
     written = np.where(flip, (k + 1) - x, x)
 
     asked = layout.asked[role_of]
-    org_lacks = rng.random((n_orgs, n_items)) < model.na_org_rate
+    if org_lacks is None:
+        org_lacks = rng.random((n_orgs, n_items)) < model.na_org_rate
     # One uniform per cell decides both: [0, na_rate) is a random N/A (on items that allow
     # it), [na_rate, na_rate + missing_rate) an unanswered item. float32 halves the cost.
     u = rng.random((n_resp, n_items), dtype=np.float32)

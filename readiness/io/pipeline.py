@@ -281,6 +281,7 @@ def load_results(
 def load_portfolio(
     *,
     results_dir: str = "",
+    history: str = "",
     responses: str = "",
     profiles: str = "",
     peers: str = "",
@@ -296,10 +297,10 @@ def load_portfolio(
     """Results documents of many organizations, for the portfolio notebook.
 
     From ``results_dir`` (every ``*/results.json`` below it, as ``batch`` writes them, in
-    folder order), or by assessing every organization in ``responses`` (the first
-    ``limit`` when ``limit`` > 0) through the same pipeline as the CLI. No
-    ``responses`` means the bundled synthetic panel (with its profiles); ``peers`` as in
-    :func:`load_results`.
+    folder order), or from an assessment ``history`` (each organization's latest wave),
+    or by assessing every organization in ``responses`` (the first ``limit`` when
+    ``limit`` > 0) through the same pipeline as the CLI. No ``responses`` means the
+    bundled synthetic panel (with its profiles); ``peers`` as in :func:`load_results`.
     """
     if results_dir:
         folder = Path(results_dir)
@@ -309,6 +310,13 @@ def load_portfolio(
         if not found:
             raise InputError("holds no */results.json", source=str(folder))
         return found[:limit] if limit > 0 else found
+    if history:
+        from .history_store import HistoryStore
+
+        latest = HistoryStore(history).latest_results()
+        if not latest:
+            raise InputError("holds no recorded wave", source=Path(history).name)
+        return latest[:limit] if limit > 0 else latest
     if not responses:
         panel, panel_profiles = bundled_panel()
         responses, profiles = str(panel), profiles or str(panel_profiles)

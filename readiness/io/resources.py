@@ -29,7 +29,7 @@ __all__ = [
 DEFAULT_INSTRUMENT_NAME = "service-to-sales.yaml"
 DEFAULT_PLAYBOOK_NAME = "service-to-sales.yaml"
 #: The notebook suite, as ``readiness notebooks DIR`` copies it.
-NOTEBOOKS = ("readiness_report.ipynb", "portfolio.ipynb", "intake.ipynb")
+NOTEBOOKS = ("readiness_report.ipynb", "progress.ipynb", "portfolio.ipynb", "intake.ipynb")
 
 _ANCHORS = {"templates": "readiness.templates", "notebooks": "readiness.notebooks", "data": "readiness.data"}
 

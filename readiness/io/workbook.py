@@ -18,9 +18,16 @@ Sheets:
 - **Lists** (hidden): the drop-down values. Excel limits a list typed into a validation
   to 255 characters, which five anchor sentences exceed, so each list is a range here.
 
+It also reads back the **roadmap workbook** the client filled in
+(:func:`read_roadmap_progress`): sheet ``Roadmap``, title rows at the top, then a header
+row with at least ``Action id`` and ``Status`` (and ``Responsible``, ``Due date``,
+``Comments`` when present), one row per action.
+
 Example
 -------
 >>> write_template("questionnaire.xlsx", load_instrument())     # doctest: +SKIP
+>>> read_roadmap_progress("roadmap-filled.xlsx")["define-offer"]["status"]   # doctest: +SKIP
+'Done'
 """
 
 from __future__ import annotations
@@ -31,7 +38,16 @@ from typing import Any
 from ..core.instrument import META_COLUMNS, Instrument
 from .exporters import atomic_path
 
-__all__ = ["DEFAULT_ROWS", "LISTS_SHEET", "NA_TEXT", "RESPONSES_SHEET", "build_workbook", "write_template"]
+__all__ = [
+    "DEFAULT_ROWS",
+    "LISTS_SHEET",
+    "NA_TEXT",
+    "RESPONSES_SHEET",
+    "ROADMAP_SHEET",
+    "build_workbook",
+    "read_roadmap_progress",
+    "write_template",
+]
 
 #: The answer sheet's name: :func:`readiness.io.loaders.read_table` picks it by this name.
 RESPONSES_SHEET = "Responses"
@@ -43,6 +59,11 @@ NA_TEXT = "N/A"
 #: Answer rows prepared (unlocked, with drop-downs) when none is asked for.
 DEFAULT_ROWS = 100
 MAX_ROWS = 5000
+
+#: The roadmap workbook's sheet of actions (``roadmap.xlsx``).
+ROADMAP_SHEET = "Roadmap"
+#: Rows searched for the roadmap sheet's header, below its title rows.
+_HEADER_ROWS = 30
 
 _HEADER_FILL = "1F3B57"
 _NOT_ASKED_FILL = "D9D9D9"
@@ -356,3 +377,114 @@ def _fill_instructions(ws, instrument: Instrument, rows: int, org_id: str) -> No
             cell.font = Font(bold=True, size=12)
     ws.column_dimensions["A"].width = 110
     ws.protection.sheet = True
+
+
+# ---------------------------------------------------------------------- the filled-in roadmap
+def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
+    """What the client recorded in the roadmap workbook: each action's status and who does it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The filled-in ``roadmap.xlsx``: sheet ``Roadmap``, title rows, then a header row
+        holding ``Action id`` and ``Status`` (any case), one row per action below it.
+
+    Returns
+    -------
+    dict
+        action id -> ``{"status", "responsible", "due", "comments"}``. ``status`` is one
+        of :data:`~readiness.core.roadmap.STATUSES` (an empty cell reads as
+        ``Not started``); ``due`` is ``YYYY-MM-DD`` for a date cell, else the text
+        written, or None; the others are text or None.
+
+    Raises
+    ------
+    InputError
+        Not a workbook, no ``Roadmap`` sheet, no header row, an unknown status or a
+        duplicate action id; the message names the file, row and column.
+    """
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from ..core.errors import InputError
+    from ..core.roadmap import STATUSES
+    from .loaders import _read_bytes
+
+    path = Path(path)
+    name = path.name
+    data = _read_bytes(path)
+    if not data.startswith(b"PK"):
+        raise InputError("cannot be read as an Excel workbook (.xlsx)", source=name)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__})", source=name) from None
+    try:
+        if ROADMAP_SHEET not in workbook.sheetnames:
+            raise InputError(
+                f"has no sheet {ROADMAP_SHEET!r}; give the roadmap workbook (roadmap.xlsx) the client filled in",
+                source=name,
+            )
+        rows = list(workbook[ROADMAP_SHEET].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    known = {s.casefold(): s for s in STATUSES}
+    header_at, columns = None, {}
+    for r, values in enumerate(rows[:_HEADER_ROWS], start=1):
+        cells = {_text(v).casefold(): c for c, v in enumerate(values) if _text(v)}
+        if "action id" in cells and "status" in cells:
+            header_at, columns = r, cells
+            break
+    if header_at is None:
+        raise InputError(
+            f"sheet {ROADMAP_SHEET!r} has no header row with the columns 'Action id' and 'Status' "
+            f"in its first {_HEADER_ROWS} rows",
+            source=name,
+        )
+
+    def cell(values: tuple, column: str) -> Any:
+        c = columns.get(column.casefold())
+        return values[c] if c is not None and c < len(values) else None
+
+    out: dict[str, dict[str, Any]] = {}
+    for r, values in enumerate(rows[header_at:], start=header_at + 1):
+        action = _text(cell(values, "Action id")).lstrip("'")
+        if not action:
+            continue  # a blank or a note row
+        if action in out:
+            raise InputError(f"action {action[:40]!r} is listed twice", source=name, row=r, column="Action id")
+        raw = _text(cell(values, "Status"))
+        status = known.get(" ".join(raw.split()).casefold()) if raw else STATUSES[0]
+        if status is None:
+            raise InputError(
+                f"status {raw[:40]!r} is not one of {', '.join(STATUSES)}", source=name, row=r, column="Status"
+            )
+        out[action] = {
+            "status": status,
+            "responsible": _text(cell(values, "Responsible")) or None,
+            "due": _due(cell(values, "Due date")),
+            "comments": _text(cell(values, "Comments")) or None,
+        }
+    if not out:
+        raise InputError(f"sheet {ROADMAP_SHEET!r} lists no action below its header", source=name, row=header_at)
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _due(value: Any) -> str | None:
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return _text(value) or None

@@ -15,7 +15,14 @@ from ..core.errors import InputError, ReportError
 from ..io.exporters import atomic_path
 from ..io.resources import notebook_path
 
-__all__ = ["execute", "kernel_manager_class", "portfolio_notebook", "report_notebook", "validate_parameters"]
+__all__ = [
+    "execute",
+    "kernel_manager_class",
+    "portfolio_notebook",
+    "progress_notebook",
+    "report_notebook",
+    "validate_parameters",
+]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_TEXT = 4096
@@ -29,6 +36,11 @@ def report_notebook() -> Path:
 def portfolio_notebook() -> Path:
     """The bundled portfolio notebook."""
     return notebook_path("portfolio.ipynb")
+
+
+def progress_notebook() -> Path:
+    """The bundled progress notebook (change between two waves)."""
+    return notebook_path("progress.ipynb")
 
 
 def validate_parameters(parameters: Mapping[str, Any], notebook: Path | None = None) -> dict[str, Any]:

@@ -53,8 +53,11 @@ __all__ = [
     "DIMENSION_MARKERS",
     "MAX_ACTIONS",
     "MAX_RANKED",
+    "MAX_TRENDS",
     "ROLE_STYLES",
     "STYLE",
+    "action_progress",
+    "change_chart",
     "dimension_scores",
     "facet_heatmap",
     "kpi_bullets",
@@ -62,6 +65,7 @@ __all__ = [
     "portfolio_dimensions",
     "portfolio_gaps",
     "portfolio_ranking",
+    "portfolio_trend",
     "roadmap_timeline",
     "role_gap",
 ]
@@ -1548,3 +1552,299 @@ def portfolio_gaps(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) ->
     ax.legend(handles=handles, loc="lower right")
     _set_title(ax, what, "Portfolio", f"the {len(table)} facets most often below target", share=0.6)
     return ax
+
+
+# --------------------------------------------------------------------------- 8. progress between waves
+#: Colours of a real rise and a real fall (colour-blind safe; the marker's shape says it too).
+_UP, _DOWN = "#0072B2", "#D55E00"
+#: Centers drawn on the portfolio trend; the rest are in the table.
+MAX_TRENDS = 24
+
+
+def _titles(doc: Mapping[str, Any]) -> dict[str, str]:
+    return dict((doc.get("titles") or {}).get("scores") or {})
+
+
+def _wave_text(block: Mapping[str, Any] | None) -> str:
+    block = block or {}
+    date = f" ({block['date']})" if block.get("date") else ""
+    return _plain(f"wave {block.get('wave', '?')}{date}")
+
+
+@_styled
+def change_chart(doc: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """Each facet's score in the two waves, and the 95 % interval of its change.
+
+    One row per facet: a hollow circle at the earlier wave's score, an arrow to the later
+    wave's score, and a light band that is the interval of the change drawn from the
+    earlier score, so a change is real exactly when the band leaves the hollow circle
+    behind. Real rises are blue with an upward triangle, real falls orange with a
+    downward one; changes within chance are grey.
+
+    Parameters
+    ----------
+    doc : dict
+        A ``compare`` document (``readiness compare --json``).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    titles = _titles(doc)
+    rows = [
+        c
+        for c in doc.get("changes") or []
+        if c.get("level") == "facet" and _num(c.get("from")) is not None and _num(c.get("to")) is not None
+    ]
+    ax = _new_axes(ax, (9.0, 1.9 + 0.36 * max(len(rows), 3)))
+    name = _org_name(doc)
+    what = "Change by facet"
+    if not rows:
+        return _note(ax, "No facet has a score in both waves: there is no change to show.", title=what)
+    order = {d: i for i, d in enumerate(DIMENSIONS)}
+    rows = sorted(rows, key=lambda c: order.get(str(c["id"]).split(".")[0], len(order)))
+    n_real = 0
+    for y, c in enumerate(rows):
+        start, end, delta = float(c["from"]), float(c["to"]), _num(c.get("delta"))
+        real = bool(c.get("real"))
+        n_real += real
+        up = delta is not None and delta > 0
+        color = (_UP if up else _DOWN) if real else "#8C8C8C"
+        ci = c.get("ci")
+        if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
+            lo, hi = max(0.0, start + float(ci[0])), min(100.0, start + float(ci[1]))
+            ax.plot([lo, hi], [y, y], color=color, alpha=0.22, lw=9, solid_capstyle="butt", zorder=1)
+        ax.annotate(
+            "",
+            xy=(end, y),
+            xytext=(start, y),
+            arrowprops={"arrowstyle": "-", "color": color, "lw": 1.6 if real else 1.0},
+            zorder=2,
+        )
+        ax.plot(start, y, "o", markerfacecolor="white", markeredgecolor=_EDGE, markersize=7, zorder=3)
+        marker = ("^" if up else "v") if real else "o"
+        ax.plot(end, y, marker, color=color, markeredgecolor=_EDGE, markersize=8 if real else 6.5, zorder=4)
+        if delta is not None:
+            ax.text(
+                101.5,
+                y,
+                f"{delta:+.0f}",
+                ha="left",
+                va="center",
+                fontsize=8.5,
+                fontweight="bold" if real else "normal",
+                color="#222222" if real else _MUTED,
+            )
+    labels = [_plain(_short(titles.get(c["id"], c["id"]), 40)) for c in rows]
+    ax.set_yticks(range(len(rows)), labels=labels)
+    for tick, c in zip(ax.get_yticklabels(), rows):
+        if c.get("real"):
+            tick.set_fontweight("bold")
+    dims = [str(c["id"]).split(".")[0] for c in rows]
+    for y in range(1, len(rows)):
+        if dims[y] != dims[y - 1]:
+            ax.axhline(y - 0.5, color="#CFCFCF", lw=0.8, zorder=0)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("score (0–100); the number at the right is the change in points")
+    ax.xaxis.grid(True, color="#EDEDED", lw=0.6)
+    ax.set_axisbelow(True)
+    later = f"wave {_plain(_short((doc.get('to') or {}).get('wave', '?'), 12))}"
+    handles = [
+        Line2D(
+            [], [], marker="o", ls="", markerfacecolor="white", markeredgecolor=_EDGE, label=_wave_text(doc.get("from"))
+        ),
+        Line2D([], [], marker="^", ls="", color=_UP, markeredgecolor=_EDGE, label=f"{later}: real rise"),
+        Line2D([], [], marker="v", ls="", color=_DOWN, markeredgecolor=_EDGE, label=f"{later}: real fall"),
+        Line2D([], [], marker="o", ls="", color="#8C8C8C", markeredgecolor=_EDGE, label=f"{later}: within chance"),
+        Line2D([], [], color="#8C8C8C", alpha=0.3, lw=7, label="95 % interval of the change"),
+    ]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=7.5, handlelength=1.4)
+    ax.set_ylim(len(rows) - 0.5 + 1.7, -0.6)
+    detail = (
+        f"{_wave_text(doc.get('from'))} → {_wave_text(doc.get('to'))} · {n_real} of {len(rows)} facets changed "
+        "by more than chance"
+    )
+    _set_title(ax, what, name, detail, share=0.56)
+    return ax
+
+
+@_styled
+def action_progress(doc: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """Actions done or in progress: the change the plan expected on each one's main facet, and the change seen.
+
+    One row per action with a status of done or in progress: a diamond at the change the
+    plan projected for the action's main facet, and a dot with its 95 % interval at the
+    change observed there. A dot whose interval clears zero is a real change.
+
+    Parameters
+    ----------
+    doc : dict
+        A ``compare`` document.
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from ..core.change import DONE, IN_PROGRESS
+
+    titles = _titles(doc)
+    actions = [a for a in doc.get("actions") or [] if a.get("status") in (DONE, IN_PROGRESS) and a.get("facets")]
+    ax = _new_axes(ax, (9.0, 1.9 + 0.42 * max(len(actions), 3)))
+    what = "Actions against their main facet"
+    if not any(a.get("status") is not None for a in doc.get("actions") or []):
+        return _note(
+            ax,
+            "No filled-in roadmap was given, so no action is known to be done. Give the earlier wave's "
+            "roadmap.xlsx with its Status column filled in (compare --roadmap).",
+            title=what,
+        )
+    if not actions:
+        return _note(ax, "No action of the roadmap is marked done or in progress.", title=what)
+    values: list[float] = [0.0]
+    for y, action in enumerate(actions):
+        facet = action["facets"][0]
+        expected = _num((action.get("expected") or {}).get(facet))
+        seen = (action.get("observed") or {}).get(facet) or {}
+        delta, ci = _num(seen.get("delta")), seen.get("ci")
+        real = bool(seen.get("real"))
+        color = (_UP if (delta or 0) > 0 else _DOWN) if real else "#8C8C8C"
+        if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
+            ax.plot([ci[0], ci[1]], [y, y], color=color, lw=2.2, zorder=2, solid_capstyle="butt")
+            values += [float(ci[0]), float(ci[1])]
+        if delta is not None:
+            ax.plot(delta, y, "o", color=color, markeredgecolor=_EDGE, markersize=7, zorder=4)
+            values.append(delta)
+        if expected is not None:
+            ax.plot(expected, y, "D", markerfacecolor="white", markeredgecolor="black", markersize=7, zorder=3)
+            values.append(expected)
+    labels = []
+    for action in actions:
+        facet = titles.get(action["facets"][0], action["facets"][0])
+        status = "done" if action["status"] == DONE else "in progress"
+        labels.append(f"{_plain(_short(action['title'], 48))} ({status})\n→ {_plain(_short(facet, 44))}")
+    ax.set_yticks(range(len(actions)), labels=labels)
+    ax.tick_params(axis="y", length=0, labelsize=8.5)
+    ax.axvline(0, color="#555555", lw=0.9, zorder=1)
+    lo, hi = min(values), max(values)
+    pad = max(4.0, (hi - lo) * 0.08)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_ylim(len(actions) - 0.5 + 1.0, -0.6)
+    ax.set_xlabel("change in points between the waves")
+    ax.xaxis.grid(True, color="#EDEDED", lw=0.6)
+    ax.set_axisbelow(True)
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="D",
+            ls="",
+            markerfacecolor="white",
+            markeredgecolor="black",
+            label="the plan's expected change",
+        ),
+        Line2D([], [], marker="o", ls="-", color=_UP, markeredgecolor=_EDGE, label="observed, real"),
+        Line2D([], [], marker="o", ls="-", color="#8C8C8C", markeredgecolor=_EDGE, label="observed, within chance"),
+    ]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=3, fontsize=8)
+    _set_title(
+        ax,
+        what,
+        _org_name(doc),
+        f"{_wave_text(doc.get('from'))} → {_wave_text(doc.get('to'))} · line: 95 % interval",
+        share=0.5,
+    )
+    return ax
+
+
+@_styled
+def portfolio_trend(history: Any, fig: Figure | None = None) -> Figure:
+    """Each center's overall score over its waves: one small panel per center, with 95 % intervals.
+
+    A wave whose overall score changed by more than chance since the center's previous
+    wave (``change_real``) is marked with an upward or a downward triangle.
+
+    Parameters
+    ----------
+    history : DataFrame
+        The recorded waves (``readiness.load_history``): ``org_id, name, wave, date,
+        overall, ci_low, ci_high`` at least (and ``change, change_real``), one row per
+        wave, in date order per center.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw into.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        At most :data:`MAX_TRENDS` centers (those with the most waves, then by name); a
+        note in the title counts the rest.
+    """
+    import math
+
+    frame = history
+    what = "Overall readiness over the waves"
+    if frame is None or len(frame) == 0:
+        fig = fig or plt.figure(figsize=(8.0, 2.4), layout="constrained")
+        _note(
+            fig.add_subplot(), "No assessment history: give one with --history to see each center's trend.", title=what
+        )
+        return fig
+    groups = [(org, part) for org, part in frame.groupby("org_id", sort=True)]
+    groups.sort(key=lambda g: (-len(g[1]), str(g[1]["name"].iloc[0]), str(g[0])))
+    shown, hidden = groups[:MAX_TRENDS], len(groups) - min(len(groups), MAX_TRENDS)
+    cols = min(4, len(shown))
+    rows = math.ceil(len(shown) / cols)
+    width = max(6.8, 2.6 * cols + 0.6)
+    if fig is None:
+        fig = plt.figure(figsize=(width, 2.5 * rows + 1.1), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    for ax, (_, part) in zip(axes.ravel(), shown):
+        x = np.arange(len(part))
+        score = part["overall"].astype(float).to_numpy()
+        low = part["ci_low"].astype(float).to_numpy()
+        high = part["ci_high"].astype(float).to_numpy()
+        has = np.isfinite(low) & np.isfinite(high) & np.isfinite(score)
+        ax.errorbar(
+            x[has],
+            score[has],
+            yerr=[score[has] - low[has], high[has] - score[has]],
+            fmt="none",
+            ecolor="#6B6B6B",
+            elinewidth=1.4,
+            capsize=3,
+            zorder=2,
+        )
+        ax.plot(x, score, "-o", color=DIMENSION_COLORS["people"], markersize=5, markeredgecolor="white", zorder=3)
+        if "change_real" in part.columns:
+            real = part["change_real"].fillna(False).astype(bool).to_numpy()
+            rise = real & (part["change"].astype(float).to_numpy() > 0)
+            for mask, marker, color in ((rise, "^", _UP), (real & ~rise, "v", _DOWN)):
+                if mask.any():
+                    ax.plot(
+                        x[mask], score[mask], marker, ls="", color=color, markeredgecolor=_EDGE, markersize=8, zorder=4
+                    )
+        for xi, s, hi in zip(x, score, high):
+            if np.isfinite(s):
+                top = hi if np.isfinite(hi) else s
+                ax.annotate(f"{s:.0f}", (xi, top), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7.5)
+        ax.set_xticks(x, labels=[_plain(_short(w, 10)) for w in part["wave"]], fontsize=7.5)
+        ax.set_xlim(-0.5, max(len(part) - 0.5, 0.5))
+        ax.set_ylim(0, 100)
+        ax.yaxis.grid(True, color="#EDEDED", lw=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title(_plain(_short(part["name"].iloc[0], 28)), fontsize=9, fontweight="bold")
+    for ax in axes.ravel()[len(shown) :]:
+        ax.set_axis_off()
+    for row in axes:
+        row[0].set_ylabel("overall (0–100)", fontsize=8)
+    more = f" · {len(shown)} of {len(groups)} centers drawn, all in the table" if hidden else ""
+    centers = f"{len(groups)} center{'s' if len(groups) != 1 else ''}"
+    detail = _wrap(
+        f"Portfolio · {len(frame)} waves of {centers} · bars: 95 % intervals · ▲ ▼ a real change from the wave "
+        f"before{more}",
+        int(width * 9),
+    )
+    fig.suptitle(f"{what}\n{detail}", x=0.01, ha="left", fontsize=11, fontweight="bold")
+    return fig

@@ -8,11 +8,11 @@ from typing import Any
 
 from ..io.exporters import write_text
 from ..io.pipeline import load_portfolio, write_outputs
-from .execute import execute, portfolio_notebook
+from .execute import execute, portfolio_notebook, progress_notebook
 from .html import to_html
 from .pdf import to_pdf
 
-__all__ = ["build", "build_portfolio"]
+__all__ = ["build", "build_portfolio", "build_progress"]
 
 
 def build(
@@ -38,21 +38,71 @@ def build(
 
 
 def build_portfolio(
-    results_dir: str | Path, folder: str | Path | None = None, *, top: int = 15, kernel_name: str | None = None
+    results_dir: str | Path | None,
+    folder: str | Path | None = None,
+    *,
+    top: int = 15,
+    kernel_name: str | None = None,
+    history: str | Path | None = None,
 ) -> list[Path]:
     """``portfolio.ipynb`` (executed) and ``portfolio.html`` for the results under ``results_dir``.
 
     ``results_dir`` holds one folder per organization with its ``results.json``, as
-    ``batch`` writes them; the files go to ``folder`` (default: ``results_dir``).
+    ``batch`` writes them; the files go to ``folder`` (default: ``results_dir``, or the
+    history file's folder). With ``history`` the report adds each center's overall
+    score over its waves; without ``results_dir`` it shows each center's latest wave.
     """
-    results_dir = Path(results_dir).resolve()
-    load_portfolio(results_dir=str(results_dir), limit=1)  # a clear InputError before a kernel starts
-    folder = Path(folder) if folder is not None else results_dir
+    from ..core.errors import InputError
+    from ..io.history_store import HistoryStore
+
+    if results_dir is None and history is None:
+        raise InputError("give a results folder or an assessment history", source="portfolio")
+    resolved = Path(results_dir).resolve() if results_dir is not None else None
+    if resolved is not None:
+        load_portfolio(results_dir=str(resolved), limit=1)  # a clear InputError before a kernel starts
+    history_path = Path(history).resolve() if history is not None else None
+    if history_path is not None and HistoryStore(history_path).waves().empty:
+        raise InputError("holds no recorded wave", source=history_path.name)
+    target = Path(folder) if folder is not None else (resolved or history_path.parent)  # type: ignore[union-attr]
     executed = execute(
-        folder / "portfolio.ipynb",
-        {"results_dir": str(results_dir), "limit": 0, "top": top},
+        target / "portfolio.ipynb",
+        {
+            "results_dir": str(resolved or ""),
+            "history": str(history_path or ""),
+            "limit": 0,
+            "top": top,
+        },
         notebook=portfolio_notebook(),
         kernel_name=kernel_name,
     )
-    html = write_text(folder / "portfolio.html", to_html(executed, title="Portfolio readiness"))
-    return [folder / "portfolio.ipynb", html]
+    html = write_text(target / "portfolio.html", to_html(executed, title="Portfolio readiness"))
+    return [target / "portfolio.ipynb", html]
+
+
+def build_progress(
+    doc: Mapping[str, Any], folder: str | Path, *, pdf: bool = False, kernel_name: str | None = None
+) -> list[Path]:
+    """Write a progress report folder from a ``compare`` document.
+
+    ``compare.json`` (and the next roadmap's ``roadmap-next.xlsx`` / ``.csv``) are
+    written first; the notebook then reads that file, so the report shows exactly the
+    numbers in it. Then ``progress.ipynb``, ``progress.html`` and, with ``pdf``,
+    ``progress.pdf``.
+    """
+    from ..io.comparison import write_progress_outputs
+
+    folder = Path(folder)
+    written = write_progress_outputs(folder, doc)
+    executed = execute(
+        folder / "progress.ipynb",
+        {"compare_json": str((folder / "compare.json").resolve())},
+        notebook=progress_notebook(),
+        kernel_name=kernel_name,
+    )
+    written.append(folder / "progress.ipynb")
+    name = str(doc["organization"].get("name") or doc["organization"]["id"])
+    html = write_text(folder / "progress.html", to_html(executed, title=f"Progress report: {name}"))
+    written.append(html)
+    if pdf:
+        written.append(to_pdf(html, folder / "progress.pdf"))
+    return written

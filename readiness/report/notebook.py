@@ -9,9 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .sections import render_portfolio, render_section
+from .sections import render_portfolio, render_progress, render_section, render_trend
 
-__all__ = ["portfolio_section", "remember_settings", "restore_settings", "section", "setup"]
+__all__ = [
+    "portfolio_section",
+    "progress_section",
+    "remember_settings",
+    "restore_settings",
+    "section",
+    "setup",
+    "trend_section",
+]
 
 #: matplotlib's settings as a fresh kernel has them, kept by :func:`remember_settings`.
 _FRESH_RC: dict[str, Any] = {}
@@ -45,6 +53,20 @@ def portfolio_section(docs: list[Mapping[str, Any]], *, top: int = 15):
     from IPython.display import HTML
 
     return HTML(render_portfolio(docs, top=top))
+
+
+def progress_section(name: str, doc: Mapping[str, Any]):
+    """One section of the progress report (summary, changes, actions, next, method) as HTML."""
+    from IPython.display import HTML
+
+    return HTML(render_progress(name, doc))
+
+
+def trend_section(history: Any):
+    """The portfolio's trend table (each center's overall score over its waves) as HTML."""
+    from IPython.display import HTML
+
+    return HTML(render_trend(history))
 
 
 def remember_settings() -> None:

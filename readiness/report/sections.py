@@ -14,7 +14,7 @@ from typing import Any
 
 from ..io.resources import template_path
 
-__all__ = ["render_portfolio", "render_section"]
+__all__ = ["render_portfolio", "render_progress", "render_section", "render_trend"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -47,7 +47,61 @@ def _environment():
     env.filters["ci"] = _ci
     env.filters["label"] = lambda s: str(s).replace("_", " ")
     env.filters["pct"] = lambda x: "–" if x is None else f"{_ordinal(round(x))} percentile"
+    env.filters["signed"] = _signed
+    env.filters["sci"] = _signed_ci
+    env.filters["day"] = _day
+    env.filters["verdict"] = _change_word
     return env
+
+
+def _signed(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    text = f"{value:+.{digits}f}"
+    return "0" if text.lstrip("+-").strip("0.") == "" else text.replace("-", "−")
+
+
+def _signed_ci(ci: Any) -> str:
+    return "–" if not ci else f"{_signed(ci[0])} to {_signed(ci[1])}"
+
+
+def _day(value: Any) -> str:
+    """``2024-05-14`` as ``14 May 2024`` (no date: "date not recorded")."""
+    from datetime import date
+
+    if not value:
+        return "date not recorded"
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def _change_word(change: Mapping[str, Any]) -> str:
+    """A change in words: a real rise or fall, or within chance."""
+    if change.get("delta") is None:
+        return "not comparable"
+    if not change.get("real"):
+        return "no, within chance"
+    return "yes, a rise" if change["delta"] > 0 else "yes, a fall"
+
+
+def render_progress(name: str, doc: Mapping[str, Any]) -> str:
+    """A section of the progress report (``progress_<name>.html.j2``) for a ``compare`` document."""
+    from ..core.change import findings
+
+    if not _NAME.match(name):
+        raise ValueError(f"bad section name {name!r}")
+    return _environment().get_template(f"progress_{name}.html.j2").render(r=doc, f=findings(doc))
+
+
+def render_trend(history: Any) -> str:
+    """The portfolio's trend table: each center's overall score in each of its waves."""
+    from ..core.portfolio import trend_table
+
+    table = trend_table(history)
+    return _environment().get_template("trend.html.j2").render(t=table)
 
 
 def _num(value: Any, digits: int = 0) -> str:

@@ -10,7 +10,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["BatchProgress", "print_results", "results_view"]
+__all__ = ["BatchProgress", "comparison_view", "history_view", "print_results", "results_view"]
 
 
 #: Characters a terminal acts on rather than shows: C0/C1 controls (escape sequences can
@@ -34,6 +34,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def _ci(ci: Any) -> str:
     return "–" if not ci else f"{ci[0]:.1f}–{ci[1]:.1f}"
+
+
+def _signed_ci(ci: Any) -> str:
+    return "–" if not ci else f"{ci[0]:+.1f} to {ci[1]:+.1f}"
 
 
 def results_view(results: Mapping[str, Any]) -> Group:
@@ -121,6 +125,96 @@ def results_view(results: Mapping[str, Any]) -> Group:
 
 def print_results(results: Mapping[str, Any], console: Console | None = None) -> None:
     (console or Console()).print(results_view(results))
+
+
+def _signed(value: Any) -> str:
+    return "–" if value is None else f"{value:+.1f}"
+
+
+def history_view(waves: Any) -> Table:
+    """The waves of an assessment history (a frame as ``HistoryStore.waves`` gives it) as a table."""
+    table = Table(title="Assessment history", title_justify="left")
+    for col in ("org", "name", "wave", "date", "respondents", "overall", "95% CI", "level"):
+        table.add_column(
+            col, justify="right" if col in ("respondents", "overall", "95% CI") else "left", overflow="fold"
+        )
+    for row in waves.to_dict("records"):
+        ci = (
+            None
+            if row["ci_low"] != row["ci_low"] or row["ci_high"] != row["ci_high"]
+            else [row["ci_low"], row["ci_high"]]
+        )
+        overall = None if row["overall"] != row["overall"] else row["overall"]
+        table.add_row(
+            _cell(row["org_id"]),
+            _cell(row["name"]),
+            _cell(row["wave"]),
+            _cell(row["date"] or "–"),
+            str(row["respondents"]),
+            _fmt(overall),
+            _ci(ci),
+            _cell(row["level"] or "–"),
+        )
+    return table
+
+
+def comparison_view(doc: Mapping[str, Any]) -> Group:
+    """A rich renderable summarizing a ``compare`` document: the change of every score, real ones marked."""
+    org = doc["organization"]
+    titles = (doc.get("titles") or {}).get("scores") or {}
+    head = Text()
+    head.append(_safe(org.get("name") or org["id"]), style="bold")
+    head.append(
+        _safe(
+            f"\nFrom wave {doc['from']['wave']} ({doc['from']['date'] or 'no date'}, {doc['from']['n']} respondents) "
+            f"to wave {doc['to']['wave']} ({doc['to']['date'] or 'no date'}, {doc['to']['n']} respondents)"
+        )
+    )
+    level, barrier = doc.get("level") or {}, doc.get("barrier") or {}
+    head.append(_safe(f"\nLevel: {level.get('from') or '–'} → {level.get('to') or '–'}"))
+    head.append(
+        _safe(
+            "\nBarrier: "
+            + " → ".join(titles.get(b, b) if b else "none" for b in (barrier.get("from"), barrier.get("to")))
+        )
+    )
+    table = Table(title="Change (95% interval; * real: the interval excludes zero)", title_justify="left")
+    for col in ("score", "from", "to", "change", "95% CI", "real"):
+        table.add_column(col, justify="left" if col == "score" else "right", overflow="fold")
+    for c in doc.get("changes") or []:
+        indent = {"overall": "", "dimension": "", "facet": "  "}.get(c["level"], "")
+        table.add_row(
+            _cell(indent + titles.get(c["id"], c["id"])),
+            _fmt(c["from"]),
+            _fmt(c["to"]),
+            _signed(c["delta"]),
+            _signed_ci(c["ci"]),
+            "*" if c["real"] else "",
+            style="bold" if c["real"] else None,
+        )
+    parts: list[Any] = [head, table]
+    acted = [a for a in doc.get("actions") or [] if a.get("status") in ("Done", "In progress")]
+    if acted:
+        road = Table(title="Roadmap progress: actions done or in progress", title_justify="left")
+        for col in ("action", "status", "facet", "expected", "observed", "95% CI"):
+            road.add_column(
+                col, justify="right" if col in ("expected", "observed", "95% CI") else "left", overflow="fold"
+            )
+        for a in acted:
+            for n, facet in enumerate(a["facets"]):
+                seen = (a.get("observed") or {}).get(facet) or {}
+                road.add_row(
+                    _cell(a["title"]) if n == 0 else "",
+                    _cell(a["status"]) if n == 0 else "",
+                    _cell(titles.get(facet, facet)),
+                    _signed((a.get("expected") or {}).get(facet)),
+                    _signed(seen.get("delta")),
+                    _signed_ci(seen.get("ci")),
+                )
+        parts.append(road)
+    if doc.get("warnings"):
+        parts.append(Text("Warnings:\n" + "\n".join(f"- {_safe(w)}" for w in doc["warnings"]), style="yellow"))
+    return Group(*parts)
 
 
 class BatchProgress:
