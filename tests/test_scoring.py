@@ -118,14 +118,14 @@ def test_facet_asks_nothing_of_role_gives_no_score(mini):
     assert not layout.asked[layout.role_ids.index("agent"), items_b].any()
 
 
-def test_levels():
-    assert readiness_level(0) == "not ready"
-    assert readiness_level(39.99) == "not ready"
-    assert readiness_level(40) == "early"
-    assert readiness_level(69.9) == "developing"
-    assert readiness_level(70) == "ready"
-    assert readiness_level(100) == "leading"
-    assert readiness_level(float("nan")) is None
+def test_levels(bundled):
+    assert readiness_level(0, bundled.levels) == "not ready"
+    assert readiness_level(39.99, bundled.levels) == "not ready"
+    assert readiness_level(40, bundled.levels) == "early"
+    assert readiness_level(69.9, bundled.levels) == "developing"
+    assert readiness_level(70, bundled.levels) == "ready"
+    assert readiness_level(100, bundled.levels) == "leading"
+    assert readiness_level(float("nan"), bundled.levels) is None
 
 
 # ---------------------------------------------------------------- alpha
