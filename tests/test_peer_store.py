@@ -18,7 +18,7 @@ from readiness.core.errors import InputError, StoreError
 from readiness.core.instrument import Instrument
 from readiness.core.responses import Responses
 from readiness.io.loaders import load_profiles, load_responses
-from readiness.io.peer_store import ImportSummary, PeerStore, load_peer_data, profiles_path_for
+from readiness.io.peer_store import SCHEMA_VERSION, ImportSummary, PeerStore, load_peer_data, profiles_path_for
 
 DATA = Path(__file__).resolve().parent / "data"
 NAN = np.nan
@@ -224,9 +224,9 @@ def test_constraint_violation_mid_import_rolls_back(tmp_path, mini, peers, monke
     before = _dump(path)
     original = PeerStore._insert_profiles
 
-    def insert_twice(self, con, rows, label, imported_at):
-        original(self, con, rows, label, imported_at)
-        original(self, con, rows, label, imported_at)  # duplicate primary keys
+    def insert_twice(self, con, rows, label, imported_at, synthetic):
+        original(self, con, rows, label, imported_at, synthetic)
+        original(self, con, rows, label, imported_at, synthetic)  # duplicate primary keys
 
     monkeypatch.setattr(PeerStore, "_insert_profiles", insert_twice)
     with pytest.raises(StoreError, match="peers.duckdb"):
@@ -401,11 +401,11 @@ def test_wrong_column_type_and_newer_schema_version(tmp_path, mini, peers):
     path = tmp_path / "peers.duckdb"
     PeerStore(path).import_responses(*peers)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(int(SCHEMA_VERSION) + 1)])
     with pytest.raises(StoreError, match="newer version of readiness"):
         PeerStore(path).import_responses(*peers)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
         con.execute("ALTER TABLE answers ALTER value TYPE VARCHAR")
     with pytest.raises(StoreError, match=r"column answers.value is VARCHAR, expected DOUBLE"):
         PeerStore(path).describe()
