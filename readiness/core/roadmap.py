@@ -527,8 +527,8 @@ def _why(
     was_held = technology and urgency[0] == 0 and any(held_in.get(p) for p in range(1, phase + 1))
     if technology and urgency[0] == 1 and held_in.get(phase):
         tail = (
-            f"; it is not held back with the other technology actions, although people or process is below "
-            f"{options.technology_threshold:.0f}, because the barrier comes first"
+            f"; unlike other technology actions it is not held back while people or process is below "
+            f"{options.technology_threshold:.0f}"
         )
     elif was_held:
         tail = (

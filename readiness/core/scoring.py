@@ -522,25 +522,22 @@ def choose_barrier(
     >>> choose_barrier(["people.a", "process.a"], [30, 10], [25, 5], [40, 15]).facet
     'process.a'
     """
-    n = len(facets)
-    low = list(ci_low) if ci_low is not None else [None] * n
-    high = list(ci_high) if ci_high is not None else [None] * n
 
-    def finite(x: float | None) -> bool:
-        return x is not None and bool(np.isfinite(x))
+    def numbers(values: Sequence[float | None] | None) -> np.ndarray:
+        if values is None:
+            return np.full(len(facets), np.nan)
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
-    below = [i for i in range(n) if finite(scores[i]) and float(scores[i]) < line]  # type: ignore[arg-type]
+    score_of = numbers(scores)
+    below = [i for i in range(len(facets)) if np.isfinite(score_of[i]) and score_of[i] < line]
     if not below:
         return None
-
-    def interval(i: int) -> tuple[float, float]:
-        s = float(scores[i])  # type: ignore[arg-type]
-        lo, hi = low[i], high[i]
-        return (float(lo) if finite(lo) else s, float(hi) if finite(hi) else s)
-
-    weakest = min(below, key=lambda i: (float(scores[i]), i))  # type: ignore[arg-type]
-    w_lo, w_hi = interval(weakest)
-    tied = [i for i in below if interval(i)[0] <= w_hi and w_lo <= interval(i)[1]]
+    # a facet without an interval counts as the point interval of its score
+    low, high = numbers(ci_low), numbers(ci_high)
+    low = np.where(np.isfinite(low), low, score_of)
+    high = np.where(np.isfinite(high), high, score_of)
+    weakest = min(below, key=lambda i: (score_of[i], i))
+    tied = [i for i in below if low[i] <= high[weakest] and low[weakest] <= high[i]]
 
     def order(i: int) -> tuple[int, int]:
         dim = facets[i].split(".", 1)[0]

@@ -504,7 +504,7 @@ class PeerStore:
 
             def migrate() -> None:
                 # version 1 -> 2: what `readiness panel` wrote was simulated; everything else was imported as real
-                con.execute("ALTER TABLE profiles ADD COLUMN synthetic BOOLEAN NOT NULL DEFAULT false")
+                con.execute("ALTER TABLE profiles ADD COLUMN synthetic BOOLEAN DEFAULT false")
                 con.execute(f"UPDATE profiles SET synthetic = coalesce(source LIKE '{_PANEL_SOURCE}', false)")
                 con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
 

@@ -296,7 +296,14 @@ def _peer_group_text(bench: Mapping[str, Any]) -> str:
     fallback = bench.get("fallback")
     if fallback and fallback not in ("none", "all peers"):
         text += f" (group widened: {fallback})"
+    if _simulated(bench):
+        text += " · simulated centers, not real ones"
     return _plain(text)
+
+
+def _simulated(bench: Mapping[str, Any]) -> bool:
+    """The peers are a synthetic panel (``benchmark.panel.synthetic``): every figure says so."""
+    return bool((bench.get("panel") or {}).get("synthetic"))
 
 
 def _luminance(rgb: Sequence[float]) -> float:
@@ -412,9 +419,10 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
 
     if bench is not None:
         handles.append(Patch(facecolor=_BAND, edgecolor="none"))
-        labels.append(f"peer middle 50% (n = {bench['peer_n']})")
+        simulated = "simulated " if _simulated(bench) else ""
+        labels.append(f"{simulated}peer middle 50% (n = {bench['peer_n']})")
         handles.append(Line2D([], [], color="black", lw=2.2, marker="|", markersize=0, linestyle="-"))
-        labels.append("peer median")
+        labels.append(f"{simulated}peer median")
     handles.append(Line2D([], [], color="black", lw=1.2, marker="|", markersize=8, linestyle="-"))
     labels.append("95% interval")
     if bench is None:
