@@ -115,6 +115,8 @@ def test_html_sections_and_numbers_match_results(assessed):
         assert f"{block['score']:,.1f}" in html, d
     assert f"<b>{doc['benchmark']['peer_n']} centers</b>" in html
     assert doc["roadmap"][0]["title"].replace("'", "&#39;") in html
+    # the bundled panel is simulated, and the executed report says so
+    assert doc["benchmark"]["panel"]["synthetic"] and "simulated" in html and "Illustration only" in html
 
 
 def test_executed_notebook_is_the_audit_trail(assessed):
