@@ -7,7 +7,17 @@ results document (``method``), never from here.
 
 from __future__ import annotations
 
-__all__ = ["AGREEMENT_SPLIT", "BARRIER_LINE", "CI_LEVEL", "MIN_K", "N_BOOT", "PORTFOLIO_N_BOOT", "ROLE_MIN", "SEED", "K"]
+__all__ = [
+    "AGREEMENT_SPLIT",
+    "BARRIER_LINE",
+    "CI_LEVEL",
+    "MIN_K",
+    "N_BOOT",
+    "PORTFOLIO_N_BOOT",
+    "ROLE_MIN",
+    "SEED",
+    "K",
+]
 
 #: Smallest peer group whose statistics are shown (``--k``).
 K = 5
