@@ -153,3 +153,61 @@ def test_console_script_and_help():
         assert res.returncode == 0 and "Usage" in res.stdout
     res = subprocess.run([str(exe), "score", str(DATA / "nope.csv")], capture_output=True, text=True)
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+# ---------------------------------------------------------------------- peer panels: synthetic or real
+def test_panel_marks_what_it_generates(capsys, tmp_path):
+    from readiness.io.peer_store import PeerStore, load_peer_info
+
+    code, out, _ = run(capsys, "panel", "--orgs", 12, "--seed", 3, "--instrument", MINI, "--out", tmp_path / "p.csv")
+    assert code == 0 and "synthetic" in out
+    assert load_peer_info(tmp_path / "p.csv").synthetic is True
+    code, _, _ = run(capsys, "panel", "--orgs", 12, "--seed", 3, "--instrument", MINI, "--out", tmp_path / "p.duckdb")
+    assert code == 0
+    assert PeerStore(tmp_path / "p.duckdb", read_only=True).info().synthetic is True
+
+
+def test_peers_import_is_real_unless_told(capsys, tmp_path):
+    from readiness.io.peer_store import PeerStore
+
+    run(capsys, "panel", "--orgs", 12, "--seed", 3, "--instrument", MINI, "--out", tmp_path / "p.csv")
+    args = ["peers", "import", tmp_path / "p.csv", "--profiles", tmp_path / "p.profiles.csv", "--instrument", MINI]
+    code, out, err = run(capsys, *args, "--db", tmp_path / "real.duckdb")
+    assert code == 0 and "12 real organizations" in out
+    assert "p.panel.json marks these data as synthetic" in err  # said, not silently applied
+    assert PeerStore(tmp_path / "real.duckdb", read_only=True).info().synthetic is False
+    code, out, _ = run(
+        capsys,
+        *args,
+        "--db",
+        tmp_path / "sim.duckdb",
+        "--synthetic",
+        "--name",
+        "Demo peers",
+        "--description",
+        "Made up.",
+    )
+    assert code == 0 and "12 simulated organizations" in out
+    info = PeerStore(tmp_path / "sim.duckdb", read_only=True).info()
+    assert (info.synthetic, info.name, info.description) == (True, "Demo peers", "Made up.")
+    code, out, _ = run(capsys, "peers", "describe", "--db", tmp_path / "sim.duckdb")
+    assert code == 0 and "Demo peers: synthetic" in out
+
+
+def test_score_without_peers_writes_a_roadmap(capsys, tmp_path):
+    code, _, _ = run(
+        capsys,
+        "score",
+        DATA / "mini_responses.csv",
+        "--instrument",
+        MINI,
+        "--playbook",
+        DATA / "mini_playbook.yaml",
+        "--out",
+        tmp_path,
+        "--quiet",
+    )
+    assert code == 0
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert doc["benchmark"] is None and doc["roadmap"] and doc["plan"]["target_kind"] == "level"
+    assert (tmp_path / "roadmap.xlsx").stat().st_size > 0 and (tmp_path / "roadmap.csv").stat().st_size > 0

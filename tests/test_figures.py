@@ -90,7 +90,9 @@ def build_documents() -> dict[str, dict[str, Any]]:
     # role_min=1: every role is drawn here; the withheld case has its own test
     full = assess(client, peers=panel, options=Options(n_boot=200, role_min=1), **common)["C000"]
     no_peers = assess(client, peers=None, options=Options(n_boot=200, target=70.0), **common)["C000"]
-    withheld = assess(client, peers=panel, options=Options(n_boot=200, k=1000, role_min=1), **common)["C000"]
+    # no playbook: no plan and no roadmap (with one, a roadmap is always planned), for the notes
+    withheld_common = {**common, "playbook": None}
+    withheld = assess(client, peers=panel, options=Options(n_boot=200, k=1000, role_min=1), **withheld_common)["C000"]
     small_roles = assess(client, peers=panel, options=Options(n_boot=200, role_min=4), **common)["C000"]
     return {"full": full, "no_peers": no_peers, "withheld": withheld, "small_roles": small_roles}
 

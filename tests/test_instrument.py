@@ -115,3 +115,49 @@ def test_yaml_errors_name_the_line(tmp_path):
 
 def test_default_path_exists():
     assert DEFAULT_INSTRUMENT.exists()
+
+
+# ---------------------------------------------------------------------- readiness levels
+def test_bundled_levels_are_attached_and_grounded(bundled, mini):
+    from readiness.io.loaders import DEFAULT_LEVELS, load_levels
+
+    levels = load_levels()
+    assert bundled.levels == mini.levels == levels  # one home: templates/levels.yaml
+    raw = yaml.safe_load(DEFAULT_LEVELS.read_text(encoding="utf-8"))["levels"]
+    assert [lv.name for lv in levels] == [e["name"] for e in raw]
+    for level in levels:
+        assert len(level.description) > 80 and level.description.rstrip().endswith(".")
+        assert level.source and (not SEEDS or set(level.source) <= SEEDS)
+
+
+def test_an_instrument_may_bring_its_own_levels(tmp_path):
+    data = spec()
+    data["levels"] = [
+        {"name": "starting", "lower": 0, "description": "Nothing yet."},
+        {"name": "going", "lower": 60, "description": "On the way."},
+    ]
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    own = load_instrument(path)
+    assert [lv.name for lv in own.levels] == ["starting", "going"]
+    assert own.to_normalized()["levels"][0] == {
+        "name": "starting",
+        "lower": 0.0,
+        "upper": 60.0,
+        "description": "Nothing yet.",
+    }
+
+
+@pytest.mark.parametrize(
+    "levels, expected",
+    [
+        ([{"name": "a", "lower": 10}, {"name": "b", "lower": 50}], "the first level must start at 0"),
+        ([{"name": "a", "lower": 0}, {"name": "b", "lower": 0}], "level 'b' must start above 'a'"),
+        ([{"name": "a", "lower": 0}, {"name": "A", "lower": 50}], "two levels have the same name"),
+        ([{"name": "a", "lower": 0, "colour": "red"}], "unknown key"),
+    ],
+)
+def test_bad_levels_are_refused(levels, expected):
+    data = spec()
+    data["levels"] = levels
+    assert expected in error_of(data)

@@ -93,6 +93,8 @@ def test_wheel_carries_templates_notebooks_and_data(wheel):
         "readiness/data/examples/waves/northbank-2024-11.csv",
         "readiness/data/peers/panel.csv",
         "readiness/data/peers/panel.profiles.csv",
+        "readiness/data/peers/panel.panel.json",
+        "readiness/templates/levels.yaml",
         "readiness/core/scoring.py",
         "readiness/apps/cli.py",
     ):
@@ -116,6 +118,8 @@ def test_commands_work_from_an_unrelated_folder(installed, tmp_path):
         assert (tmp_path / "demo" / name).stat().st_size > 0, name
     doc = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
     assert doc["organization"]["id"] == "NORTHBANK" and doc["benchmark"]["peer_n"] >= 5
+    assert doc["benchmark"]["panel"]["synthetic"] is True  # the bundled panel is marked, in the wheel too
+    assert len(doc["method"]["levels"]) >= 2 and all(lv["description"] for lv in doc["method"]["levels"])
 
 
 def test_copied_notebook_suite_runs_with_its_defaults(installed, tmp_path):

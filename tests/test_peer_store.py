@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,11 +15,22 @@ import pandas as pd
 import pytest
 import yaml
 
+from readiness.core.benchmark import PanelInfo
 from readiness.core.errors import InputError, StoreError
 from readiness.core.instrument import Instrument
 from readiness.core.responses import Responses
 from readiness.io.loaders import load_profiles, load_responses
-from readiness.io.peer_store import ImportSummary, PeerStore, load_peer_data, profiles_path_for
+from readiness.io.peer_store import (
+    SCHEMA_VERSION,
+    ImportSummary,
+    PeerStore,
+    load_peer_data,
+    load_peer_info,
+    panel_info_path_for,
+    profiles_path_for,
+    read_panel_info,
+    write_panel_info,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 NAN = np.nan
@@ -224,9 +236,9 @@ def test_constraint_violation_mid_import_rolls_back(tmp_path, mini, peers, monke
     before = _dump(path)
     original = PeerStore._insert_profiles
 
-    def insert_twice(self, con, rows, label, imported_at):
-        original(self, con, rows, label, imported_at)
-        original(self, con, rows, label, imported_at)  # duplicate primary keys
+    def insert_twice(self, con, rows, label, imported_at, synthetic):
+        original(self, con, rows, label, imported_at, synthetic)
+        original(self, con, rows, label, imported_at, synthetic)  # duplicate primary keys
 
     monkeypatch.setattr(PeerStore, "_insert_profiles", insert_twice)
     with pytest.raises(StoreError, match="peers.duckdb"):
@@ -401,11 +413,11 @@ def test_wrong_column_type_and_newer_schema_version(tmp_path, mini, peers):
     path = tmp_path / "peers.duckdb"
     PeerStore(path).import_responses(*peers)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(int(SCHEMA_VERSION) + 1)])
     with pytest.raises(StoreError, match="newer version of readiness"):
         PeerStore(path).import_responses(*peers)
     with duckdb.connect(str(path)) as con:
-        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
         con.execute("ALTER TABLE answers ALTER value TYPE VARCHAR")
     with pytest.raises(StoreError, match=r"column answers.value is VARCHAR, expected DOUBLE"):
         PeerStore(path).describe()
@@ -490,6 +502,77 @@ def test_load_peer_data_with_an_organization_lacking_a_profile(tmp_path, mini):
     (tmp_path / "panel.profiles.csv").write_text("org_id,agents\nOTHER,40\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"^panel\.profiles\.csv: organization 'X' in panel\.csv has no profile"):
         load_peer_data(responses_path, mini)
+
+
+# ---------------------------------------------------------------------- what the panel is
+def test_a_database_says_whether_its_panel_is_synthetic(tmp_path, peers):
+    responses, profiles = peers
+    path = tmp_path / "ours.duckdb"
+    store = PeerStore(path)
+    store.import_responses(responses, profiles)
+    assert store.info() == PanelInfo("ours", "", False)  # real by default, named after the file
+    store.import_responses(responses, profiles, name="Regional peers 2024", description="Assessed with consent.")
+    assert store.info() == PanelInfo("Regional peers 2024", "Assessed with consent.", False)
+    store.import_responses(responses, profiles, synthetic=True)  # name and description are kept
+    assert store.info() == PanelInfo("Regional peers 2024", "Assessed with consent.", True)
+
+
+def test_one_simulated_organization_makes_the_panel_synthetic(tmp_path, mini, peers):
+    responses, profiles = peers
+    path = tmp_path / "mixed.duckdb"
+    PeerStore(path).import_responses(responses, profiles)
+    fake = _responses(mini, [("S", "s1", "agent", [3] * 11, None)])
+    PeerStore(path).import_responses(fake, _profiles([{"org_id": "S", "agents": 12.0}]), synthetic=True)
+    info = PeerStore(path, read_only=True).info()
+    assert info.synthetic is True and "1 of its 3 organizations are simulated" in info.description
+
+
+def _make_version_1(path: Path) -> None:
+    """Turn a database into the version-1 layout: no synthetic column."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE profiles DROP COLUMN synthetic")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def test_version_1_database_is_read_and_migrated(tmp_path, mini, peers):
+    responses, profiles = peers
+    path = tmp_path / "old.duckdb"
+    PeerStore(path).import_responses(responses, profiles, source="readiness panel --seed 7")
+    _make_version_1(path)
+    # read as it is: what `readiness panel` wrote was simulated
+    assert PeerStore(path, read_only=True).info().synthetic is True
+    old_answers, _ = PeerStore(path, read_only=True).load(mini)
+    _assert_same_answers(old_answers, responses)
+    # the next import migrates it: the panel's organizations stay simulated, the new one is real
+    real = _responses(mini, [("R", "r1", "agent", [4] * 11, None)])
+    PeerStore(path).import_responses(real, _profiles([{"org_id": "R", "agents": 30.0}]), source="ours.csv")
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall() == [(SCHEMA_VERSION,)]
+        flags = dict(con.execute("SELECT org_id, synthetic FROM profiles").fetchall())
+    assert flags == {"A": True, "B": True, "R": False}
+
+
+def test_version_1_database_of_real_peers_stays_real(tmp_path, peers):
+    path = tmp_path / "old.duckdb"
+    PeerStore(path).import_responses(*peers, source="survey-2023.csv")
+    _make_version_1(path)
+    assert PeerStore(path, read_only=True).info().synthetic is False
+
+
+def test_panel_description_beside_a_responses_file(tmp_path):
+    responses_path = _write_pair(tmp_path)
+    assert panel_info_path_for(responses_path) == tmp_path / "panel.panel.json"
+    assert load_peer_info(responses_path) == PanelInfo("panel", "", False)  # no companion: the user's own
+    info = PanelInfo("Made-up peers", "Simulated for a demo.", True)
+    write_panel_info(panel_info_path_for(responses_path), info, generator={"seed": 1})
+    assert load_peer_info(responses_path) == info
+    assert json.loads((tmp_path / "panel.panel.json").read_text(encoding="utf-8"))["generator"] == {"seed": 1}
+    (tmp_path / "panel.panel.json").write_text('{"synthetic": "yes"}', encoding="utf-8")
+    with pytest.raises(InputError, match="panel.panel.json.*synthetic must be true or false"):
+        read_panel_info(tmp_path / "panel.panel.json")
+    (tmp_path / "panel.panel.json").write_text("[1]", encoding="utf-8")
+    with pytest.raises(InputError, match="must be a JSON object"):
+        load_peer_info(responses_path)
 
 
 # ---------------------------------------------------------------------- bad files, through the CLI

@@ -115,6 +115,8 @@ def test_html_sections_and_numbers_match_results(assessed):
         assert f"{block['score']:,.1f}" in html, d
     assert f"<b>{doc['benchmark']['peer_n']} centers</b>" in html
     assert doc["roadmap"][0]["title"].replace("'", "&#39;") in html
+    # the bundled panel is simulated, and the executed report says so
+    assert doc["benchmark"]["panel"]["synthetic"] and "simulated" in html and "Illustration only" in html
 
 
 def test_executed_notebook_is_the_audit_trail(assessed):
@@ -264,3 +266,97 @@ def test_progress_sections_speak_in_names_and_escape_user_text():
     assert html.count("95% interval") >= 3 and "14 May 2024" in html and "19 November 2024" in html
     done = [a["title"] for a in doc["actions"][:2]]
     assert all(t in parts["actions"] for t in done)
+
+
+# ---------------------------------------------------------------------- honest words, read by a client
+#: Words that tell a reader the peers are simulated; they must appear with a synthetic panel
+#: and never with a user's own.
+SYNTHETIC_WORDS = re.compile(r"\b(synthetic|simulated|illustration)\b", re.IGNORECASE)
+PEER_SECTIONS = ("summary", "scores", "peers", "kpis", "drivers", "method")
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture(scope="module")
+def panel_docs(tmp_path_factory):
+    """The example center against the bundled (synthetic) panel and against the same peers
+    imported as a user's own database."""
+    from readiness.io.loaders import load_instrument, load_profiles, load_responses
+    from readiness.io.peer_store import PeerStore
+    from readiness.io.pipeline import load_results
+
+    db = tmp_path_factory.mktemp("peers") / "regional.duckdb"
+    instrument = load_instrument()
+    PeerStore(db).import_responses(
+        load_responses(PANEL, instrument), load_profiles(PANEL.with_name("panel.profiles.csv")), name="Regional peers"
+    )
+    common = dict(responses=str(EXAMPLES / "responses.csv"), profiles=str(EXAMPLES / "profiles.csv"), n_boot=100)
+    return load_results(peers=str(PANEL), **common), load_results(peers=str(db), **common)
+
+
+def test_synthetic_panel_is_called_so_in_every_section_that_compares(panel_docs):
+    synthetic, _ = panel_docs
+    assert synthetic["benchmark"]["panel"]["synthetic"] is True
+    for name in PEER_SECTIONS:
+        assert SYNTHETIC_WORDS.search(_text(render_section(name, synthetic))), name
+    assert "Illustration only" in _text(render_section("drivers", synthetic))
+    assert "Cronbach" not in render_section("method", synthetic)  # no reliability fitted on simulated answers
+    assert "playbook's documented priors" in _text(render_section("roadmap", synthetic))
+
+
+def test_own_panel_is_never_called_synthetic(panel_docs):
+    _, real = panel_docs
+    assert real["benchmark"]["panel"] == {"synthetic": False, "name": "Regional peers", "n": 400, "description": ""}
+    for name in ("summary", "scores", "peers", "heatmap", "roles", "kpis", "drivers", "roadmap", "method"):
+        found = SYNTHETIC_WORDS.search(_text(render_section(name, real)))
+        assert found is None, (name, found and found.group(0))
+    assert "Cronbach" in render_section("method", real)
+
+
+def test_report_says_which_target_and_why_the_barrier(panel_docs):
+    synthetic, real = panel_docs
+    for doc in (synthetic, real):
+        summary = _text(render_section("summary", doc))
+        block = doc["barrier"]
+        assert f"Fix first: {block['title']}" in summary
+        assert f"scores {block['score']:.0f} (95% CI {block['ci'][0]:.0f}–{block['ci'][1]:.0f})" in summary
+        first = block["first_action"]
+        assert first["title"] in summary
+        roadmap = _text(render_section("roadmap", doc))
+        group = doc["plan"]["target_group"]
+        assert f"Targets: the upper quartile of {group['n']} " in roadmap
+        assert "one stage ahead of this center" in roadmap  # the example center is only considering selling
+
+
+def test_summary_states_split_opinions_and_the_level():
+    from readiness.core.assessment import Options, assess
+    from readiness.io.loaders import load_instrument
+
+    from .test_scoring import designed_center
+
+    instrument = load_instrument()
+    weak = instrument.layout.facet_ids[-1]
+    for split, expected in ((weak, True), (None, False)):
+        center = designed_center(instrument, None if split else weak, split=split)
+        doc = assess(center, options=Options(n_boot=50))["D"]
+        text = _text(render_section("summary", doc))
+        assert ("opinions are split, so discuss it before acting" in text) is expected
+        level = next(lv for lv in doc["method"]["levels"] if lv["name"] == doc["overall"]["level"])
+        assert level["description"][:60] in text
+        scale = _text(render_section("scores", doc))
+        assert all(lv["description"][:60] in scale for lv in doc["method"]["levels"])
+
+
+def test_without_peers_the_report_names_the_level_it_aims_at():
+    from readiness.io.pipeline import load_results
+
+    doc = load_results(
+        responses=str(EXAMPLES / "responses.csv"), profiles=str(EXAMPLES / "profiles.csv"), peers="none", n_boot=50
+    )
+    assert doc["roadmap"] and doc["plan"]["target_kind"] == "level"
+    text = _text(render_section("roadmap", doc))
+    assert f"the next readiness level, {doc['plan']['target_level']['name']}" in text
+    assert "no peer data was given" in text
+    assert not SYNTHETIC_WORDS.search(" ".join(_text(render_section(n, doc)) for n in PEER_SECTIONS))

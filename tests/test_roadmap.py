@@ -235,3 +235,34 @@ def test_worked_example_of_docs(mini):
         for p in plan(mini, mini_book, weak, {f: 80.0 for f in mini.facets}, barrier="people.a").actions
     }
     assert held["crm"] > 1 and held["coach"] == 1
+
+
+def test_a_technology_barrier_is_not_held_back(mini):
+    """The technology rule never delays the barrier: the headline and the first action agree."""
+    from readiness.io.loaders import load_playbook
+
+    from .conftest import DATA
+
+    mini_book = load_playbook(mini, DATA / "mini_playbook.yaml")
+    # people below 50 would hold technology back; process.a at target, so `goals` is not planned
+    scores = {"people.a": 30.0, "people.b": 30.0, "process.a": 90.0, "technology.a": 10.0, "knowledge.a": 70.0}
+    result = plan(mini, mini_book, scores, {f: 80.0 for f in mini.facets}, barrier="technology.a")
+    first = result.actions[0]
+    assert first.action.id == "crm" and first.phase == 1 and first.addresses_barrier
+    assert "technology is held back until" not in first.why and "not held back" in first.why
+    # without a barrier there, the same plan holds crm back
+    held = plan(mini, mini_book, scores, {f: 80.0 for f in mini.facets}, barrier="people.a")
+    assert next(p for p in held.actions if p.action.id == "crm").phase > 1
+
+
+def test_prerequisite_of_the_barrier_action_is_flagged(bundled, book):
+    # every facet low: the barrier's movers and the actions they wait on lead the plan
+    scores = {f: 30.0 for f in bundled.facets}
+    barrier = next(f for f in bundled.facets if any(f in a.facets and a.depends_on for a in book.actions))
+    result = plan(bundled, book, scores, {f: 80.0 for f in bundled.facets}, barrier=barrier)
+    first = result.actions[0]
+    assert first.addresses_barrier or first.unlocks_barrier
+    for p in result.actions:
+        if p.unlocks_barrier:
+            assert not p.addresses_barrier
+            assert p.why.startswith("It must come before the actions that move the barrier")

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from readiness.core.instrument import DIMENSIONS, Instrument
 from readiness.core.responses import Responses
-from readiness.core.scoring import readiness_level, respondent_facet_scores, score
+from readiness.core.scoring import choose_barrier, readiness_level, respondent_facet_scores, score
 from readiness.io.loaders import load_responses
 
 from .conftest import DATA
@@ -60,6 +61,120 @@ def test_worked_example_dimensions_and_overall(worked):
 def test_worked_example_barrier_is_first_facet_below_threshold(worked):
     # technology.a (39.6) is the only facet below 50.
     assert worked.overall.loc["X", "barrier"] == "technology.a"
+
+
+# ---------------------------------------------------------------------- the barrier
+# The worked example of docs/scoring.md, rule 9: (score, CI low, CI high).
+BARRIER_EXAMPLE = {
+    "people.hiring": (58.0, 50.0, 66.0),
+    "people.coaching": (44.0, 36.0, 52.0),
+    "process.offer": (38.0, 31.0, 45.0),
+    "process.goals": (47.0, 41.0, 53.0),
+    "technology.crm": (29.0, 24.0, 34.0),
+    "knowledge.training": (35.0, 30.0, 40.0),
+}
+
+
+def _choose(example):
+    facets = list(example)
+    return choose_barrier(
+        facets, [example[f][0] for f in facets], [example[f][1] for f in facets], [example[f][2] for f in facets]
+    )
+
+
+def test_barrier_worked_example_of_docs():
+    """docs/scoring.md, rule 9, worked by hand."""
+    choice = _choose(BARRIER_EXAMPLE)
+    # below 50: coaching, offer, goals, crm, training; the weakest is technology.crm (24-34);
+    # offer (31-45) and training (30-40) overlap it, coaching (36-52) and goals (41-53) do not
+    assert choice.weakest == "technology.crm"
+    assert set(choice.tied) == {"technology.crm", "process.offer", "knowledge.training"}
+    assert choice.tied == ("process.offer", "technology.crm", "knowledge.training")
+    assert choice.facet == "process.offer"  # process comes before technology and knowledge
+    # the same center with crm far below everything else: crm alone, the weakest
+    far = dict(BARRIER_EXAMPLE, **{"technology.crm": (15.0, 11.0, 19.0)})
+    assert _choose(far).facet == "technology.crm" and _choose(far).tied == ("technology.crm",)
+    # nothing below the line: no barrier
+    assert _choose({f: (60.0, 55.0, 65.0) for f in BARRIER_EXAMPLE}) is None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(DIMENSIONS),
+            st.floats(0, 100, allow_nan=False),
+            st.floats(0, 15, allow_nan=False),
+            st.floats(0, 15, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_barrier_rule_properties(rows):
+    facets = [f"{d}.f{i}" for i, (d, *_) in enumerate(rows)]
+    scores = [s for _, s, _, _ in rows]
+    low = [s - a for _, s, a, _ in rows]
+    high = [s + b for _, s, _, b in rows]
+    choice = choose_barrier(facets, scores, low, high, line=50.0)
+    below = [i for i, s in enumerate(scores) if s < 50]
+    if not below:
+        assert choice is None
+        return
+    w = min(below, key=lambda i: scores[i])
+    assert scores[facets.index(choice.weakest)] == scores[w]
+    b = facets.index(choice.facet)
+    assert scores[b] < 50
+    # the barrier is the weakest, or its interval overlaps the weakest one's
+    wi = facets.index(choice.weakest)
+    assert b == wi or (low[b] <= high[wi] and low[wi] <= high[b])
+    # no tied facet comes from an earlier dimension than the barrier
+    rank = [DIMENSIONS.index(facets[facets.index(f)].split(".")[0]) for f in choice.tied]
+    assert rank[0] == min(rank)
+
+
+def designed_center(
+    instrument: Instrument,
+    low: str | None = None,
+    *,
+    split: str | None = None,
+    rest: str = "strong",
+    per_role: int = 4,
+    org: str = "D",
+) -> Responses:
+    """One organization whose answers are designed: ``low`` at the bottom (1s and 2s in the
+    ready direction), ``split`` half 1s and half 4s, every other facet strong (4s and 5s) or,
+    with ``rest="weak"``, below the middle (2s and 3s)."""
+    layout = instrument.layout
+    k = instrument.scale_points
+    roles = [r for r in layout.role_ids for _ in range(per_role)]
+    n = len(roles)
+    values = np.full((n, len(layout.item_ids)), np.nan)
+    facet_of = [layout.facet_ids[f] for f in layout.item_facet]
+    for r, role in enumerate(roles):
+        asked = layout.asked[layout.role_ids.index(role)]
+        for j, facet in enumerate(facet_of):
+            if not asked[j]:
+                continue
+            if facet == low:
+                ready = 1 + (r + j) % 2
+            elif facet == split:
+                ready = 1 if r % 2 else k - 1
+            elif rest == "weak":
+                ready = 2 + (r + j) % 2
+            else:
+                ready = k - (r + j) % 2
+            values[r, j] = (k + 1 - ready) if layout.reverse[j] else ready
+    return Responses.from_arrays(instrument, [org] * n, [f"R{i:02d}" for i in range(n)], roles, values)
+
+
+@pytest.mark.parametrize("name", ["mini", "bundled"])
+def test_barrier_is_the_facet_far_below_all_others_whatever_its_dimension(name, request):
+    instrument = request.getfixturevalue(name)
+    for facet in instrument.layout.facet_ids:
+        scores = score(designed_center(instrument, facet), n_boot=100, seed=3)
+        assert scores.overall.loc["D", "barrier"] == facet
+    # without a weak facet there is no barrier
+    assert score(designed_center(instrument), n_boot=100, seed=3).overall.loc["D", "barrier"] is None
 
 
 def test_by_role_scores(worked):
@@ -118,14 +233,14 @@ def test_facet_asks_nothing_of_role_gives_no_score(mini):
     assert not layout.asked[layout.role_ids.index("agent"), items_b].any()
 
 
-def test_levels():
-    assert readiness_level(0) == "not ready"
-    assert readiness_level(39.99) == "not ready"
-    assert readiness_level(40) == "early"
-    assert readiness_level(69.9) == "developing"
-    assert readiness_level(70) == "ready"
-    assert readiness_level(100) == "leading"
-    assert readiness_level(float("nan")) is None
+def test_levels(bundled):
+    assert readiness_level(0, bundled.levels) == "not ready"
+    assert readiness_level(39.99, bundled.levels) == "not ready"
+    assert readiness_level(40, bundled.levels) == "early"
+    assert readiness_level(69.9, bundled.levels) == "developing"
+    assert readiness_level(70, bundled.levels) == "ready"
+    assert readiness_level(100, bundled.levels) == "leading"
+    assert readiness_level(float("nan"), bundled.levels) is None
 
 
 # ---------------------------------------------------------------- alpha

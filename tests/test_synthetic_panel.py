@@ -7,6 +7,7 @@ generator's own idea of it.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -315,3 +316,6 @@ def test_cli_regenerates_the_bundled_panel_byte_for_byte(tmp_path):
     bundled = Path(__file__).resolve().parent.parent / "data" / "peers"
     assert out.read_bytes() == (bundled / "panel.csv").read_bytes()
     assert (tmp_path / "panel.profiles.csv").read_bytes() == (bundled / "panel.profiles.csv").read_bytes()
+    # ... and marks them synthetic, as the bundled panel is
+    assert (tmp_path / "panel.panel.json").read_bytes() == (bundled / "panel.panel.json").read_bytes()
+    assert json.loads((bundled / "panel.panel.json").read_text(encoding="utf-8"))["synthetic"] is True

@@ -185,7 +185,7 @@ _common_assess_options = [
     click.option(
         "--target",
         help="Roadmap target: a level 0-100 for every facet, or a target profile file "
-        "(default: the peer group's top quartile).",
+        "(default: the top quartile of peers one stage ahead; without peers, the next readiness level).",
     ),
     click.option(
         "--capacity",
@@ -501,15 +501,16 @@ def demo_cmd(out_dir: str, pdf: bool) -> None:
     "or a .duckdb peer database.",
 )
 def panel_cmd(n_orgs: int, seed: int, instrument_path: str | None, out_file: str) -> None:
-    """Generate the synthetic peer panel (documented latent-trait model)."""
-    from ..core.synthetic_panel import generate_panel
+    """Generate the synthetic peer panel (documented latent-trait model), marked as synthetic."""
+    from ..core.synthetic_panel import generate_panel, panel_info
     from ..io.exporters import write_table
-    from ..io.peer_store import profiles_path_for
+    from ..io.peer_store import panel_info_path_for, profiles_path_for, write_panel_info
 
     if n_orgs < 1:
         raise InputError("--orgs must be at least 1", source="command line")
     inst = _instrument(instrument_path)
     responses, profiles = generate_panel(inst, n_orgs=n_orgs, seed=seed)
+    info = panel_info(seed)
     out = Path(out_file)
     if out.suffix.lower() in (".duckdb", ".db", ".ddb"):
         from ..io.loaders import parse_profiles, parse_responses
@@ -517,13 +518,23 @@ def panel_cmd(n_orgs: int, seed: int, instrument_path: str | None, out_file: str
 
         parsed = parse_responses(_as_table(responses, out.name), inst)
         prof = parse_profiles(_as_table(profiles, out.name))
-        summary = PeerStore(out).import_responses(parsed, prof, source=f"readiness panel --seed {seed}")
-        click.echo(f"wrote {summary.organizations} organizations, {summary.respondents} respondents to {out}")
+        summary = PeerStore(out).import_responses(
+            parsed,
+            prof,
+            source=f"readiness panel --seed {seed}",
+            synthetic=True,
+            name=info.name,
+            description=info.description,
+        )
+        click.echo(f"wrote {summary.organizations} simulated organizations, {summary.respondents} respondents to {out}")
         return
     write_table(out, responses)
     write_table(profiles_path_for(out), profiles)
+    generator = {"orgs": n_orgs, "seed": seed, "instrument": {"id": inst.id, "version": inst.version}}
+    write_panel_info(panel_info_path_for(out), info, generator=generator)
     click.echo(
-        f"wrote {len(profiles)} organizations, {len(responses)} respondents to {out} and {profiles_path_for(out)}"
+        f"wrote {len(profiles)} simulated organizations, {len(responses)} respondents to {out} and "
+        f"{profiles_path_for(out)}; {panel_info_path_for(out)} marks them synthetic"
     )
 
 
@@ -546,14 +557,39 @@ def peers_group() -> None:
 @click.option("--profiles", required=True, type=click.Path(dir_okay=False), help="Profiles of the peer organizations.")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Peer database file.")
 @click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
-def peers_import_cmd(responses: str, profiles: str, db_path: str, instrument_path: str | None) -> None:
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="The organizations are simulated, not real centers (default: real). Reports then say so.",
+)
+@click.option("--name", help="Name of the peer panel (default: kept, or the database file's name).")
+@click.option("--description", help="One or two sentences on what the peers are and where they come from.")
+def peers_import_cmd(
+    responses: str,
+    profiles: str,
+    db_path: str,
+    instrument_path: str | None,
+    synthetic: bool,
+    name: str | None,
+    description: str | None,
+) -> None:
     """Import peer responses and profiles (re-importing an organization replaces it)."""
-    from ..io.peer_store import PeerStore
+    from ..io.peer_store import PeerStore, panel_info_path_for, read_panel_info
 
     inst, parsed, prof = _load_inputs(responses, instrument_path, profiles)
-    summary = PeerStore(db_path).import_responses(parsed, prof, source=Path(responses).name)
+    companion = panel_info_path_for(responses)
+    if not synthetic and companion.exists() and read_panel_info(companion).synthetic:
+        click.echo(
+            f"note: {companion.name} marks these data as synthetic; they are imported as real unless you "
+            "add --synthetic",
+            err=True,
+        )
+    summary = PeerStore(db_path).import_responses(
+        parsed, prof, source=Path(responses).name, synthetic=synthetic, name=name, description=description
+    )
+    kind = "simulated" if synthetic else "real"
     click.echo(
-        f"imported {summary.organizations} organizations ({summary.replaced} replaced), "
+        f"imported {summary.organizations} {kind} organizations ({summary.replaced} replaced), "
         f"{summary.respondents} respondents, {summary.answers} answers into {db_path}"
     )
 
@@ -567,7 +603,11 @@ def peers_describe_cmd(db_path: str) -> None:
 
     from ..io.peer_store import PeerStore
 
-    counts = PeerStore(db_path, read_only=True).describe()
+    store = PeerStore(db_path, read_only=True)
+    counts = store.describe()
+    info = store.info()
+    kind = "synthetic (simulated centers)" if info.synthetic else "real centers"
+    click.echo(f"{info.name}: {kind}" + (f". {info.description}" if info.description else ""))
     table = RichTable(title=f"Peer organizations in {Path(db_path).name}", title_justify="left")
     for col in counts.columns:
         table.add_column(str(col), justify="right" if counts[col].dtype.kind in "iuf" else "left")

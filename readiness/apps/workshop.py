@@ -45,7 +45,7 @@ from ipywidgets.widgets.widget_string import TextStyle
 from ..core.errors import ReadinessError
 from ..core.instrument import Instrument, Item
 from ..core.responses import Responses
-from ..core.scoring import Scores, readiness_level, score
+from ..core.scoring import Scores, score
 from ..io.resources import notebook_path
 from ..io.session_store import SessionStore, check_name
 
@@ -618,7 +618,7 @@ def _org_numbers(scores: Scores | None) -> dict[str, Any]:
     overall = _number(scores.overall.loc[org, "score"])
     return {
         "overall": overall,
-        "level": readiness_level(overall) if overall is not None else None,
+        "level": scores.overall.loc[org, "level"] if overall is not None else None,
         "dimensions": {d: _number(s) for d, s in zip(dims["dimension"], dims["score"])},
         "facets": {f: _number(s) for f, s in zip(facets["facet"], facets["score"])},
         "n": int(scores.overall.loc[org, "n_respondents"]),

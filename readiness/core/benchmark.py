@@ -36,6 +36,7 @@ from .scoring import Scores
 __all__ = [
     "FALLBACK_ORDER",
     "GROUP_KEYS",
+    "PanelInfo",
     "PeerGroup",
     "benchmark",
     "choose_peer_group",
@@ -56,6 +57,25 @@ FALLBACK_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Edges of the distribution bins shown in plots (counts only; no peer's own score).
 BIN_EDGES: tuple[float, ...] = tuple(float(x) for x in range(0, 101, 5))
+
+
+@dataclass(frozen=True)
+class PanelInfo:
+    """What a peer panel is: its name, a sentence about it, and whether it is simulated.
+
+    A synthetic (simulated) panel is labelled so wherever it is compared with, and
+    nothing fitted on it is presented as evidence (``docs/drivers.md``). Panels are
+    real unless marked: ``readiness panel`` marks what it generates, ``peers import``
+    takes ``--synthetic``.
+    """
+
+    name: str = "peer panel"
+    description: str = ""
+    synthetic: bool = False
+
+    def to_json(self, n: int) -> dict[str, Any]:
+        """The ``benchmark.panel`` block of results.json (``n``: organizations in the panel)."""
+        return {"synthetic": bool(self.synthetic), "name": self.name, "n": int(n), "description": self.description}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,17 @@ results document (``method``), never from here.
 
 from __future__ import annotations
 
-__all__ = ["BARRIER_LINE", "CI_LEVEL", "MIN_K", "N_BOOT", "PORTFOLIO_N_BOOT", "ROLE_MIN", "SEED", "K"]
+__all__ = [
+    "AGREEMENT_SPLIT",
+    "BARRIER_LINE",
+    "CI_LEVEL",
+    "MIN_K",
+    "N_BOOT",
+    "PORTFOLIO_N_BOOT",
+    "ROLE_MIN",
+    "SEED",
+    "K",
+]
 
 #: Smallest peer group whose statistics are shown (``--k``).
 K = 5
@@ -26,3 +36,5 @@ SEED = 0
 CI_LEVEL = 0.95
 #: A facet scoring below this line is a candidate barrier (``docs/scoring.md``).
 BARRIER_LINE = 50.0
+#: Agreement r_wg below this: opinions on a facet are split, discuss before acting (``docs/scoring.md``).
+AGREEMENT_SPLIT = 0.5

@@ -23,6 +23,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import InputError, Problem
+from .levels import Level, check_levels, levels_json
 
 __all__ = [
     "DIMENSIONS",
@@ -121,6 +122,9 @@ class Instrument(_Model):
     scale_points: int = Field(default=5, ge=2, le=11)
     roles: dict[str, float] = Field(min_length=1)
     dimensions: tuple[Dimension, ...]
+    #: The readiness levels (``docs/scoring.md``); the loader attaches ``templates/levels.yaml``
+    #: when the instrument file has none of its own. Empty: scores get no level name.
+    levels: tuple[Level, ...] = ()
 
     @field_validator("version", mode="before")
     @classmethod
@@ -207,6 +211,7 @@ class Instrument(_Model):
                         )
                     if len(set(item.roles)) != len(item.roles):
                         problems.append(Problem(source, f"item {item.id} lists a role twice", key=f"{at}.roles"))
+        problems.extend(Problem(source, message, key="levels") for message in check_levels(self.levels))
         return problems
 
     # ------------------------------------------------------------------ views
@@ -247,6 +252,7 @@ class Instrument(_Model):
                 }
                 for d in self.dimensions
             ],
+            "levels": levels_json(self.levels),
         }
 
     @cached_property

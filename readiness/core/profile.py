@@ -6,7 +6,7 @@ benchmark and the driver models use its KPI directions). Declared once, here.
 
 from __future__ import annotations
 
-__all__ = ["INDUSTRIES", "KPIS", "KPI_DIRECTIONS", "SIZE_BANDS", "STAGES", "size_band"]
+__all__ = ["INDUSTRIES", "KPIS", "KPI_DIRECTIONS", "SIZE_BANDS", "STAGES", "next_stage", "size_band"]
 
 #: Size bands of the 2007 study (000), by number of agents.
 SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
@@ -38,3 +38,16 @@ def size_band(agents: float) -> str:
     if agents <= 500:
         return "151-500"
     return ">500"
+
+
+def next_stage(stage: str | None) -> str | None:
+    """The stage one step further along :data:`STAGES`; ``established`` stays.
+
+    A missing or unknown stage has no next one (``None``): it cannot be placed on the path.
+
+    >>> next_stage("considering"), next_stage("established"), next_stage(None)
+    ('transitioning', 'established', None)
+    """
+    if stage not in STAGES:
+        return None
+    return STAGES[min(STAGES.index(stage) + 1, len(STAGES) - 1)]

@@ -14,9 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from .defaults import ROLE_MIN
-from .instrument import Instrument
-from .scoring import Scores
+from .defaults import AGREEMENT_SPLIT, ROLE_MIN
+from .instrument import DIMENSIONS, Instrument
+from .levels import levels_json
+from .scoring import Scores, choose_barrier
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -177,7 +178,7 @@ def build_results(
                 "score": clean_number(dims.at[d, "score"]),
                 "ci": _ci(dims.at[d, "ci_low"], dims.at[d, "ci_high"]),
                 "percentile": None,
-                "level": _level(dims.at[d, "score"]),
+                "level": _level(dims.at[d, "score"], instrument),
                 "alpha": clean_number(dims.at[d, "alpha"]),
                 "by_role": by_role("dimension", d),
             }
@@ -197,6 +198,7 @@ def build_results(
             }
             for f in facets.index
         },
+        "barrier": _barrier_block(facets, instrument, scores.barrier_line),
         "method": {
             "bootstrap": {
                 "resamples": scores.n_boot,
@@ -204,6 +206,9 @@ def build_results(
                 "level": scores.ci_level,
                 "scheme": "percentile, respondents resampled within role",
             },
+            "levels": levels_json(instrument.levels),
+            "barrier_line": scores.barrier_line,
+            "agreement_split": AGREEMENT_SPLIT,
         },
         "benchmark": None,
         "roadmap": [],
@@ -211,12 +216,65 @@ def build_results(
     }
 
 
+def _barrier_block(facets: pd.DataFrame, instrument: Instrument, line: float) -> dict[str, Any] | None:
+    """Why the barrier is the barrier: the numbers the report's headline states.
+
+    ``facet``, ``title``, ``score``, ``ci``, ``rwg``; ``split`` when agreement on it is
+    below :data:`~readiness.core.defaults.AGREEMENT_SPLIT`; ``weakest`` and ``tied`` (see
+    :class:`~readiness.core.scoring.BarrierChoice`); ``next``, the lowest-scoring facet
+    outside the tie, and ``gap_to_next``, how far the barrier lies below it. ``None``
+    when no facet is below the line.
+    """
+    ids = list(facets.index)
+    # the unrounded numbers, exactly as scoring chose the barrier from them
+    choice = choose_barrier(
+        ids,
+        [float(facets.at[f, "score"]) for f in ids],
+        [float(facets.at[f, "ci_low"]) for f in ids],
+        [float(facets.at[f, "ci_high"]) for f in ids],
+        line=line,
+    )
+    if choice is None:
+        return None
+
+    def brief(f: str) -> dict[str, Any]:
+        return {
+            "facet": f,
+            "title": instrument.facets[f].title,
+            "score": clean_number(facets.at[f, "score"]),
+            "ci": _ci(facets.at[f, "ci_low"], facets.at[f, "ci_high"]),
+        }
+
+    block = brief(choice.facet)
+    rwg = clean_number(facets.at[choice.facet, "rwg"])
+    others = [f for f in ids if f not in choice.tied and clean_number(facets.at[f, "score"]) is not None]
+    nearest = min(others, key=lambda f: float(facets.at[f, "score"])) if others else None
+    block.update(
+        {
+            "dimension": choice.facet.split(".", 1)[0],
+            "rwg": rwg,
+            "split": None if rwg is None else bool(rwg < AGREEMENT_SPLIT),
+            "line": line,
+            "weakest": brief(choice.weakest),
+            "tied": [brief(f) for f in choice.tied],
+            "order": list(DIMENSIONS),
+            "next": brief(nearest) if nearest is not None else None,
+            "gap_to_next": (
+                clean_number(float(facets.at[nearest, "score"]) - float(facets.at[choice.facet, "score"]))
+                if nearest is not None
+                else None
+            ),
+        }
+    )
+    return block
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _level(score: Any) -> str | None:
+def _level(score: Any, instrument: Instrument) -> str | None:
     from .scoring import readiness_level
 
     value = clean_number(score)
-    return readiness_level(value) if value is not None else None
+    return readiness_level(value, instrument.levels) if value is not None else None

@@ -12,15 +12,18 @@ validates it and plans. The method, with a worked example, is in ``docs/roadmap.
    placed. Among ready actions the one with the highest *urgency* goes first: urgency is
    the action's own key or that of any action waiting on it, whichever is higher (so a
    prerequisite inherits the urgency of what it unlocks). The key ranks actions that
-   move the barrier facet above all others, then by priority. Ties go to the action's
-   own key, then to playbook order.
+   move the barrier facet above all others, then by priority. Within the barrier's tier, an
+   action that moves the barrier itself goes before one that only leads to it. Ties go to
+   the action's own key, then to playbook order. So the first action moves the barrier
+   facet or is a prerequisite (direct or not) of an action that does.
 4. **Phases**: 1 = first 90 days, 2 = months 4–6, 3 = months 7–12, 4 = later. Each
    phase takes actions up to its effort capacity. An action goes no earlier than the
    phase of its prerequisites, and one phase later when both durations together do not
    fit in the phase.
 5. **People before technology**: a technology action is held back while the people or
    the process dimension — as projected at the start of the phase — is below a
-   threshold (default 50).
+   threshold (default 50), unless it moves the barrier or leads to an action that does:
+   the barrier comes first whatever its dimension.
 6. **Projection**: doing an action closes half of the remaining gap of its main facet
    and a quarter of the remaining gap of each other facet it moves; dimension and
    overall scores are recomputed with the instrument's weights after each phase.
@@ -263,6 +266,7 @@ class PlannedAction:
     priority: float
     why: str
     addresses_barrier: bool
+    unlocks_barrier: bool = False  # a prerequisite, direct or not, of an action that moves the barrier
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,7 @@ class Plan:
                 "what": p.action.what,
                 "source": p.action.source,
                 "addresses_barrier": p.addresses_barrier,
+                "unlocks_barrier": p.unlocks_barrier,
             }
             for p in self.actions
         ]
@@ -420,7 +425,8 @@ def plan(
                     for d in deps
                 ):
                     continue
-                if held and action.dimension == "technology" and phase < 4:
+                # the barrier's own actions are never held: the headline and the first action agree
+                if held and action.dimension == "technology" and phase < 4 and urgency[aid][0] == 0:
                     continue
                 points = playbook.effort_points[action.effort]
                 if used + points > capacity and used > 0:
@@ -431,7 +437,9 @@ def plan(
             if phase == 4:
                 # the backlog after month 12 keeps the lesson too: people and process before technology
                 ready = [a for a in ready if by_id[a].dimension != "technology"] or ready
-            best = max(ready, key=lambda a: (urgency[a], own_key[a], -order_index[a]))
+            # the barrier tier first: an action that moves the barrier itself before one that
+            # only leads to it, so the headline's facet is worked on as early as it can be
+            best = max(ready, key=lambda a: (urgency[a][0], own_key[a][0], urgency[a], own_key[a], -order_index[a]))
             placed[best] = phase
             used += playbook.effort_points[by_id[best].effort]
             remaining.remove(best)
@@ -457,6 +465,7 @@ def plan(
                         own_key[best],
                     ),
                     moves_barrier(best),
+                    urgency[best][0] == 1 and not moves_barrier(best),
                 )
             )
         for aid in in_phase:  # the phase's effect on the scores
@@ -502,8 +511,10 @@ def _why(
     if on_barrier:
         reason = (
             f"moves the barrier facet {barrier} ({facet_gaps.get(barrier or '', 0.0):.0f} points below target), "
-            "which is addressed first"
+            "which comes first"
         )
+    elif urgency[0] == 1:
+        reason = f"it must come before the actions that move the barrier facet {barrier}"
     elif urgency > own:
         reason = f"it unlocks higher-priority actions that depend on it ({main} is {gap:.0f} points below target)"
     else:
@@ -512,8 +523,14 @@ def _why(
             f"and effort {action.effort}"
         )
     deps = [d for d in action.depends_on if d in placed]
-    was_held = action.dimension == "technology" and any(held_in.get(p) for p in range(1, phase + 1))
-    if was_held:
+    technology = action.dimension == "technology"
+    was_held = technology and urgency[0] == 0 and any(held_in.get(p) for p in range(1, phase + 1))
+    if technology and urgency[0] == 1 and held_in.get(phase):
+        tail = (
+            f"; unlike other technology actions it is not held back while people or process is below "
+            f"{options.technology_threshold:.0f}"
+        )
+    elif was_held:
         tail = (
             f"; technology is held back until people and process are projected at "
             f"{options.technology_threshold:.0f} or more"

@@ -22,13 +22,15 @@ import pandas as pd
 
 from .defaults import BARRIER_LINE, CI_LEVEL, N_BOOT
 from .instrument import DIMENSIONS, Layout
+from .levels import Level, level_of
 from .responses import Responses
 
 __all__ = [
-    "LEVELS",
+    "BarrierChoice",
     "Scores",
     "aggregate_scores",
     "bootstrap_draws",
+    "choose_barrier",
     "normalize",
     "org_seed",
     "percentile_interval",
@@ -37,29 +39,17 @@ __all__ = [
     "score",
 ]
 
-#: Readiness levels by overall (or dimension) score: lower bound inclusive.
-LEVELS: tuple[tuple[float, str], ...] = (
-    (0.0, "not ready"),
-    (40.0, "early"),
-    (55.0, "developing"),
-    (70.0, "ready"),
-    (85.0, "leading"),
-)
-
-
 #: Cronbach's alpha needs at least this many respondents who answered every item.
 MIN_ALPHA_RESPONDENTS = 5
 
 
-def readiness_level(score: float | None) -> str | None:
-    """The level name for a 0-100 score (``None`` for a missing score)."""
-    if score is None or not np.isfinite(score):
-        return None
-    name = LEVELS[0][1]
-    for lower, label in LEVELS:
-        if score >= lower:
-            name = label
-    return name
+def readiness_level(score: float | None, levels: Sequence[Level]) -> str | None:
+    """The name of the level a 0-100 score is at (``None`` for a missing score).
+
+    The levels are the instrument's (:attr:`Instrument.levels`, from ``templates/levels.yaml``).
+    """
+    level = level_of(score, levels)
+    return level.name if level is not None else None
 
 
 def org_seed(seed: int, org_id: str) -> np.random.SeedSequence:
@@ -149,6 +139,7 @@ class Scores:
     n_boot: int
     seed: int
     ci_level: float
+    barrier_line: float = BARRIER_LINE
 
     @property
     def org_ids(self) -> tuple[str, ...]:
@@ -253,7 +244,7 @@ def score(
             "alpha": alpha_d.ravel(),
         }
     )
-    barrier = _barriers(org_facet, layout, barrier_threshold)
+    barrier = _barriers(org_facet, ci, layout, barrier_threshold)
     org_index = pd.Index(list(org_ids), name="org_id")
     overall = pd.DataFrame(
         {
@@ -261,7 +252,9 @@ def score(
             "ci_low": ci[:, 0, -1],
             "ci_high": ci[:, 1, -1],
             # object dtype: pandas 3 would store a missing level or barrier as NaN in a string column
-            "level": pd.Series([readiness_level(s) for s in org_overall], index=org_index, dtype=object),
+            "level": pd.Series(
+                [readiness_level(s, responses.instrument.levels) for s in org_overall], index=org_index, dtype=object
+            ),
             "n_respondents": np.add.reduceat(g_size, o_start) if len(g_size) else np.zeros(0, int),
             "barrier": pd.Series(barrier, index=org_index, dtype=object),
         },
@@ -272,7 +265,9 @@ def score(
     respondent_facets = pd.concat(
         [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
     )
-    return Scores(overall, dimensions, facets, by_role, respondents, respondent_facets, n_boot, seed, ci_level)
+    return Scores(
+        overall, dimensions, facets, by_role, respondents, respondent_facets, n_boot, seed, ci_level, barrier_threshold
+    )
 
 
 # ---------------------------------------------------------------------- internals
@@ -487,19 +482,81 @@ def _alpha(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return out[:, : len(layout.facet_ids)], out[:, len(layout.facet_ids) :]
 
 
-def _barriers(org_facet: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
-    """First facet below ``threshold`` in people, process, technology, knowledge order."""
-    order = np.array(
-        sorted(
-            range(len(layout.facet_ids)),
-            key=lambda f: (DIMENSIONS.index(layout.dimension_ids[layout.facet_dimension[f]]), f),
-        ),
-        dtype=np.intp,
-    )
-    below = np.nan_to_num(org_facet[:, order], nan=np.inf) < threshold
-    first = below.argmax(axis=1)
-    ids = np.array(layout.facet_ids, dtype=object)[order]
-    return [ids[f] if hit else None for f, hit in zip(first, below.any(axis=1))]
+@dataclass(frozen=True)
+class BarrierChoice:
+    """How the barrier of one organization was chosen (``docs/scoring.md``, rule 9).
+
+    Attributes
+    ----------
+    facet : the barrier.
+    weakest : the lowest-scoring facet below the line (the barrier unless a tie moved it).
+    tied : the facets below the line whose intervals overlap the weakest one's, in the
+        order ties are broken (people, process, technology, knowledge, then the
+        instrument's facet order); the barrier is the first.
+    """
+
+    facet: str
+    weakest: str
+    tied: tuple[str, ...]
+
+
+def choose_barrier(
+    facets: Sequence[str],
+    scores: Sequence[float | None],
+    ci_low: Sequence[float | None] | None = None,
+    ci_high: Sequence[float | None] | None = None,
+    *,
+    line: float = BARRIER_LINE,
+) -> BarrierChoice | None:
+    """The barrier among facets, or ``None`` when no facet scores below ``line``.
+
+    Among the facets below the line, the weakest is the candidate. Facets below the line
+    whose confidence intervals overlap the weakest one's cannot be told apart from it:
+    they are tied, and the tie goes to the earliest dimension in people → process →
+    technology → knowledge (the order the sources give for the change), then to the
+    order ``facets`` are given in (the instrument's). A facet without an interval counts
+    as the point interval of its score.
+
+    >>> choose_barrier(["people.a", "process.a"], [30, 20], [20, 15], [40, 25]).facet
+    'people.a'
+    >>> choose_barrier(["people.a", "process.a"], [30, 10], [25, 5], [40, 15]).facet
+    'process.a'
+    """
+
+    def numbers(values: Sequence[float | None] | None) -> np.ndarray:
+        if values is None:
+            return np.full(len(facets), np.nan)
+        return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+    score_of = numbers(scores)
+    below = [i for i in range(len(facets)) if np.isfinite(score_of[i]) and score_of[i] < line]
+    if not below:
+        return None
+    # a facet without an interval counts as the point interval of its score
+    low, high = numbers(ci_low), numbers(ci_high)
+    low = np.where(np.isfinite(low), low, score_of)
+    high = np.where(np.isfinite(high), high, score_of)
+    weakest = min(below, key=lambda i: (score_of[i], i))
+    tied = [i for i in below if low[i] <= high[weakest] and low[weakest] <= high[i]]
+
+    def order(i: int) -> tuple[int, int]:
+        dim = facets[i].split(".", 1)[0]
+        return (DIMENSIONS.index(dim) if dim in DIMENSIONS else len(DIMENSIONS), i)
+
+    tied.sort(key=order)
+    return BarrierChoice(facets[tied[0]], facets[weakest], tuple(facets[i] for i in tied))
+
+
+def _barriers(org_facet: np.ndarray, ci: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
+    """The barrier of every organization (:func:`choose_barrier`)."""
+    out: list[str | None] = []
+    n_f = len(layout.facet_ids)
+    for o in range(org_facet.shape[0]):
+        choice = choose_barrier(
+            layout.facet_ids, list(org_facet[o]), list(ci[o, 0, :n_f]), list(ci[o, 1, :n_f]), line=threshold
+        )
+        out.append(choice.facet if choice is not None else None)
+    return out
 
 
 def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size) -> pd.DataFrame:

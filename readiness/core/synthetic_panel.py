@@ -86,10 +86,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .benchmark import PanelInfo
 from .instrument import Instrument
 from .profile import KPIS, size_band
 
-__all__ = ["DEFAULT_KPIS", "KpiSpec", "PanelModel", "generate_org", "generate_panel"]
+__all__ = ["DEFAULT_KPIS", "KpiSpec", "PanelModel", "generate_org", "generate_panel", "panel_info"]
 
 
 @dataclass(frozen=True)
@@ -375,6 +376,23 @@ class PanelModel:
 
 
 # ---------------------------------------------------------------------- public
+def panel_info(seed: int) -> PanelInfo:
+    """How a generated panel describes itself: simulated, named by its seed.
+
+    ``readiness panel`` writes this beside what it generates, so every report compared
+    with these peers says they are simulated.
+    """
+    return PanelInfo(
+        name=f"Synthetic peer panel (seed {seed})",
+        description=(
+            "Simulated contact centers, generated from a documented statistical model shaped so that a few "
+            "published figures come out as published. They describe no real center: use them to try the "
+            "framework, not as industry facts."
+        ),
+        synthetic=True,
+    )
+
+
 def generate_panel(
     instrument: Instrument,
     *,

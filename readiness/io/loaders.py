@@ -27,6 +27,7 @@ import yaml
 
 from ..core.errors import MAX_PROBLEMS, InputError, Problem
 from ..core.instrument import META_COLUMNS, Instrument
+from ..core.levels import Level
 from ..core.profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES, size_band
 from ..core.responses import Responses
 from .resources import DEFAULT_INSTRUMENT_NAME, DEFAULT_PLAYBOOK_NAME, template_path
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # for the annotation only: the roadmap module is imported whe
 
 __all__ = [
     "DEFAULT_INSTRUMENT",
+    "DEFAULT_LEVELS",
     "DEFAULT_PLAYBOOK",
     "DEFAULT_REFERENCES",
     "INDUSTRIES",
@@ -45,6 +47,7 @@ __all__ = [
     "Table",
     "check_profiles_match",
     "load_instrument",
+    "load_levels",
     "load_playbook",
     "load_profiles",
     "load_references",
@@ -62,6 +65,8 @@ __all__ = [
 DEFAULT_INSTRUMENT = template_path("instruments", DEFAULT_INSTRUMENT_NAME)
 DEFAULT_PLAYBOOK = template_path("playbooks", DEFAULT_PLAYBOOK_NAME)
 DEFAULT_REFERENCES = template_path("references", "published-figures.yaml")
+#: The readiness levels (names, bounds, descriptions) an instrument gets when it has none.
+DEFAULT_LEVELS = template_path("levels.yaml")
 
 _NA_TEXT = frozenset({"na", "n/a"})
 _MAX_CELL = 10_000
@@ -435,10 +440,40 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[list[str]],
 
 # ---------------------------------------------------------------------- instruments
 def load_instrument(path: str | Path | None = None) -> Instrument:
-    """Load and validate an instrument YAML (the bundled one by default)."""
+    """Load and validate an instrument YAML (the bundled one by default).
+
+    An instrument without a ``levels:`` block of its own gets the bundled readiness
+    levels (``templates/levels.yaml``, :func:`load_levels`).
+    """
     path = Path(path) if path is not None else DEFAULT_INSTRUMENT
     spec = _read_yaml(path)
+    if isinstance(spec, dict) and "levels" not in spec:
+        spec = {**spec, "levels": _levels_spec(DEFAULT_LEVELS)}
     return Instrument.from_dict(spec, source=path.name)
+
+
+def load_levels(path: str | Path | None = None) -> tuple[Level, ...]:
+    """The readiness levels of a levels file (the bundled ``templates/levels.yaml`` by default)."""
+    from pydantic import ValidationError
+
+    from ..core.levels import check_levels
+
+    path = Path(path) if path is not None else DEFAULT_LEVELS
+    try:
+        levels = tuple(Level.model_validate(entry) for entry in _levels_spec(path))
+    except ValidationError as exc:
+        raise InputError(f"a level is invalid ({exc.errors()[0]['msg']})", source=path.name, key="levels") from None
+    problems = check_levels(levels)
+    if problems:
+        raise InputError(problems[0], source=path.name, key="levels")
+    return levels
+
+
+def _levels_spec(path: Path) -> list[Any]:
+    doc = _read_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("levels"), list) or not doc["levels"]:
+        raise InputError("expected a mapping with a non-empty 'levels' list", source=path.name)
+    return list(doc["levels"])
 
 
 def load_playbook(instrument: Instrument, path: str | Path | None = None) -> Playbook:

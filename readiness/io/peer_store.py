@@ -10,17 +10,25 @@ Every operation opens its own connection and closes it, so the file is never hel
 between calls. DuckDB admits one writing process per file; a second one fails at once
 with a lock error, which is reported as a one-line :class:`~readiness.core.errors.StoreError`.
 
-Schema (``schema_version`` 1)::
+Schema (``schema_version`` 2)::
 
-    meta(key VARCHAR PRIMARY KEY, value VARCHAR)
+    meta(key VARCHAR PRIMARY KEY, value VARCHAR)     -- schema_version, panel_name, panel_description
     profiles(org_id VARCHAR PRIMARY KEY, org_name, industry, agents DOUBLE, size_band,
-             stage, <one DOUBLE column per KPI>, source VARCHAR, imported_at TIMESTAMP)
+             stage, <one DOUBLE column per KPI>, source VARCHAR, imported_at TIMESTAMP,
+             synthetic BOOLEAN)
     answers(org_id, respondent_id, role, item_id VARCHAR, value DOUBLE,
             not_applicable BOOLEAN)
     instruments(id VARCHAR, version VARCHAR)
 
 A respondent who answered nothing at all keeps one ``answers`` row whose ``item_id`` is
 NULL, so that respondent counts survive the round trip.
+
+``profiles.synthetic`` marks simulated organizations (``peers import --synthetic``, or
+``readiness panel`` writing a database); :meth:`PeerStore.info` calls the panel synthetic
+when any of its organizations is. Version 1 had no such column: it is still read, its
+organizations imported by ``readiness panel`` (their ``source`` says so) counting as
+simulated and all others as real, and the first import into it migrates it to version 2
+by the same rule.
 
 Example
 -------
@@ -46,15 +54,31 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..core.benchmark import PanelInfo
 from ..core.errors import InputError, Problem, StoreError
 from ..core.instrument import Instrument
 from ..core.profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES
 from ..core.responses import Responses
 
-__all__ = ["DB_SUFFIXES", "SCHEMA_VERSION", "ImportSummary", "PeerStore", "load_peer_data", "profiles_path_for"]
+__all__ = [
+    "DB_SUFFIXES",
+    "SCHEMA_VERSION",
+    "ImportSummary",
+    "PeerStore",
+    "load_peer_data",
+    "load_peer_info",
+    "panel_info_path_for",
+    "profiles_path_for",
+    "read_panel_info",
+    "write_panel_info",
+]
 
 #: Version of the table layout below; bump it (and migrate) when a column changes meaning.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+#: Older layouts this code still reads, and migrates on the next import.
+_OLDER_VERSIONS = ("1",)
+#: How version 1 recognizes a simulated organization: ``readiness panel`` wrote its source so.
+_PANEL_SOURCE = "readiness panel%"
 #: File suffixes read as a peer database rather than as a responses file.
 DB_SUFFIXES: tuple[str, ...] = (".duckdb", ".db", ".ddb")
 
@@ -93,7 +117,7 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS profiles (org_id VARCHAR PRIMARY KEY, org_name VARCHAR, industry VARCHAR, "
     "agents DOUBLE, size_band VARCHAR, stage VARCHAR, "
     + "".join(f"{kpi} DOUBLE, " for kpi in KPIS)
-    + "source VARCHAR, imported_at TIMESTAMP)",
+    + "source VARCHAR, imported_at TIMESTAMP, synthetic BOOLEAN NOT NULL DEFAULT false)",
     # No key on answers: it is the big table, and Responses already guarantees one row per
     # (respondent, item); a key would only slow bulk inserts down.
     "CREATE TABLE IF NOT EXISTS answers (org_id VARCHAR NOT NULL, respondent_id VARCHAR NOT NULL, "
@@ -146,7 +170,16 @@ class PeerStore:
         return f"PeerStore({str(self.path)!r}, read_only={self.read_only})"
 
     # ------------------------------------------------------------------ writing
-    def import_responses(self, responses: Responses, profiles: pd.DataFrame, *, source: str = "") -> ImportSummary:
+    def import_responses(
+        self,
+        responses: Responses,
+        profiles: pd.DataFrame,
+        *,
+        source: str = "",
+        synthetic: bool = False,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> ImportSummary:
         """Import the organizations of ``responses`` with their profiles, in one transaction.
 
         An organization already in the database is replaced as a whole (profile and
@@ -160,6 +193,11 @@ class PeerStore:
             Validated profiles (:func:`readiness.io.loaders.load_profiles`), indexed by org_id.
         source : str
             Where the data came from; stored with each profile and used in messages.
+        synthetic : bool
+            The organizations are simulated, not real centers (default: real).
+        name, description : str, optional
+            The panel's name and a sentence about it, kept for the whole database
+            (given ones replace earlier ones; the name defaults to the file's stem).
 
         Returns
         -------
@@ -197,11 +235,14 @@ class PeerStore:
                 ).fetchall()[0][0]
                 con.execute("DELETE FROM answers WHERE org_id IN (SELECT org_id FROM _import_orgs)")
                 con.execute("DELETE FROM profiles WHERE org_id IN (SELECT org_id FROM _import_orgs)")
-                self._insert_profiles(con, profile_rows, label, imported_at)
+                self._insert_profiles(con, profile_rows, label, imported_at, synthetic)
                 self._insert_answers(con, answer_rows)
                 con.execute(
                     "INSERT OR IGNORE INTO instruments (id, version) VALUES (?, ?)", [instrument.id, instrument.version]
                 )
+                for key, value in (("panel_name", name), ("panel_description", description)):
+                    if value is not None:
+                        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, " ".join(str(value).split())])
                 return int(replaced)
 
             con.register("_import_orgs", orgs)
@@ -212,16 +253,16 @@ class PeerStore:
         return ImportSummary(organizations=len(org_list), respondents=respondents, answers=n_answers, replaced=replaced)
 
     def _insert_profiles(
-        self, con: duckdb.DuckDBPyConnection, rows: pa.Table, label: str, imported_at: datetime
+        self, con: duckdb.DuckDBPyConnection, rows: pa.Table, label: str, imported_at: datetime, synthetic: bool
     ) -> None:
         kpi_cols = [c for c in KPIS if c in rows.column_names]
         columns = ["org_id", *_PROFILE_BASE, *kpi_cols]
         con.register("_import_profiles", rows)
         try:
             con.execute(
-                f"INSERT INTO profiles ({', '.join(columns)}, source, imported_at) "
-                f"SELECT {', '.join(columns)}, ?, ? FROM _import_profiles",
-                [label, imported_at],
+                f"INSERT INTO profiles ({', '.join(columns)}, source, imported_at, synthetic) "
+                f"SELECT {', '.join(columns)}, ?, ?, ? FROM _import_profiles",
+                [label, imported_at, bool(synthetic)],
             )
         finally:
             con.unregister("_import_profiles")
@@ -403,6 +444,26 @@ class PeerStore:
         out = out.iloc[sorted(range(len(out)), key=lambda i: sort_key[i])].reset_index(drop=True)
         return out
 
+    def info(self) -> PanelInfo:
+        """What the panel is: its name, description, and whether it is synthetic.
+
+        The panel is synthetic when any of its organizations is (the benchmark may then
+        compare with a simulated one); a mixed database says how many are simulated.
+        """
+        with self._connect(read_only=True) as con:
+            columns = self._check_schema(con)
+            meta = {k: v for k, v in con.execute("SELECT key, value FROM meta").fetchall()}
+            flag = (
+                "synthetic" if "synthetic" in columns["profiles"] else f"coalesce(source LIKE '{_PANEL_SOURCE}', false)"
+            )
+            simulated, total = con.execute(f"SELECT count(*) FILTER (WHERE {flag}), count(*) FROM profiles").fetchall()[
+                0
+            ]
+        description = meta.get("panel_description") or ""
+        if 0 < simulated < total:
+            description = f"{description} {simulated} of its {total} organizations are simulated.".strip()
+        return PanelInfo(meta.get("panel_name") or self.path.stem, description, bool(simulated))
+
     def org_ids(self) -> list[str]:
         """The organizations in the database, sorted."""
         with self._connect(read_only=True) as con:
@@ -439,6 +500,16 @@ class PeerStore:
             _in_transaction(con, create)
         # Checked before anything is changed, so a foreign or newer file is left untouched.
         columns = self._check_schema(con)
+        if "synthetic" not in columns["profiles"]:
+
+            def migrate() -> None:
+                # version 1 -> 2: what `readiness panel` wrote was simulated; everything else was imported as real
+                con.execute("ALTER TABLE profiles ADD COLUMN synthetic BOOLEAN DEFAULT false")
+                con.execute(f"UPDATE profiles SET synthetic = coalesce(source LIKE '{_PANEL_SOURCE}', false)")
+                con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
+
+            _in_transaction(con, migrate)
+            columns = self._check_schema(con)
         # KPIs added to the catalogue after the database was made become new columns:
         # adding a nullable column changes no existing meaning, so no version bump.
         new = [kpi for kpi in KPIS if kpi not in columns["profiles"]]
@@ -477,7 +548,10 @@ class PeerStore:
         # result is only partly fetched.
         rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         version = rows[0][0] if rows else None
-        if version != SCHEMA_VERSION:
+        if version == SCHEMA_VERSION and columns["profiles"].get("synthetic") != "BOOLEAN":
+            found = columns["profiles"].get("synthetic", "missing")
+            raise StoreError(_one_line(f"{name}: wrong schema: column profiles.synthetic is {found}, expected BOOLEAN"))
+        if version != SCHEMA_VERSION and version not in _OLDER_VERSIONS:
             if version is not None and version.isdigit() and int(version) > int(SCHEMA_VERSION):
                 raise StoreError(
                     _one_line(
@@ -500,6 +574,74 @@ def profiles_path_for(responses_path: str | Path) -> Path:
     """
     path = Path(responses_path)
     return path.with_name(f"{path.stem}.profiles{path.suffix}")
+
+
+def panel_info_path_for(responses_path: str | Path) -> Path:
+    """Where a peer responses file says what it is: ``<stem>.panel.json`` beside it.
+
+    >>> panel_info_path_for("data/peers/panel.csv").as_posix()
+    'data/peers/panel.panel.json'
+    """
+    path = Path(responses_path)
+    return path.with_name(f"{path.stem}.panel.json")
+
+
+def read_panel_info(path: str | Path) -> PanelInfo:
+    """A panel's companion file (``{"name", "description", "synthetic"}``, other keys kept aside).
+
+    Raises
+    ------
+    InputError
+        The file is not a JSON object, or a field has the wrong type.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("the panel description file was not found", source=str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"is not a JSON panel description ({type(exc).__name__})", source=path.name) from None
+    if not isinstance(doc, dict):
+        raise InputError("a panel description must be a JSON object", source=path.name)
+    for key, kind in (("name", str), ("description", str), ("synthetic", bool)):
+        if key in doc and not isinstance(doc[key], kind):
+            raise InputError(f"{key} must be {'true or false' if kind is bool else 'text'}", source=path.name, key=key)
+    return PanelInfo(
+        name=" ".join(str(doc.get("name") or path.name.removesuffix(".panel.json")).split()),
+        description=" ".join(str(doc.get("description", "")).split()),
+        synthetic=bool(doc.get("synthetic", False)),
+    )
+
+
+def write_panel_info(path: str | Path, info: PanelInfo, **extra: object) -> Path:
+    """Write a panel's companion file atomically; ``extra`` keys (e.g. the generator's seed) go beside."""
+    import json
+
+    from .exporters import atomic_path
+
+    path = Path(path)
+    doc = {"name": info.name, "description": info.description, "synthetic": info.synthetic, **extra}
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def load_peer_info(path: str | Path) -> PanelInfo:
+    """What the peer data at ``path`` are (see :class:`~readiness.core.benchmark.PanelInfo`).
+
+    A peer database says it itself (:meth:`PeerStore.info`). A responses file says it in
+    ``<stem>.panel.json`` beside it (:func:`panel_info_path_for`); without one, the
+    data are the user's own: real, named after the file.
+    """
+    path = Path(path)
+    if path.suffix.lower() in DB_SUFFIXES:
+        return PeerStore(path, read_only=True).info()
+    companion = panel_info_path_for(path)
+    if companion.exists():
+        return read_panel_info(companion)
+    return PanelInfo(name=path.stem, description="", synthetic=False)
 
 
 def load_peer_data(path: str | Path, instrument: Instrument) -> tuple[Responses, pd.DataFrame]:

@@ -91,10 +91,10 @@ def load_inputs(
         check_profiles_match(parsed, prof, Path(str(profiles)).name)  # the wrong file was given
     panel = None
     if _path(peers):
-        from .peer_store import load_peer_data
+        from .peer_store import load_peer_data, load_peer_info
 
         peer_responses, peer_profiles = load_peer_data(str(peers), inst)
-        panel = PeerPanel.build(peer_responses, peer_profiles)
+        panel = PeerPanel.build(peer_responses, peer_profiles, info=load_peer_info(str(peers)))
     notes: list[str] = []
     if _path(playbook):
         book = load_playbook(inst, str(playbook))
@@ -110,7 +110,8 @@ def load_inputs(
 
 
 def parse_target(value: str | float | None, instrument: Instrument) -> float | dict[str, float] | None:
-    """A roadmap target: ``None``/"" (peer top quartile), a level 0-100, or a target profile file."""
+    """A roadmap target: ``None``/"" (the default rule: peers one stage ahead, else the next level),
+    a level 0-100, or a target profile file."""
     from .loaders import load_targets
 
     if value is None or value == "":

@@ -296,7 +296,14 @@ def _peer_group_text(bench: Mapping[str, Any]) -> str:
     fallback = bench.get("fallback")
     if fallback and fallback not in ("none", "all peers"):
         text += f" (group widened: {fallback})"
+    if _simulated(bench):
+        text += " · simulated centers, not real ones"
     return _plain(text)
+
+
+def _simulated(bench: Mapping[str, Any]) -> bool:
+    """The peers are a synthetic panel (``benchmark.panel.synthetic``): every figure says so."""
+    return bool((bench.get("panel") or {}).get("synthetic"))
 
 
 def _luminance(rgb: Sequence[float]) -> float:
@@ -412,9 +419,10 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
 
     if bench is not None:
         handles.append(Patch(facecolor=_BAND, edgecolor="none"))
-        labels.append(f"peer middle 50% (n = {bench['peer_n']})")
+        simulated = "simulated " if _simulated(bench) else ""
+        labels.append(f"{simulated}peer middle 50% (n = {bench['peer_n']})")
         handles.append(Line2D([], [], color="black", lw=2.2, marker="|", markersize=0, linestyle="-"))
-        labels.append("peer median")
+        labels.append(f"{simulated}peer median")
     handles.append(Line2D([], [], color="black", lw=1.2, marker="|", markersize=8, linestyle="-"))
     labels.append("95% interval")
     if bench is None:
@@ -1311,16 +1319,31 @@ def _draw_projection(ax: Axes, plan: Mapping[str, Any]) -> None:
 MAX_RANKED = 40
 #: Facets shown on the common-gaps chart.
 MAX_GAPS = 12
-#: Level bands drawn behind portfolio scores: (lower bound, name), as in readiness.core.scoring.LEVELS.
+#: Shades of the level bands drawn behind portfolio scores, lightest for the lowest level.
 _LEVEL_SHADES = ("#FFFFFF", "#F4F4F4", "#E9E9E9", "#DEDEDE", "#D3D3D3")
 
 
-def _level_bands(ax: Axes, axis: str = "x") -> None:
-    """Shade the readiness levels (lightest = lowest) behind a 0–100 axis, named at the edge."""
-    from ..core.scoring import LEVELS
+def _level_scale(docs: Sequence[Mapping[str, Any]]) -> list[tuple[float, float, str]]:
+    """(lower, upper, name) of the readiness levels the documents were scored with.
 
-    bounds = [lower for lower, _ in LEVELS] + [100.0]
-    for (lower, name), upper, shade in zip(LEVELS, bounds[1:], _LEVEL_SHADES):
+    Read from the first document's ``method.levels``; documents written before levels
+    were recorded there fall back to the bundled scale (``templates/levels.yaml``).
+    """
+    for doc in docs:
+        levels = (doc.get("method") or {}).get("levels")
+        if levels:
+            return [(float(lv["lower"]), float(lv["upper"]), str(lv["name"])) for lv in levels]
+    from ..core.levels import levels_json
+    from ..io.loaders import load_levels
+
+    return [(lv["lower"], lv["upper"], lv["name"]) for lv in levels_json(load_levels())]
+
+
+def _level_bands(ax: Axes, axis: str, docs: Sequence[Mapping[str, Any]]) -> None:
+    """Shade the readiness levels (lightest = lowest) behind a 0–100 axis, named at the edge."""
+    scale = _level_scale(docs)
+    shades = _LEVEL_SHADES[: len(scale)] if len(scale) <= len(_LEVEL_SHADES) else _LEVEL_SHADES * len(scale)
+    for (lower, upper, name), shade in zip(scale, shades):
         if axis == "x":
             ax.axvspan(lower, upper, color=shade, zorder=0, lw=0)
             ax.text(
@@ -1375,7 +1398,7 @@ def portfolio_ranking(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None)
     what = "Overall readiness by organization"
     if shown.empty:
         return _note(ax, "No organization has an overall score.", title=what)
-    _level_bands(ax, "x")
+    _level_bands(ax, "x", docs)
     y = np.arange(len(shown))
     low = shown["ci_low"].astype(float).to_numpy()
     high = shown["ci_high"].astype(float).to_numpy()
@@ -1432,7 +1455,7 @@ def portfolio_dimensions(docs: Sequence[Mapping[str, Any]], ax: Axes | None = No
         return _note(ax, "No dimension scores in these documents.", title=what)
     order = [d for d in DIMENSIONS if d in set(table["dimension"])]
     table = table.assign(score=table["score"].astype(float))
-    _level_bands(ax, "y")
+    _level_bands(ax, "y", docs)
     boxes = ax.boxplot(
         [table.loc[table["dimension"] == d, "score"].to_numpy() for d in order],
         positions=range(len(order)),

@@ -90,7 +90,10 @@ def results_view(results: Mapping[str, Any]) -> Group:
         line = Text()
         if bench.get("peer_n"):
             group = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in bench["peer_group"].items() if v) or "all peers"
-            line.append(_safe(f"Peers: {bench['peer_n']} centers ({group}; fallback: {bench['fallback']}). "))
+            simulated = "simulated " if (bench.get("panel") or {}).get("synthetic") else ""
+            line.append(
+                _safe(f"Peers: {bench['peer_n']} {simulated}centers ({group}; fallback: {bench['fallback']}). ")
+            )
             line.append(
                 _safe(
                     "Percentiles: "
