@@ -580,15 +580,7 @@ class IntakeApp:
 
 def _only(responses: Responses, respondent_id: str) -> Responses:
     """The one respondent's answers, as a Responses of their own."""
-    mask = (responses.meta["respondent_id"] == respondent_id).to_numpy()
-    return Responses(
-        responses.instrument,
-        responses.meta.loc[mask].reset_index(drop=True),
-        responses.values[mask],
-        responses.not_applicable[mask],
-        responses.warnings,
-        responses.source,
-    )
+    return responses.take((responses.meta["respondent_id"] == respondent_id).to_numpy())
 
 
 # ---------------------------------------------------------------------- results panel
