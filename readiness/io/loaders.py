@@ -695,19 +695,17 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         for c in table.columns
         if c.lower() not in item_key and c.lower() not in open_key and c.lower() not in META_COLUMNS
     ]
+    hint = _other_instrument(extra, list(item_cols.values()) + list(open_cols.values()), instrument)
+    if hint:
+        # Read with this version, such a file would lose the items the versions do not
+        # share and score the rest as if nothing were missing: refused, with the way out.
+        return [Problem(src, hint, row=1)], None
     for c in extra:
         problems.append(
             Problem(src, "column matches no item of the instrument; ignored", row=1, column=c, severity="warning")
         )
-    hint = _other_instrument(extra, instrument)
-    if hint:
-        problems.append(Problem(src, hint, row=1, severity="warning"))
     if not item_cols:
-        problems.append(
-            Problem(
-                src, f"no column matches an item of instrument {instrument.id!r}" + (f"; {hint}" if hint else ""), row=1
-            )
-        )
+        problems.append(Problem(src, f"no column matches an item of instrument {instrument.id!r}", row=1))
         return problems, None
 
     cells = table.cells
@@ -895,23 +893,26 @@ def _open_answers(
     return texts, problems
 
 
-def _other_instrument(columns: list[str], instrument: Instrument) -> str:
-    """A hint when unrecognized item columns are those of another bundled instrument.
+def _other_instrument(unknown: list[str], matched: list[str], instrument: Instrument) -> str:
+    """The message for a file answered on another bundled instrument, or ``""``.
 
     Answers collected with an earlier version of the question set carry item ids that the
-    current one retired; this names the version they belong to and how to score them.
+    current one retired. When every item column of the file (``unknown`` to this
+    instrument, and ``matched``) belongs to another bundled instrument, this names it and
+    how to read the file with it.
     """
-    wanted = {c.lower() for c in columns}
-    if not wanted:
+    if not unknown:
         return ""
+    columns = {c.lower() for c in [*unknown, *matched]}
     for name, other in _bundled_instruments():
         if (other.id, other.version) == (instrument.id, instrument.version):
             continue
         known = {i.lower() for i in other.items} | {q.lower() for q in other.open_question_ids}
-        if wanted <= known:
+        if columns <= known:
+            shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
             return (
-                f"these columns are items of instrument {other.id} version {other.version}: the file looks "
-                f"answered on that version; score it with --instrument {name}"
+                f"the file looks answered on instrument {other.id} version {other.version} (columns {shown} "
+                f"are its items, not this version's); give --instrument {name} to read it"
             )
     return ""
 
