@@ -144,7 +144,12 @@ def test_sheets_header_and_hidden_lists(bundled_book):
     # Each header of an item carries its question.
     assert inst.items["PEO_HIR_1"].text in ws["D1"].comment.text
     questions = wb["Questions"]
-    assert questions.max_row == len(inst.items) + 1
+    assert questions.max_row == len(inst.items) + len(inst.open_questions) + 1
+    # Sources as a person reads them: publication, year and title, never a file name.
+    header_q = [c.value for c in questions[1]]
+    sources = [row[header_q.index("source")] for row in questions.iter_rows(min_row=2, values_only=True)]
+    assert all(sources) and not [s for s in sources if s.endswith(".txt")]
+    assert "ICMI (2012), “Why Customer Service Reps Don’t Sell… and What You Can Do About It”" in sources
 
 
 def _range_values(wb, formula: str) -> list[str]:
@@ -193,7 +198,7 @@ def test_not_asked_cells_are_greyed_by_role(bundled_book):
     header = [c.value for c in ws[1]]
     col = openpyxl.utils.get_column_letter(header.index("PEO_HIR_2") + 1)  # supervisors and managers only
     assert rules[f"{col}2:{col}41"] == ['AND($C2<>"",$C2<>"supervisor",$C2<>"manager")']
-    every_role = openpyxl.utils.get_column_letter(header.index("PEO_HIR_1") + 1)
+    every_role = openpyxl.utils.get_column_letter(header.index("PEO_HIR_4") + 1)  # asked of every role
     assert f"{every_role}2:{every_role}41" not in rules
 
 

@@ -504,7 +504,16 @@ def load_playbook(instrument: Instrument, path: str | Path | None = None) -> Pla
 
 
 def load_references(path: str | Path | None = None) -> dict[str, Any]:
-    """Published reference figures: ``{"kpis": {kpi: [{text, source, ...}]}, "context": [...]}``."""
+    """Published reference figures, each with its source's short reference for people.
+
+    Returns ``{"kpis": {kpi: [{text, source, reference, ...}]}, "context": [...],
+    "agents": {"unwilling_or_unable": {...}}, "sources": {file name: reference}}``:
+    ``source`` is the article's file name (kept in the data), ``reference`` its
+    publication, year and title (:func:`readiness.io.citations.citation`), and
+    ``sources`` the table of every known article, for actions and items that cite one.
+    """
+    from .citations import citation, load_sources
+
     path = Path(path) if path is not None else DEFAULT_REFERENCES
     doc = _read_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis", {}), dict):
@@ -515,7 +524,21 @@ def load_references(path: str | Path | None = None) -> dict[str, Any]:
         for n, fig in enumerate(figures or []):
             if not isinstance(fig, dict) or not fig.get("text") or not fig.get("source"):
                 raise InputError("each figure needs text and source", source=path.name, key=f"kpis.{kpi}[{n}]")
-    return {"kpis": doc.get("kpis", {}), "context": doc.get("context", [])}
+    agents = doc.get("agents") or {}
+    if not isinstance(agents, dict) or not all(
+        isinstance(f, dict) and f.get("text") and f.get("source") for f in agents.values()
+    ):
+        raise InputError("each figure under 'agents' needs text and source", source=path.name, key="agents")
+
+    def cited(fig: dict[str, Any]) -> dict[str, Any]:
+        return {**fig, "reference": citation(fig.get("source"))}
+
+    return {
+        "kpis": {kpi: [cited(f) for f in figures or []] for kpi, figures in doc.get("kpis", {}).items()},
+        "context": [cited(f) for f in doc.get("context", []) or []],
+        "agents": {name: cited(f) for name, f in agents.items()},
+        "sources": {name: source.reference for name, source in load_sources().items()},
+    }
 
 
 def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:

@@ -39,6 +39,7 @@ from typing import Any
 
 from ..core.answers import DONT_KNOW_LABEL, OPEN_TEXT_MAX
 from ..core.instrument import META_COLUMNS, Instrument
+from .citations import citation
 from .exporters import atomic_path
 
 __all__ = [
@@ -309,6 +310,7 @@ def _fill_questions(ws, instrument: Instrument) -> None:
         "asked of",
         "N/A allowed",
         *[f"answer {v}" for v in range(1, k + 1)],
+        "source",
     ]
     for c, name in enumerate(header, start=1):
         _put(ws, 1, c, name).font = Font(bold=True)
@@ -324,16 +326,33 @@ def _fill_questions(ws, instrument: Instrument) -> None:
                     ", ".join(item.roles),
                     "yes" if item.allows_na else "no",
                     *item.labels,
+                    citation(item.source),
                 ]
                 for c, value in enumerate(values, start=1):
                     _put(ws, r, c, value).alignment = Alignment(vertical="top", wrap_text=True)
                 r += 1
+    for question in instrument.open_questions:
+        values = [
+            question.id,
+            "",
+            "",
+            question.text,
+            ", ".join(question.roles),
+            "no",
+            "free text, never scored",
+            *[""] * (k - 1),
+            citation(question.source),
+        ]
+        for c, value in enumerate(values, start=1):
+            _put(ws, r, c, value).alignment = Alignment(vertical="top", wrap_text=True)
+        r += 1
     for letter, width in zip("ABCDEF", (14, 14, 24, 60, 22, 8)):
         ws.column_dimensions[letter].width = width
     from openpyxl.utils import get_column_letter
 
     for c in range(7, 7 + k):
         ws.column_dimensions[get_column_letter(c)].width = 28
+    ws.column_dimensions[get_column_letter(7 + k)].width = 50
     ws.freeze_panes = "B2"
     ws.protection.sheet = True
     ws.protection.formatColumns = False

@@ -46,6 +46,7 @@ from ..core.defaults import K as DEFAULT_K
 from ..core.instrument import DIMENSIONS
 from ..core.profile import CONTEXT, KPIS
 from ..core.roadmap import PHASES
+from ..io.citations import cite
 
 __all__ = [
     "DIMENSION_COLORS",
@@ -949,9 +950,7 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     footnotes = []
     for number, (kpi, fig) in enumerate(published, start=1):
         marks.setdefault(kpi, []).append(number)
-        footnotes.append(
-            f"[{number}] published figure: {_short(fig['text'], 70)} ({fig.get('source') or 'source not given'})"
-        )
+        footnotes.append(f"[{number}] published figure: {_short(fig['text'], 70)} ({cite(fig)})")
     if withheld:
         k = bench.get("k") or DEFAULT_K
         footnotes.append(
