@@ -373,3 +373,20 @@ def test_open_question_answers_are_kept_as_text(tmp_path, mini):
     frame = responses.open_answers_frame()
     assert list(frame.columns) == ["org_id", "respondent_id", "role", "question", "text"]
     assert frame["respondent_id"].tolist() == ["a1", "a2", "a3"] and set(frame["question"]) == {"Q1"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "parquet", "xlsx"])
+def test_dont_know_reads_alike_in_every_format(tmp_path, mini, fmt):
+    reference = load_responses(DATA / "mini_dont_know.csv", mini)
+    frame = pd.read_csv(DATA / "mini_dont_know.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / f"answers.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(frame.to_dict("records")), encoding="utf-8")
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_excel(path, index=False, sheet_name="Responses")
+    got = load_responses(path, mini)
+    np.testing.assert_array_equal(got.dont_know, reference.dont_know)
+    np.testing.assert_array_equal(got.values, reference.values)
+    assert got.dont_know.sum() == 10
