@@ -83,7 +83,14 @@ class PeerPanel:
         scales, items = self.quality
         return {
             "alpha": [
-                {"level": r.level, "id": r.id, "items": int(r.items), "n": int(r.n), "alpha": clean_number(r.alpha, 3)}
+                {
+                    "level": r.level,
+                    "id": r.id,
+                    "role": r.role,
+                    "items": int(r.items),
+                    "n": int(r.n),
+                    "alpha": clean_number(r.alpha, 3),
+                }
                 for r in scales.itertuples()
             ],
             "flagged_items": [
