@@ -495,6 +495,14 @@ def _plain_scores(inst, rows):
             x = answers.get(item.id)
             key = {"NA": "not_applicable", "DK": "dont_know", None: "unanswered"}.get(x, "answered")
             counts[key] += 1
+    asked_dk = {
+        f.id: (
+            sum(role in i.roles for role, _ in rows for i in f.items),
+            sum(role in i.roles and answers.get(i.id) == "DK" for role, answers in rows for i in f.items),
+        )
+        for f in inst.facets.values()
+    }
+    counts["facets"] = asked_dk  # type: ignore[assignment]
     dims: dict[str, float | None] = {}
     for dim in inst.dimensions:
         have = [(f.weight, facet_scores[f.id]) for f in dim.facets if facet_scores[f.id] is not None]
@@ -549,5 +557,27 @@ def test_dont_know_scores_match_a_plain_reimplementation(mini, rows):
         assert np.isnan(got_dims[dim]) if expected is None else got_dims[dim] == pytest.approx(expected, abs=1e-9)
     got_overall = scores.overall.loc["O", "score"]
     assert np.isnan(got_overall) if overall is None else got_overall == pytest.approx(overall, abs=1e-9)
+    by_facet = counts.pop("facets")
     totals = scores.respondents[["answered", "not_applicable", "dont_know", "unanswered"]].sum()
     assert totals.to_dict() == counts
+    got_facets = scores.facets.set_index("facet")
+    for facet, (asked, dk) in by_facet.items():
+        assert (got_facets.at[facet, "n_asked"], got_facets.at[facet, "n_dont_know"]) == (asked, dk), facet
+
+
+def test_dont_know_counts_stay_with_their_organization(tmp_path, mini):
+    text = (DATA / "mini_dont_know.csv").read_text(encoding="utf-8").splitlines()
+    other = [line.replace("Y,", "Z,", 1).replace("DK", "3") for line in text[1:]]  # Z: fewer don't know
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join([text[0], *other, *text[1:]]) + "\n", encoding="utf-8")
+    both = score(load_responses(path, mini), n_boot=0).facets.set_index(["org_id", "facet"])
+    alone = score(load_responses(DATA / "mini_dont_know.csv", mini), n_boot=0).facets.set_index("facet")
+    for facet in mini.facets:
+        assert both.at[("Y", facet), "n_dont_know"] == alone.at[facet, "n_dont_know"]
+        assert both.at[("Y", facet), "n_asked"] == alone.at[facet, "n_asked"]
+        assert both.at[("Z", facet), "n_asked"] == alone.at[facet, "n_asked"]
+    # Z lost the four written "DK" (a1 P2, a2 P4 T1, m1 K2); it keeps a1 P3 and R2 ("dk"), a2 P1
+    # and T2, m1 P4 ("dk") and R1: six.
+    z = sum(both.at[("Z", f), "n_dont_know"] for f in mini.facets)
+    y = sum(both.at[("Y", f), "n_dont_know"] for f in mini.facets)
+    assert (y, z) == (10, 6)

@@ -624,15 +624,20 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
 def _facet_dont_know(responses: Responses, p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per organization and facet: questions asked, and those answered "don't know"."""
     incidence = p.layout.item_by_facet
-    n_f = incidence.shape[1]
-    if len(o_start_rows) == 0:
+    n_orgs, n_f = len(o_start_rows), incidence.shape[1]
+    if n_orgs == 0:
         return np.zeros((0, n_f), np.int64), np.zeros((0, n_f), np.int64)
-    asked = p.asked.astype(float) @ incidence
-    dont_know = (p.asked & responses.dont_know).astype(float) @ incidence
-    return (
-        np.add.reduceat(asked, o_start_rows, axis=0).round().astype(np.int64),
-        np.add.reduceat(dont_know, o_start_rows, axis=0).round().astype(np.int64),
-    )
+    # Questions asked depend on the role alone: respondents per role times items per role.
+    per_role = p.layout.asked.astype(float) @ incidence  # (roles, facets)
+    role_counts = np.zeros((n_orgs, len(p.layout.role_ids)))
+    np.add.at(role_counts, (responses.org_codes, responses.role_codes), 1.0)
+    asked = (role_counts @ per_role).round().astype(np.int64)
+    dont_know = np.zeros((n_orgs, n_f), np.int64)
+    rows = np.flatnonzero(responses.dont_know.any(axis=1))  # usually few: skip the rest
+    if len(rows):
+        counts = (p.asked[rows] & responses.dont_know[rows]).astype(float) @ incidence
+        np.add.at(dont_know, responses.org_codes[rows], counts.round().astype(np.int64))
+    return asked, dont_know
 
 
 def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g_size) -> pd.DataFrame:
