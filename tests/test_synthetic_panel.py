@@ -86,6 +86,33 @@ def example_center(instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
     return responses, profiles
 
 
+#: The example center's two waves (docs/reassessment.md): the same center and seed, other
+#: people each time; three facets moved between them.
+WAVES = (
+    ("northbank-2024-05.csv", {"agent": 17, "supervisor": 4, "manager": 3}, 2404, None, "R"),
+    (
+        "northbank-2024-11.csv",
+        {"agent": 19, "supervisor": 4, "manager": 3},
+        2413,
+        {"process.sales_process": 1.2, "process.goals": 1.0, "technology.routing": -0.9},
+        "S",
+    ),
+)
+
+
+def example_waves(instrument) -> dict[str, pd.DataFrame]:
+    """The bundled waves of the example center, as docs/reassessment.md draws them."""
+    center = {k: v for k, v in NORTHBANK.items() if k != "respondents"}
+    out = {}
+    for name, respondents, respondent_seed, facet_shift, prefix in WAVES:
+        frame, _ = generate_org(
+            instrument, respondents=respondents, respondent_seed=respondent_seed, facet_shift=facet_shift, **center
+        )
+        frame["respondent_id"] = frame["respondent_id"].str.replace("R", prefix, n=1)
+        out[name] = frame
+    return out
+
+
 @pytest.fixture(scope="module")
 def small(bundled):
     return generate_panel(bundled, n_orgs=60, seed=3)
@@ -344,6 +371,13 @@ def test_bundled_panel_dont_know_is_rare_and_commonest_among_agents(bundled, bun
     attitude = [i for i in items if bundled.items[i].kind == "attitude" and "agent" in bundled.items[i].roles]
     agents = responses[responses["role"] == "agent"]
     assert (agents[practice] == "DK").to_numpy().mean() > 3 * (agents[attitude] == "DK").to_numpy().mean()
+
+
+def test_example_waves_are_their_recipe_byte_for_byte(bundled):
+    """docs/reassessment.md's recipe gives the bundled waves, answered on the bundled instrument."""
+    for name, frame in example_waves(bundled).items():
+        assert frame.to_csv(index=False) == (EXAMPLES / "waves" / name).read_text(encoding="utf-8"), name
+        load_responses(EXAMPLES / "waves" / name, bundled)
 
 
 def test_example_center_is_its_recipe_byte_for_byte(bundled):
