@@ -280,6 +280,8 @@ def _barrier_block(facets: pd.DataFrame, instrument: Instrument, line: float) ->
         }
     )
     return block
+
+
 def _share(part: Any, whole: Any) -> float | None:
     whole = int(whole)
     return None if whole == 0 else int(part) / whole
