@@ -146,6 +146,22 @@ def test_benchmark_block_numbers():
     json.dumps(doc, allow_nan=False)
 
 
+def test_handle_time_is_placed_but_not_ranked():
+    from readiness.core.profile import KPI_DIRECTIONS, RANKED_KPIS
+
+    assert KPI_DIRECTIONS["average_handle_time"] == "context" and "average_handle_time" not in RANKED_KPIS
+    peers = make_peers({("technology", "51-150", "considering"): 9})
+    out = kpi_benchmark(
+        {"average_handle_time": 300.0, "sales_conversion_rate": 12.0}, peers, k=5, directions=KPI_DIRECTIONS
+    )
+    aht = out["average_handle_time"]
+    raw = percentileofscore(peers["average_handle_time"], 300.0, kind="mean")
+    assert aht["direction"] == "context" and aht["percentile"] == pytest.approx(raw, abs=0.01)
+    assert aht["median"] == pytest.approx(np.median(peers["average_handle_time"]), abs=1e-4)
+    assert "standing" not in aht and "quartile" not in aht
+    assert {"standing", "quartile"} <= set(out["sales_conversion_rate"])
+
+
 def test_no_statistic_of_a_small_group_anywhere():
     peers = make_peers({("technology", "51-150", "considering"): 4})
     doc = benchmark(

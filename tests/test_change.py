@@ -66,8 +66,8 @@ def naive(frame: pd.DataFrame, instrument) -> dict:
         answers = {}
         for item in instrument.items:
             value = row[item]
-            if value == "NA":
-                answers[item] = "NA"
+            if value in ("NA", "DK"):  # not applicable, don't know: both out of the count
+                answers[item] = value
             elif value not in ("", None) and not (isinstance(value, float) and np.isnan(value)):
                 answers[item] = int(value)
         respondents.append((row["role"], answers))
@@ -196,7 +196,7 @@ def test_shifting_every_later_score_shifts_every_facet_change(mini, seed, offset
 def _renamed(instrument: Instrument, drop: str, add_to: str) -> Instrument:
     """Another version of ``instrument``: one facet dropped, one new facet added (different id)."""
     spec = instrument.model_dump(mode="json")
-    spec["version"] = "2.0"
+    spec["version"] = "3.0"  # the bundled instrument is 2.0: another version
     for dim in spec["dimensions"]:
         dim["facets"] = [f for f in dim["facets"] if f["id"] != drop]
         if dim["id"] == add_to.split(".")[0]:
@@ -218,7 +218,7 @@ def test_waves_on_different_versions_compare_on_shared_facets(bundled, tmp_path)
     assert "people.hiring" not in change.shared and "knowledge.new" not in change.shared
     assert change.left_out == {"from": ("people.hiring",), "to": ("knowledge.new",)}
     text = " ".join(change.warnings)
-    assert "Hiring for sales talent" in text and "A new facet" in text and "version 2.0" in text
+    assert "Hiring for sales talent" in text and "A new facet" in text and "version 3.0" in text
     # people is recomputed in each wave on the facets both have, with that wave's weights
     before, after = naive(first, bundled), naive(second, v2)
     people = [f.id for d in bundled.dimensions if d.id == "people" for f in d.facets if f.id != "people.hiring"]

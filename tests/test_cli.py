@@ -98,7 +98,7 @@ def test_score_writes_results_json(capsys, tmp_path):
         "by_role": {"agent": 2, "manager": 1},
         "withheld_roles": [],
         "role_min": 1,
-        "answers": {"answered": 25, "not_applicable": 1, "unanswered": 4},
+        "answers": {"answered": 25, "not_applicable": 1, "dont_know": 0, "unanswered": 4},
     }
     assert doc["overall"]["barrier"] == "technology.a"
     # by default (three respondents per role) neither role's scores are shown

@@ -262,11 +262,11 @@ def test_impact_weights_have_mean_one_and_favour_the_strongest_driver():
 
 
 def test_impact_counts_a_share_only_when_the_coefficient_points_the_better_way():
-    # Handle time is lower-is-better: process lowers it (counts), people raises it (does not).
-    effects = {"average_handle_time": {"people": 2.0, "process": -1.0}}
+    # Abandon rate is lower-is-better: process lowers it (counts), people raises it (does not).
+    effects = {"abandon_rate": {"people": 2.0, "process": -1.0}}
     res = driver_analysis(make_peers(n=150, seed=31, effects=effects, noise=5.0))
     imp = res.importance.set_index("dimension")["share"]
-    coefs = coef_table(res, "average_handle_time")["coef"]
+    coefs = coef_table(res, "abandon_rate")["coef"]
     assert coefs["people"] > 0 and coefs["process"] < 0
     assert imp["people"] > imp["process"]  # people explains more, but goes the wrong way
     contributions = {d: (imp[d] if coefs[d] < 0 else 0.0) for d in DIMENSIONS}
@@ -275,6 +275,18 @@ def test_impact_counts_a_share_only_when_the_coefficient_points_the_better_way()
         assert res.impact[d] == pytest.approx(contributions[d] / level, abs=1e-12)
     assert res.impact["people"] == 0.0
     assert any("impact weight 0" in w and "people" in w for w in res.warnings)
+
+
+def test_handle_time_is_context_not_a_driver_outcome():
+    # Handle time has no better direction (KPI catalogue): not modelled by default, and when
+    # named it is modelled but leaves the impact weights to the ranked KPIs.
+    effects = {"sales_conversion_rate": {"people": 0.4}, "average_handle_time": {"technology": 3.0}}
+    peers = make_peers(n=150, seed=5, effects=effects)
+    res = driver_analysis(peers)
+    assert "average_handle_time" not in set(res.models["outcome"])
+    named = driver_analysis(peers, outcomes=["sales_conversion_rate", "average_handle_time"])
+    assert "average_handle_time" in set(named.models["outcome"])
+    assert named.impact == pytest.approx(res.impact)
 
 
 # ---------------------------------------------------------------------- JSON, catalogue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
+import re
 from typing import Any
 
 import matplotlib
@@ -393,8 +394,11 @@ def test_kpi_bullets_rows_units_and_footnotes(docs):
     assert len(ax.get_yticklabels()) == len(shown)
     labels = " ".join(t.get_text() for t in ax.get_yticklabels())
     assert "higher is better" in labels and "lower is better" in labels
+    handle_time = next(t.get_text() for t in ax.get_yticklabels() if t.get_text().startswith("Average handle time"))
+    assert handle_time.endswith("\ncontext, not ranked")  # shown, not ranked: no better way
     text = " ".join(t.get_text() for t in ax.texts)
-    assert "published figure:" in text and "(000_eaf164b3d9698e3a.txt)" in text
+    assert "published figure:" in text and "(CustomerThink (2007)," in text
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text)  # a person reads a reference, not a file name
     value = kpis["sales_conversion_rate"]["value"]
     assert f"{value:.1f}%" in text
     assert "quartile" in text

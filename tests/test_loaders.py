@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from readiness.core.errors import InputError
-from readiness.io.loaders import load_profiles, load_responses, validate_files
+from readiness.io.loaders import load_instrument, load_profiles, load_responses, validate_files
 
 from .conftest import DATA
 
@@ -321,3 +321,72 @@ def test_isolating_loader_refuses_what_belongs_to_no_organization(tmp_path, mini
     only_bad.write_text("org_id,respondent_id,role,P1\nY,b1,agent,0\n", encoding="utf-8")
     with pytest.raises(InputError, match="row 2, column P1: answer 0 is outside 1..5"):
         load_responses_isolating(only_bad, mini)  # nothing good left: the whole file is refused
+
+
+# ---------------------------------------------------------------------- instrument versions
+def test_a_file_answered_on_version_one_is_recognized(bundled):
+    """Answers collected with version 1.0 are refused by 2.0 with the way to score them."""
+    with pytest.raises(InputError) as info:
+        load_responses(DATA / "v1_responses.csv", bundled)
+    message = str(info.value)
+    assert "looks answered on instrument service-to-sales version 1.0" in message
+    assert "--instrument service-to-sales-v1" in message and message.startswith("v1_responses.csv, row 1")
+    v1 = load_instrument("service-to-sales-v1")
+    old = load_responses(DATA / "v1_responses.csv", v1)
+    assert len(old) == 3 and old.instrument.version == "1.0"
+
+
+def test_a_current_file_with_a_stray_old_column_only_warns(tmp_path, bundled):
+    text = (DATA.parent.parent / "data" / "examples" / "responses.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    path = tmp_path / "r.csv"
+    path.write_text("\n".join([lines[0] + ",PEO_BEL_3"] + [line + ",3" for line in lines[1:]]) + "\n")
+    responses = load_responses(path, bundled)
+    assert any("PEO_BEL_3: column matches no item" in w for w in responses.warnings)
+
+
+def test_open_question_answers_are_kept_as_text(tmp_path, mini):
+    from readiness.core.answers import OPEN_TEXT_MAX
+    from readiness.core.instrument import Instrument
+
+    spec = mini.model_dump(mode="json")
+    spec["open_questions"] = [{"id": "Q1", "text": "What must we do first?", "roles": ["agent"]}]
+    inst = Instrument.from_dict(spec)
+    long = "x" * (OPEN_TEXT_MAX + 50)
+    rows = [
+        ["O", "a1", "agent", "4", '"=SUM(A1) is how I feel, 100%"'],
+        ["O", "a2", "agent", "DK", '"two\nlines\x07with a bell"'],
+        ["O", "a3", "agent", "2", long],
+        ["O", "m1", "manager", "5", "managers are not asked"],
+    ]
+    path = tmp_path / "r.csv"
+    path.write_text("org_id,respondent_id,role,P1,q1\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    responses = load_responses(path, inst)
+    texts = dict(zip(responses.meta["respondent_id"], responses.open_answers[:, 0]))
+    assert texts["a1"] == "=SUM(A1) is how I feel, 100%"  # kept as given; made inert only on export
+    assert texts["a2"] == "two\nlines with a bell"
+    assert texts["a3"] == "x" * OPEN_TEXT_MAX
+    assert texts["m1"] == ""
+    assert any("longer than" in w and "row 5" in w for w in responses.warnings)  # a2 spans lines 3-4
+    assert any("1 answer(s) to Q1 from roles it is not put to" in w for w in responses.warnings)
+    assert responses.dont_know[:, 0].tolist() == [False, True, False, False]
+    frame = responses.open_answers_frame()
+    assert list(frame.columns) == ["org_id", "respondent_id", "role", "question", "text"]
+    assert frame["respondent_id"].tolist() == ["a1", "a2", "a3"] and set(frame["question"]) == {"Q1"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "parquet", "xlsx"])
+def test_dont_know_reads_alike_in_every_format(tmp_path, mini, fmt):
+    reference = load_responses(DATA / "mini_dont_know.csv", mini)
+    frame = pd.read_csv(DATA / "mini_dont_know.csv", dtype=str, keep_default_na=False)
+    path = tmp_path / f"answers.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(frame.to_dict("records")), encoding="utf-8")
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_excel(path, index=False, sheet_name="Responses")
+    got = load_responses(path, mini)
+    np.testing.assert_array_equal(got.dont_know, reference.dont_know)
+    np.testing.assert_array_equal(got.values, reference.values)
+    assert got.dont_know.sum() == 10

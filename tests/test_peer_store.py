@@ -138,6 +138,7 @@ def _assert_same_answers(got: Responses, expected: Responses) -> None:
     pd.testing.assert_frame_equal(got.meta[cols], expected.meta[cols])
     np.testing.assert_array_equal(got.values, expected.values)
     np.testing.assert_array_equal(got.not_applicable, expected.not_applicable)
+    np.testing.assert_array_equal(got.dont_know, expected.dont_know)
 
 
 # ---------------------------------------------------------------------- round trip
@@ -170,6 +171,31 @@ def test_round_trip_of_files_read_by_the_loaders(tmp_path, mini):
     _assert_same_answers(got, responses)
     pd.testing.assert_frame_equal(got_profiles, profiles)
     assert got.source == "p.duckdb"
+
+
+def test_dont_know_answers_round_trip(tmp_path, mini):
+    responses = load_responses(DATA / "mini_dont_know.csv", mini)
+    assert responses.dont_know.sum() == 10
+    store = PeerStore(tmp_path / "dk.duckdb")
+    summary = store.import_responses(responses, _profiles([{"org_id": "Y", "org_name": "Y", "agents": 10}]))
+    # 18 answers, 1 N/A and 10 don't know (docs/scoring.md, second worked example)
+    assert summary.answers == 29
+    got, _ = store.load(mini)
+    _assert_same_answers(got, responses)
+
+
+def test_database_from_before_dont_know_reads_and_gains_the_column(tmp_path, mini, peers):
+    path = tmp_path / "old.duckdb"
+    PeerStore(path).import_responses(*peers)
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE answers DROP COLUMN dont_know")  # the first layout had none
+    got, _ = PeerStore(path, read_only=True).load(mini)
+    _assert_same_answers(got, peers[0])
+    assert not got.dont_know.any()
+    dk = load_responses(DATA / "mini_dont_know.csv", mini)
+    PeerStore(path).import_responses(dk, _profiles([{"org_id": "Y", "org_name": "Y", "agents": 10}]))
+    got, _ = PeerStore(path, read_only=True).load(mini)
+    assert got.select(["Y"]).dont_know.sum() == 10 and not got.select(["A", "B"]).dont_know.any()
 
 
 def test_store_keeps_files_closed_between_calls(tmp_path, peers):

@@ -119,6 +119,50 @@ def test_html_sections_and_numbers_match_results(assessed):
     assert doc["benchmark"]["panel"]["synthetic"] and "simulated" in html and "Illustration only" in html
 
 
+#: An internal source file name (``003_3ba3fadf96f6335a.txt``): never where a person reads.
+SOURCE_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
+
+
+def test_sources_are_references_not_file_names(assessed):
+    import openpyxl
+
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    assert not SOURCE_FILE.search(html)
+    assert "ICMI (2012), “Why Customer Service Reps Don’t Sell… and What You Can Do About It”" in html
+    assert not SOURCE_FILE.search((assessed / "roadmap.csv").read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(assessed / "roadmap.xlsx")
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if SOURCE_FILE.search(c)]
+    assert "Source" in cells and any(
+        c.startswith(("ICMI (", "CustomerThink (", "Contact Center Pipeline (")) for c in cells
+    )
+    # The data keeps the file names, beside the references.
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    action = doc["roadmap"][0]
+    assert (
+        SOURCE_FILE.fullmatch(action["source"]) and action["reference"] and not SOURCE_FILE.search(action["reference"])
+    )
+
+
+def test_dont_know_and_unwilling_sentences_state_the_results(assessed):
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    # The example center's agents cannot see the collaboration with marketing (data/examples/README.md).
+    assert doc["dont_know_facets"] == ["process.collaboration"]
+    share = doc["facets"]["process.collaboration"]["dont_know"]
+    assert share > 1 / 3
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert f"Many people cannot see Collaboration with marketing and sales: {share * 100:.0f}% of the answers" in text
+    u = doc["unwilling_or_unable"]
+    assert u["published"]["share"] == 0.4 and u["published"]["source"].startswith("003_")
+    assert (
+        f"{u['count']} of the {u['classified']} agents who answered ({u['share'] * 100:.0f}%) say they are "
+        "unwilling or unable to make offers"
+    ) in text
+    assert "A published figure puts this at about 40% of reps (ICMI (2012)," in text
+    assert f"{doc['respondents']['answers']['dont_know']} “don’t know”" in text
+
+
 def test_executed_notebook_is_the_audit_trail(assessed):
     nb = nbformat.read(str(assessed / "report.ipynb"), as_version=4)
     tags = [c.metadata.get("tags", []) for c in nb.cells]

@@ -384,3 +384,200 @@ def test_raising_an_answer_moves_its_facet_the_right_way(mini, rows, data):
         assert after_s <= before_s + 1e-9
     else:
         assert after_s >= before_s - 1e-9
+
+
+# ---------------------------------------------------------------- don't know
+# The second worked example of docs/scoring.md: tests/data/mini_dont_know.csv, where
+# "don't know" is written DK, dk, Don't know (straight and curly apostrophe) and DON'T KNOW.
+# Each facet by hand (normalized 1->0 ... 5->100; P2 reversed; agent weight 1, manager 2):
+EXPECTED_DK_FACETS = {
+    # a1: P1 75 (P2, P3 don't know: out of the count, so 1 of 1 answered) | a2: P1 DK,
+    # P2 5 -> 1 -> 0, P3 N/A -> 0 | m1: 100, 75 -> 87.5; agents 37.5; (37.5 + 175) / 3
+    "people.a": 212.5 / 3,
+    # a1: P4 100 | a2: P4 DK -> nothing counted, no score | m1: P4 DK, P5 25 -> 25
+    # agents 100; (100 + 50) / 3
+    "people.b": 50.0,
+    # a1: R1 50 (R2 DK) | a2: 75 | m1: R1 DK, R2 100; agents 62.5; (62.5 + 200) / 3
+    "process.a": 87.5,
+    # a1: 12.5 | a2: both DK, no score | m1: T1 50, T2 blank (1 of 2: enough); (12.5 + 100) / 3
+    "technology.a": 37.5,
+    # a1: 87.5 | a2: 50 | m1: K1 75 (K2 DK); agents 68.75; (68.75 + 150) / 3
+    "knowledge.a": 218.75 / 3,
+}
+#: Share of the questions asked in each facet answered "don't know", counted by hand.
+EXPECTED_DK_SHARES = {
+    "people.a": 3 / 8,  # asked a1 3, a2 3, m1 2 (P2 is agent-only); DK a1 P2 P3, a2 P1
+    "people.b": 2 / 4,  # asked a1 P4, a2 P4, m1 P4 P5; DK a2 P4, m1 P4
+    "process.a": 2 / 6,  # DK a1 R2, m1 R1: exactly a third, not more
+    "technology.a": 2 / 6,  # DK a2 T1 T2
+    "knowledge.a": 1 / 6,  # DK m1 K2
+}
+
+
+@pytest.fixture(scope="module")
+def dont_know_example(mini):
+    return load_responses(DATA / "mini_dont_know.csv", mini)
+
+
+def test_dont_know_spellings_are_read(dont_know_example, mini):
+    dk = pd.DataFrame(
+        dont_know_example.dont_know, columns=mini.layout.item_ids, index=dont_know_example.meta["respondent_id"]
+    )
+    assert sorted(dk.columns[dk.loc["a1"]]) == ["P2", "P3", "R2"]
+    assert sorted(dk.columns[dk.loc["a2"]]) == ["P1", "P4", "T1", "T2"]
+    assert sorted(dk.columns[dk.loc["m1"]]) == ["K2", "P4", "R1"]
+    assert not (dont_know_example.dont_know & dont_know_example.not_applicable).any()
+    assert np.isnan(dont_know_example.values[dont_know_example.dont_know]).all()
+
+
+def test_dont_know_worked_example(dont_know_example):
+    scores = score(dont_know_example, n_boot=0)
+    got = scores.facets.set_index("facet")
+    for facet, expected in EXPECTED_DK_FACETS.items():
+        assert got.at[facet, "score"] == pytest.approx(expected, abs=1e-9), facet
+        assert got.at[facet, "n_dont_know"] / got.at[facet, "n_asked"] == pytest.approx(EXPECTED_DK_SHARES[facet])
+    people = (212.5 / 3 + 50.0) / 2
+    overall = (2 * people + 87.5 + 37.5 + 218.75 / 3) / 5
+    assert overall == pytest.approx(63.75)
+    assert scores.overall.loc["Y", "score"] == pytest.approx(overall)
+    counts = scores.respondents.set_index("role")
+    # a1: 7 answered, 3 DK | a2: 5 answered, 4 DK, 1 N/A | m1: 6 answered, 3 DK, 1 blank
+    assert counts.loc["agent", ["answered", "not_applicable", "dont_know", "unanswered"]].tolist() == [12, 1, 7, 0]
+    assert counts.loc["manager", ["answered", "not_applicable", "dont_know", "unanswered"]].tolist() == [6, 0, 3, 1]
+
+
+def test_dont_know_is_not_the_same_as_blank(dont_know_example, mini):
+    # With the don't-know answers left blank instead, a1 answers 1 of 3 counted people.a
+    # items: fewer than half, so a1 has no people.a score and the agents' mean is a2's alone.
+    blank = Responses.from_arrays(
+        mini,
+        dont_know_example.meta["org_id"],
+        dont_know_example.meta["respondent_id"],
+        dont_know_example.meta["role"],
+        dont_know_example.values,
+        dont_know_example.not_applicable,
+    )
+    got = score(blank, n_boot=0).facets.set_index("facet")["score"]
+    assert got["people.a"] == pytest.approx((0 + 2 * 87.5) / 3)
+    assert got["people.a"] != pytest.approx(EXPECTED_DK_FACETS["people.a"])
+
+
+def _plain_scores(inst, rows):
+    """The documented rules (docs/scoring.md, steps 1-5) in plain Python, for one organization.
+
+    ``rows``: (role, {item: answer}) with answers 1..k, "NA", "DK" or None. Returns facet,
+    dimension and overall scores (None where missing) and the answer counts.
+    """
+    k = inst.scale_points
+    counts = {"answered": 0, "not_applicable": 0, "dont_know": 0, "unanswered": 0}
+    facet_scores: dict[str, float | None] = {}
+    for dim in inst.dimensions:
+        for facet in dim.facets:
+            by_role: dict[str, list[float]] = {}
+            for role, answers in rows:
+                asked = [i for i in facet.items if role in i.roles]
+                counted = [i for i in asked if answers.get(i.id) not in ("NA", "DK")]
+                given = []
+                for i in counted:
+                    x = answers.get(i.id)
+                    if x is not None:
+                        x = (k + 1 - x) if i.reverse else x
+                        given.append((x - 1) / (k - 1) * 100)
+                if asked and given and 2 * len(given) >= len(counted):
+                    by_role.setdefault(role, []).append(sum(given) / len(given))
+            means = {r: sum(v) / len(v) for r, v in by_role.items()}
+            weight = sum(inst.roles[r] for r in means)
+            facet_scores[facet.id] = sum(inst.roles[r] * m for r, m in means.items()) / weight if means else None
+    for role, answers in rows:
+        for item in inst.items.values():
+            if role not in item.roles:
+                continue
+            x = answers.get(item.id)
+            key = {"NA": "not_applicable", "DK": "dont_know", None: "unanswered"}.get(x, "answered")
+            counts[key] += 1
+    asked_dk = {
+        f.id: (
+            sum(role in i.roles for role, _ in rows for i in f.items),
+            sum(role in i.roles and answers.get(i.id) == "DK" for role, answers in rows for i in f.items),
+        )
+        for f in inst.facets.values()
+    }
+    counts["facets"] = asked_dk  # type: ignore[assignment]
+    dims: dict[str, float | None] = {}
+    for dim in inst.dimensions:
+        have = [(f.weight, facet_scores[f.id]) for f in dim.facets if facet_scores[f.id] is not None]
+        dims[dim.id] = sum(w * s for w, s in have) / sum(w for w, _ in have) if have else None
+    have_d = [(d.weight, dims[d.id]) for d in inst.dimensions if dims[d.id] is not None]
+    overall = sum(w * s for w, s in have_d) / sum(w for w, _ in have_d) if have_d else None
+    return facet_scores, dims, overall, counts
+
+
+answer_or_mark = st.one_of(st.none(), st.integers(1, 5), st.just("NA"), st.just("DK"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["agent", "manager"]), st.lists(answer_or_mark, min_size=11, max_size=11)),
+        min_size=1,
+        max_size=7,
+    )
+)
+def test_dont_know_scores_match_a_plain_reimplementation(mini, rows):
+    items = list(mini.layout.item_ids)
+    clean = []
+    for role, cells in rows:
+        answers = {}
+        for item_id, cell in zip(items, cells):
+            item = mini.items[item_id]
+            if role not in item.roles or (cell == "NA" and not item.allows_na):
+                cell = None  # not asked, or an N/A the item does not take: unanswered
+            answers[item_id] = cell
+        clean.append((role, answers))
+    text = pd.DataFrame(
+        [
+            {"org_id": "O", "respondent_id": f"r{n}", "role": role}
+            | {i: "" if a[i] is None else str(a[i]) for i in items}
+            for n, (role, a) in enumerate(clean)
+        ]
+    )
+    from readiness.io.loaders import Table, parse_responses
+
+    table = Table("t.csv", list(text.columns), text.astype(str), np.arange(2, len(text) + 2))
+    scores = score(parse_responses(table, mini), n_boot=0)
+    facets, dims, overall, counts = _plain_scores(mini, clean)
+    got = scores.facets.set_index("facet")["score"]
+    for facet, expected in facets.items():
+        if expected is None:
+            assert np.isnan(got[facet])
+        else:
+            assert got[facet] == pytest.approx(expected, abs=1e-9)
+    got_dims = scores.dimensions.set_index("dimension")["score"]
+    for dim, expected in dims.items():
+        assert np.isnan(got_dims[dim]) if expected is None else got_dims[dim] == pytest.approx(expected, abs=1e-9)
+    got_overall = scores.overall.loc["O", "score"]
+    assert np.isnan(got_overall) if overall is None else got_overall == pytest.approx(overall, abs=1e-9)
+    by_facet = counts.pop("facets")
+    totals = scores.respondents[["answered", "not_applicable", "dont_know", "unanswered"]].sum()
+    assert totals.to_dict() == counts
+    got_facets = scores.facets.set_index("facet")
+    for facet, (asked, dk) in by_facet.items():
+        assert (got_facets.at[facet, "n_asked"], got_facets.at[facet, "n_dont_know"]) == (asked, dk), facet
+
+
+def test_dont_know_counts_stay_with_their_organization(tmp_path, mini):
+    text = (DATA / "mini_dont_know.csv").read_text(encoding="utf-8").splitlines()
+    other = [line.replace("Y,", "Z,", 1).replace("DK", "3") for line in text[1:]]  # Z: fewer don't know
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join([text[0], *other, *text[1:]]) + "\n", encoding="utf-8")
+    both = score(load_responses(path, mini), n_boot=0).facets.set_index(["org_id", "facet"])
+    alone = score(load_responses(DATA / "mini_dont_know.csv", mini), n_boot=0).facets.set_index("facet")
+    for facet in mini.facets:
+        assert both.at[("Y", facet), "n_dont_know"] == alone.at[facet, "n_dont_know"]
+        assert both.at[("Y", facet), "n_asked"] == alone.at[facet, "n_asked"]
+        assert both.at[("Z", facet), "n_asked"] == alone.at[facet, "n_asked"]
+    # Z lost the four written "DK" (a1 P2, a2 P4 T1, m1 K2); it keeps a1 P3 and R2 ("dk"), a2 P1
+    # and T2, m1 P4 ("dk") and R1: six.
+    z = sum(both.at[("Z", f), "n_dont_know"] for f in mini.facets)
+    y = sum(both.at[("Y", f), "n_dont_know"] for f in mini.facets)
+    assert (y, z) == (10, 6)

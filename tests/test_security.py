@@ -402,7 +402,7 @@ def _hostile_roadmap(assessed: Path) -> list[dict]:
     roadmap = json.loads((assessed / "results.json").read_text(encoding="utf-8"))["roadmap"][:3]
     assert roadmap
     for i, item in enumerate(roadmap):
-        for j, key in enumerate(("title", "what", "why", "owner", "source")):
+        for j, key in enumerate(("title", "what", "why", "owner", "reference")):  # reference: the Source column
             item[key] = HOSTILE_CELLS[(i * 5 + j) % len(HOSTILE_CELLS)]
         item["kpis"] = ["=1+2", "ok"]  # a list starting with a formula becomes one text cell
     return roadmap

@@ -34,6 +34,8 @@ def _fill(store: SessionStore, session: str, people) -> None:
         for item_id, answer in answers.items():
             if answer == "NA":
                 store.save_answer(session, rid, item_id, None, not_applicable=True)
+            elif answer == "DK":
+                store.save_answer(session, rid, item_id, None, dont_know=True)
             else:
                 store.save_answer(session, rid, item_id, answer)
 
@@ -126,6 +128,86 @@ def test_role_change_keeps_answers_but_scores_only_asked_items(tmp_path, mini):
     assert len(store.answers("w1")) == 1
 
 
+def test_dont_know_survives_reload_and_export(tmp_path, mini):
+    store = _store(tmp_path, mini)
+    store.add_respondent("w1", "a1", "agent")
+    store.add_respondent("w1", "m1", "manager")
+    store.save_answer("w1", "a1", "P1", None, dont_know=True)
+    store.save_answer("w1", "a1", "R1", 4)
+    store.save_answer("w1", "m1", "P4", None, dont_know=True, comment="not my area")
+    store.save_answer("w1", "m1", "R1", None, dont_know=True)
+    store.save_answer("w1", "m1", "R1", 2)  # changed from don't know to an answer
+
+    again = SessionStore(tmp_path / "s.duckdb")  # nothing cached
+    frame = again.answers("w1").set_index(["respondent_id", "item_id"])
+    assert frame.loc[("a1", "P1"), "dont_know"] and pd.isna(frame.loc[("a1", "P1"), "value"])
+    assert frame.loc[("m1", "P4"), "dont_know"] and frame.loc[("m1", "P4"), "comment"] == "not my area"
+    assert not frame.loc[("m1", "R1"), "dont_know"] and frame.loc[("m1", "R1"), "value"] == 2
+    assert again.respondents("w1").set_index("respondent_id").loc["m1", "answered"] == 2
+
+    responses = again.to_responses(mini)
+    dk = pd.DataFrame(responses.dont_know, columns=mini.layout.item_ids, index=responses.meta["respondent_id"])
+    assert dk.loc["a1"].sum() == 1 and dk.at["a1", "P1"] and dk.loc["m1"].sum() == 1 and dk.at["m1", "P4"]
+
+    path = again.export_csv(tmp_path / "w1.csv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("ACME,a1,agent,DK,") and lines[2].startswith("ACME,m1,manager,,,,DK,,2,")
+    from_csv = load_responses(path, mini)
+    np.testing.assert_array_equal(from_csv.dont_know, responses.dont_know)
+    np.testing.assert_array_equal(from_csv.values, responses.values)
+    counts = score(from_csv, n_boot=0).respondents.set_index("role")["dont_know"]
+    assert counts.to_dict() == {"agent": 1, "manager": 1}
+
+
+def test_store_from_before_dont_know_gains_the_column(tmp_path, mini):
+    path = tmp_path / "old.duckdb"
+    store = _store(tmp_path, mini, name="old.duckdb")
+    store.add_respondent("w1", "a1", "agent")
+    store.save_answer("w1", "a1", "P1", 4)
+    with duckdb.connect(str(path)) as con:  # rebuild answers in the first layout, without dont_know
+        rows = con.execute("SELECT * EXCLUDE (dont_know) FROM answers").fetchall()
+        con.execute("DROP TABLE answers")
+        con.execute(
+            "CREATE TABLE answers (session VARCHAR NOT NULL, respondent_id VARCHAR NOT NULL, "
+            "item_id VARCHAR NOT NULL, value INTEGER, not_applicable BOOLEAN NOT NULL, comment VARCHAR, "
+            "updated TIMESTAMP NOT NULL, PRIMARY KEY (session, respondent_id, item_id), "
+            "CHECK (NOT (not_applicable AND value IS NOT NULL)))"
+        )
+        con.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    reopened = SessionStore(path)
+    assert reopened.answers("w1")["dont_know"].tolist() == [False]
+    reopened.save_answer("w1", "a1", "P2", None, dont_know=True)
+    assert SessionStore(path).to_responses(mini).dont_know.sum() == 1
+
+
+def _with_open_question(mini):
+    from readiness.core.instrument import Instrument
+
+    spec = mini.model_dump(mode="json")
+    spec["open_questions"] = [{"id": "Q1", "text": "What must we do first?", "roles": ["agent"]}]
+    return Instrument.from_dict(spec)
+
+
+def test_open_answers_are_kept_and_exported_inert(tmp_path, mini):
+    inst = _with_open_question(mini)
+    store = _store(tmp_path, inst)
+    store.add_respondent("w1", "a1", "agent")
+    store.add_respondent("w1", "m1", "manager")
+    store.save_open_answer("w1", "a1", "Q1", '=HYPERLINK("http://x") fix the tools\nand the goals')
+    store.save_answer("w1", "a1", "P1", 3)
+    responses = SessionStore(tmp_path / "s.duckdb").to_responses(inst)
+    assert responses.open_answers[0, 0].startswith("=HYPERLINK") and responses.open_answers[1, 0] == ""
+    path = store.export_csv(tmp_path / "w1.csv")
+    exported = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert exported.loc[0, "Q1"].startswith("'=HYPERLINK") and "\n" in exported.loc[0, "Q1"]
+    back = load_responses(path, inst)
+    assert back.open_answers[0, 0] == exported.loc[0, "Q1"]
+    with pytest.raises(InputError, match="unknown open question"):
+        store.save_open_answer("w1", "a1", "P1", "text")
+    with pytest.raises(InputError, match="longer than"):
+        store.save_open_answer("w1", "a1", "Q1", "x" * 5000)
+
+
 # ---------------------------------------------------------------------- refusals
 @pytest.mark.parametrize(
     "call, error, message",
@@ -134,6 +216,8 @@ def test_role_change_keeps_answers_but_scores_only_asked_items(tmp_path, mini):
         (lambda s: s.save_answer("w1", "a1", "P1", True), InputError, "whole number"),
         (lambda s: s.save_answer("w1", "a1", "P4", None, not_applicable=True), InputError, "does not allow"),
         (lambda s: s.save_answer("w1", "a1", "P3", 2, not_applicable=True), InputError, "both"),
+        (lambda s: s.save_answer("w1", "a1", "P1", 2, dont_know=True), InputError, "both"),
+        (lambda s: s.save_answer("w1", "a1", "P3", None, not_applicable=True, dont_know=True), InputError, "both"),
         (lambda s: s.save_answer("w1", "a1", "NOPE", 2), InputError, "unknown item"),
         (lambda s: s.save_answer("w1", "zz", "P1", 2), StoreError, "no respondent 'zz'"),
         (lambda s: s.save_answer("w1", "a1", "P1", 2, comment="x\x00y"), InputError, "control"),

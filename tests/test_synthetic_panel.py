@@ -53,6 +53,66 @@ NORTHBANK = dict(
 )
 
 
+#: The example center's recipe (data/examples/README.md): eleven agents cannot see how the
+#: center works with marketing and answer "don't know" to the collaboration questions put
+#: to them; three respondents, one per role, wrote their answers as the labels of the
+#: drop-downs; four agents answered the open question.
+UNSEEN = (("R01", "R02", "R03", "R05", "R06", "R08", "R09", "R10", "R11", "R13", "R15"), "process.collaboration")
+LABEL_ROWS = ("R03", "R19", "R23")
+OPEN_ANSWERS = {
+    "R01": "Tell us plainly whether short calls or sales count more; today we hear both.",
+    "R04": "Give us a short list of products to offer instead of the whole catalogue.",
+    "R07": "Coach us on how to bring up an offer without sounding pushy.",
+    "R12": "Fix the screens first: the customer history takes too long to load.",
+}
+
+
+def example_center(instrument) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The bundled example center, as data/examples/README.md makes it."""
+    responses, profiles = generate_org(instrument, **NORTHBANK)
+    agents, facet = UNSEEN
+    unseen = [i.id for i in instrument.facets[facet].items if "agent" in i.roles]
+    responses.loc[responses["respondent_id"].isin(agents), unseen] = "DK"
+    for rid in LABEL_ROWS:
+        row = responses.index[responses["respondent_id"] == rid][0]
+        for item_id in instrument.layout.item_ids:
+            value = responses.at[row, item_id]
+            if isinstance(value, int):
+                responses.at[row, item_id] = instrument.items[item_id].labels[value - 1]
+            elif value == "DK":
+                responses.at[row, item_id] = "Don't know"
+    question = instrument.open_questions[0].id
+    responses[question] = responses["respondent_id"].map(OPEN_ANSWERS).fillna("")
+    return responses, profiles
+
+
+#: The example center's two waves (docs/reassessment.md): the same center and seed, other
+#: people each time; three facets moved between them.
+WAVES = (
+    ("northbank-2024-05.csv", {"agent": 17, "supervisor": 4, "manager": 3}, 2404, None, "R"),
+    (
+        "northbank-2024-11.csv",
+        {"agent": 19, "supervisor": 4, "manager": 3},
+        2413,
+        {"process.sales_process": 1.2, "process.goals": 1.0, "technology.routing": -0.9},
+        "S",
+    ),
+)
+
+
+def example_waves(instrument) -> dict[str, pd.DataFrame]:
+    """The bundled waves of the example center, as docs/reassessment.md draws them."""
+    center = {k: v for k, v in NORTHBANK.items() if k != "respondents"}
+    out = {}
+    for name, respondents, respondent_seed, facet_shift, prefix in WAVES:
+        frame, _ = generate_org(
+            instrument, respondents=respondents, respondent_seed=respondent_seed, facet_shift=facet_shift, **center
+        )
+        frame["respondent_id"] = frame["respondent_id"].str.replace("R", prefix, n=1)
+        out[name] = frame
+    return out
+
+
 @pytest.fixture(scope="module")
 def small(bundled):
     return generate_panel(bundled, n_orgs=60, seed=3)
@@ -72,7 +132,7 @@ def _check_answers(instrument, responses: pd.DataFrame) -> None:
     items = list(layout.item_ids)
     cells = responses[items].to_numpy()
     is_int = np.vectorize(lambda v: type(v) is int, otypes=[bool])(cells)
-    assert np.all(is_int | (cells == "") | (cells == "NA"))
+    assert np.all(is_int | (cells == "") | (cells == "NA") | (cells == "DK"))
     numbers = np.where(is_int, cells, 0).astype(int)
     assert np.all((numbers[is_int] >= 1) & (numbers[is_int] <= k))
     role_index = {r: j for j, r in enumerate(layout.role_ids)}
@@ -213,6 +273,7 @@ def test_answers_follow_graded_response_model(bundled):
         missing_rate=0.0,
         na_org_rate=0.0,
         na_rate=0.0,
+        dont_know_rate={},
     )
     responses, _ = generate_org(
         bundled,
@@ -247,7 +308,7 @@ def test_bundled_files_load(bundled):
     assert prof.loc["NORTHBANK", "size_band"] == "51-150"
 
 
-def test_example_shows_missing_na_and_labels(bundled):
+def test_example_shows_missing_na_dont_know_and_labels(bundled):
     raw = pd.read_csv(EXAMPLES / "responses.csv", dtype=str, keep_default_na=False)
     layout = bundled.layout
     items = list(layout.item_ids)
@@ -255,8 +316,10 @@ def test_example_shows_missing_na_and_labels(bundled):
     cells = raw[items].to_numpy()
     assert ((cells == "") & asked).sum() >= 3
     assert (cells == "NA").sum() >= 2
-    is_label = np.vectorize(lambda v: v not in ("", "NA") and not v.isdigit(), otypes=[bool])(cells)
+    assert (cells == "DK").sum() >= 10 and (cells == "Don't know").sum() >= 1
+    is_label = np.vectorize(lambda v: v not in ("", "NA", "DK", "Don't know") and not v.isdigit(), otypes=[bool])(cells)
     assert is_label.any(axis=1).sum() == 3
+    assert raw["OPEN_1"].ne("").sum() == len(OPEN_ANSWERS)
     # Every label used is the exact label text of that item in the instrument.
     for r, c in zip(*np.nonzero(is_label)):
         assert cells[r, c] in bundled.items[items[c]].labels
@@ -281,6 +344,47 @@ def test_bundled_panel_reproduces_published_figures(bundled, bundled_csv):
     assert bundled.items[TALK_TIME_ITEM].reverse
     unsure = pd.to_numeric(agents[TALK_TIME_ITEM], errors="coerce").dropna()
     assert (unsure >= 4).mean() > 0.20
+
+    # 40% of reps unwilling or unable (003), by the documented rule straight from the file:
+    # disagree (1-2) with either item; classified when low on one, or both answered.
+    block = bundled.unwilling_or_unable
+    assert not bundled.items[block.willing].reverse and not bundled.items[block.able].reverse
+    willing = pd.to_numeric(agents[block.willing], errors="coerce")
+    able = pd.to_numeric(agents[block.able], errors="coerce")
+    low = (willing <= 2) | (able <= 2)
+    classified = low | (willing.notna() & able.notna())
+    assert 0.37 <= low[classified].mean() <= 0.43
+
+
+def test_bundled_panel_dont_know_is_rare_and_commonest_among_agents(bundled, bundled_csv):
+    responses, _ = bundled_csv
+    layout = bundled.layout
+    items = list(layout.item_ids)
+    rate = {}
+    for role, rows in responses.groupby("role"):
+        asked = layout.asked[layout.role_ids.index(role)]
+        cells = rows[items].to_numpy()[:, asked]
+        rate[role] = (cells == "DK").mean()
+    assert 0.03 <= rate["agent"] <= 0.06
+    assert rate["agent"] > rate["supervisor"] > rate["manager"] > 0
+    practice = [i for i in items if bundled.items[i].kind == "practice" and "agent" in bundled.items[i].roles]
+    attitude = [i for i in items if bundled.items[i].kind == "attitude" and "agent" in bundled.items[i].roles]
+    agents = responses[responses["role"] == "agent"]
+    assert (agents[practice] == "DK").to_numpy().mean() > 3 * (agents[attitude] == "DK").to_numpy().mean()
+
+
+def test_example_waves_are_their_recipe_byte_for_byte(bundled):
+    """docs/reassessment.md's recipe gives the bundled waves, answered on the bundled instrument."""
+    for name, frame in example_waves(bundled).items():
+        assert frame.to_csv(index=False) == (EXAMPLES / "waves" / name).read_text(encoding="utf-8"), name
+        load_responses(EXAMPLES / "waves" / name, bundled)
+
+
+def test_example_center_is_its_recipe_byte_for_byte(bundled):
+    """data/examples/README.md's recipe gives the bundled example files."""
+    responses, profiles = example_center(bundled)
+    assert responses.to_csv(index=False) == (EXAMPLES / "responses.csv").read_text(encoding="utf-8")
+    assert profiles.to_csv(index=False) == (EXAMPLES / "profiles.csv").read_text(encoding="utf-8")
 
 
 def test_bundled_kpis_follow_readiness(bundled, bundled_csv):

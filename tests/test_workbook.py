@@ -17,13 +17,13 @@ import pytest
 
 from readiness.apps.cli import main
 from readiness.core.instrument import META_COLUMNS, Instrument
-from readiness.io.workbook import LISTS_SHEET, NA_TEXT, RESPONSES_SHEET, build_workbook, write_template
+from readiness.io.workbook import DK_TEXT, LISTS_SHEET, NA_TEXT, RESPONSES_SHEET, build_workbook, write_template
 
 from .conftest import DATA
 
 MINI = str(DATA / "mini.yaml")
 
-#: One respondent as the tests write them: role and item id -> 1..k or "NA".
+#: One respondent as the tests write them: role and item id -> 1..k, "NA" or "DK".
 Answers = tuple[str, Mapping[str, int | str]]
 
 
@@ -36,7 +36,11 @@ def naive_scores(instrument: Instrument, respondents: Sequence[Answers]) -> dict
         for dim in instrument.dimensions:
             for facet in dim.facets:
                 counted = [
-                    i for i in facet.items if role in i.roles and not (answers.get(i.id) == "NA" and i.allows_na)
+                    i
+                    for i in facet.items
+                    if role in i.roles
+                    and not (answers.get(i.id) == "NA" and i.allows_na)
+                    and answers.get(i.id) != "DK"  # don't know: out of the count, like N/A
                 ]
                 given = [i for i in counted if isinstance(answers.get(i.id), int)]
                 if not counted or not given or 2 * len(given) < len(counted):
@@ -66,7 +70,7 @@ def naive_scores(instrument: Instrument, respondents: Sequence[Answers]) -> dict
 
 
 def random_respondents(instrument: Instrument, n: int, seed: int) -> list[tuple[str, str, dict[str, int | str]]]:
-    """(respondent id, role, answers) with every role, some blanks and N/A where allowed."""
+    """(respondent id, role, answers) with every role, some blanks, N/A where allowed and don't know."""
     rng = random.Random(seed)
     roles = list(instrument.roles)
     out = []
@@ -81,6 +85,8 @@ def random_respondents(instrument: Instrument, n: int, seed: int) -> list[tuple[
                 continue  # left empty
             if draw < 0.22 and item.allows_na:
                 answers[item.id] = "NA"
+            elif 0.22 <= draw < 0.28:
+                answers[item.id] = "DK"
             else:
                 answers[item.id] = rng.randint(1, instrument.scale_points)
         out.append((f"R{r + 1:02d}", role, answers))
@@ -88,7 +94,7 @@ def random_respondents(instrument: Instrument, n: int, seed: int) -> list[tuple[
 
 
 def fill_workbook(path: Path, instrument: Instrument, org: str, people) -> None:
-    """What a respondent does in Excel: labels from the drop-downs, N/A, blanks."""
+    """What a respondent does in Excel: labels from the drop-downs, N/A, don't know, blanks."""
     wb = openpyxl.load_workbook(path)
     ws = wb[RESPONSES_SHEET]
     header = [c.value for c in ws[1]]
@@ -98,7 +104,7 @@ def fill_workbook(path: Path, instrument: Instrument, org: str, people) -> None:
         ws.cell(row=row, column=header.index("role") + 1, value=role.capitalize() if row % 2 else role)
         for item_id, answer in answers.items():
             item = instrument.items[item_id]
-            text = NA_TEXT if answer == "NA" else item.labels[answer - 1]
+            text = NA_TEXT if answer == "NA" else DK_TEXT if answer == "DK" else item.labels[answer - 1]
             if row % 3 == 0 and answer != "NA":
                 text = text.upper()  # labels are read in any case
             ws.cell(row=row, column=header.index(item_id) + 1, value=text)
@@ -133,12 +139,17 @@ def test_sheets_header_and_hidden_lists(bundled_book):
     assert wb[LISTS_SHEET].sheet_state == "hidden"
     assert wb.active.title == "Instructions"
     ws = wb[RESPONSES_SHEET]
-    assert [c.value for c in ws[1]] == [*META_COLUMNS, *inst.layout.item_ids]
+    assert [c.value for c in ws[1]] == [*META_COLUMNS, *inst.layout.item_ids, *inst.open_question_ids]
     assert ws.freeze_panes == "D2"
     # Each header of an item carries its question.
     assert inst.items["PEO_HIR_1"].text in ws["D1"].comment.text
     questions = wb["Questions"]
-    assert questions.max_row == len(inst.items) + 1
+    assert questions.max_row == len(inst.items) + len(inst.open_questions) + 1
+    # Sources as a person reads them: publication, year and title, never a file name.
+    header_q = [c.value for c in questions[1]]
+    sources = [row[header_q.index("source")] for row in questions.iter_rows(min_row=2, values_only=True)]
+    assert all(sources) and not [s for s in sources if s.endswith(".txt")]
+    assert "ICMI (2012), “Why Customer Service Reps Don’t Sell… and What You Can Do About It”" in sources
 
 
 def _range_values(wb, formula: str) -> list[str]:
@@ -161,7 +172,7 @@ def test_every_item_has_a_dropdown_of_its_labels(bundled_book):
         dv, rng = by_column[item_id]
         assert dv.type == "list" and (rng.min_row, rng.max_row) == (2, 41)
         assert len(dv.formula1) < 255  # Excel's limit on a validation formula
-        expected = [*item.labels, *([NA_TEXT] if item.allows_na else [])]
+        expected = [*item.labels, *([NA_TEXT] if item.allows_na else []), DK_TEXT]
         assert _range_values(wb, dv.formula1) == expected
     dv, rng = by_column["role"]
     assert dv.type == "list" and dv.errorStyle == "stop"
@@ -187,7 +198,7 @@ def test_not_asked_cells_are_greyed_by_role(bundled_book):
     header = [c.value for c in ws[1]]
     col = openpyxl.utils.get_column_letter(header.index("PEO_HIR_2") + 1)  # supervisors and managers only
     assert rules[f"{col}2:{col}41"] == ['AND($C2<>"",$C2<>"supervisor",$C2<>"manager")']
-    every_role = openpyxl.utils.get_column_letter(header.index("PEO_HIR_1") + 1)
+    every_role = openpyxl.utils.get_column_letter(header.index("PEO_HIR_4") + 1)  # asked of every role
     assert f"{every_role}2:{every_role}41" not in rules
 
 
@@ -222,6 +233,8 @@ def test_filled_workbook_validates_and_scores_as_expected(tmp_path, capsys, mini
     expected = naive_scores(inst, [(role, answers) for _, role, answers in people])
     assert expected["overall"] is not None
     assert_scores_match(doc, expected)
+    dont_know = sum(answer == "DK" for _, _, answers in people for answer in answers.values())
+    assert dont_know > 0 and doc["respondents"]["answers"]["dont_know"] == dont_know
 
 
 def test_template_with_org_offers_only_that_org(tmp_path, mini):

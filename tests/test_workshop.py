@@ -13,7 +13,7 @@ import pytest
 
 from readiness.apps import local_server, workshop
 from readiness.apps.cli import main
-from readiness.apps.workshop import NOT_APPLICABLE, NOT_APPLICABLE_LABEL, intake
+from readiness.apps.workshop import DONT_KNOW, NOT_APPLICABLE, NOT_APPLICABLE_LABEL, OPEN_TAB, intake
 from readiness.core.errors import StoreError
 from readiness.core.scoring import score
 from readiness.io.loaders import load_responses
@@ -51,16 +51,21 @@ def test_form_has_a_tab_per_dimension_and_labelled_choices(tmp_path, request, wh
     inst = request.getfixturevalue(which)
     app = intake(inst, session="s", store=tmp_path / "s.duckdb")
     assert app.error is None
-    assert len(app.tabs.children) == 4
-    assert [t.split(" ")[0] for t in app.tabs.titles] == [d.title for d in inst.dimensions]
+    opens = 1 if inst.open_questions else 0
+    assert len(app.tabs.children) == 4 + opens
+    assert [t.split(" ")[0] for t in app.tabs.titles[:4]] == [d.title for d in inst.dimensions]
+    assert list(app.tabs.titles[4:]) == [OPEN_TAB] * opens
     assert set(app.items) == set(inst.items)
+    assert set(app.open_answers) == set(inst.open_question_ids)
     for item_id, parts in app.items.items():
         item = inst.items[item_id]
         labels = [label for label, _ in parts.choice.options]
         values = [value for _, value in parts.choice.options]
-        expected = list(item.labels) + ([NOT_APPLICABLE_LABEL] if item.allows_na else [])
-        assert labels == expected  # the anchor labels, not bare numbers; N/A only where allowed
-        assert values == list(range(1, inst.scale_points + 1)) + ([NOT_APPLICABLE] if item.allows_na else [])
+        expected = list(item.labels) + ([NOT_APPLICABLE_LABEL] if item.allows_na else []) + ["Don't know"]
+        assert labels == expected  # the anchor labels, not bare numbers; N/A only where allowed; DK on every item
+        assert values == list(range(1, inst.scale_points + 1)) + ([NOT_APPLICABLE] if item.allows_na else []) + [
+            DONT_KNOW
+        ]
         assert parts.choice.value is None and parts.comment.value == ""
     # Each tab holds exactly its dimension's items.
     for dim, page in zip(inst.dimensions, app.tabs.children):
@@ -193,6 +198,48 @@ def test_reopened_app_shows_every_answer(tmp_path, mini):
     second.select("a2")
     assert second.items["K2"].choice.value == 1 and second.items["K2"].comment.value == "no knowledge base"
     assert second.shown["session"]["n"] == 2
+
+
+def test_dont_know_is_saved_shown_again_and_exported(tmp_path, mini):
+    path = tmp_path / "s.duckdb"
+    first = intake(mini, session="w1", store=path, org_id="ACME")
+    _add(first, "a1", "agent")
+    first.items["P1"].choice.value = DONT_KNOW
+    first.items["P4"].choice.value = 2
+    first.items["R1"].choice.value = DONT_KNOW
+    assert SessionStore(path).answers("w1", "a1").set_index("item_id")["dont_know"].to_dict() == {
+        "P1": True,
+        "P4": False,
+        "R1": True,
+    }
+    assert first.progress_counts()["people"] == (2, 4)  # don't know counts as answered on the form
+
+    second = intake(mini, session="w1", store=path)  # a reload
+    assert second.items["P1"].choice.value == DONT_KNOW and second.items["R1"].choice.value == DONT_KNOW
+    assert second.items["P4"].choice.value == 2
+    second.export.click()
+    exported = load_responses(tmp_path / "s-w1.csv", mini)
+    row = dict(zip(mini.layout.item_ids, exported.dont_know[0]))
+    assert [i for i, dk in row.items() if dk] == ["P1", "R1"]
+    assert score(exported, n_boot=0).respondents["dont_know"].sum() == 2
+
+
+def test_open_question_tab_saves_the_text(tmp_path, mini):
+    from readiness.core.instrument import Instrument
+
+    spec = mini.model_dump(mode="json")
+    spec["open_questions"] = [{"id": "Q1", "text": "What must we do first?", "roles": ["agent"]}]
+    inst = Instrument.from_dict(spec)
+    path = tmp_path / "s.duckdb"
+    app = intake(inst, session="w1", store=path)
+    _add(app, "a1", "agent")
+    app.open_answers["Q1"].value = "Clear goals"
+    assert SessionStore(path).to_responses(inst).open_answers.tolist() == [["Clear goals"]]
+    _add(app, "m1", "manager")
+    assert app.open_answers["Q1"].disabled and app.open_answers["Q1"].value == ""
+    again = intake(inst, session="w1", store=path)
+    again.select("a1")
+    assert again.open_answers["Q1"].value == "Clear goals" and not again.open_answers["Q1"].disabled
 
 
 def test_refresh_shows_answers_given_in_another_tab(tmp_path, mini):

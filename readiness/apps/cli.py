@@ -34,7 +34,10 @@ def cli() -> None:
 
 @cli.command("instrument")
 @click.option(
-    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML (default: bundled)."
+    "--instrument",
+    "instrument_path",
+    type=click.Path(dir_okay=False),
+    help="Instrument YAML, or a bundled one's name (default: service-to-sales).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the normalized instrument as JSON.")
 def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
@@ -49,11 +52,17 @@ def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
         for facet in dim.facets:
             click.echo(f"  {facet.id}: {facet.title} ({len(facet.items)} items)")
     click.echo(f"{len(inst.items)} items; roles: {', '.join(inst.roles)}")
+    for question in inst.open_questions:
+        click.echo(
+            f"open question {question.id} (free text, never scored; {', '.join(question.roles)}): {question.text}"
+        )
 
 
 @cli.command("validate")
 @click.argument("responses", type=click.Path(dir_okay=False))
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 @click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file.")
 def validate_cmd(responses: str, instrument_path: str | None, profiles: str | None) -> None:
     """Check a responses file (and profiles); list every problem found."""
@@ -164,7 +173,12 @@ def _record(history_path: str, inputs: list, docs: dict, wave: str | None, respo
 
 
 _common_assess_options = [
-    click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML."),
+    click.option(
+        "--instrument",
+        "instrument_path",
+        type=click.Path(dir_okay=False),
+        help="Instrument YAML, or a bundled one's name (service-to-sales-v1 scores answers to version 1.0).",
+    ),
     click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file."),
     click.option(
         "--peers",
@@ -491,7 +505,9 @@ def demo_cmd(out_dir: str, pdf: bool) -> None:
 @cli.command("panel")
 @click.option("--orgs", "n_orgs", default=400, show_default=True, help="Number of peer organizations.")
 @click.option("--seed", default=2007, show_default=True, help="Random seed.")
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 @click.option(
     "--out",
     "out_file",
@@ -556,7 +572,9 @@ def peers_group() -> None:
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--profiles", required=True, type=click.Path(dir_okay=False), help="Profiles of the peer organizations.")
 @click.option("--db", "db_path", required=True, type=click.Path(dir_okay=False), help="Peer database file.")
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 @click.option(
     "--synthetic",
     is_flag=True,
@@ -633,7 +651,9 @@ def history_group() -> None:
     help="The responses the results were assessed from: keeps the respondents' scores, for exact "
     "intervals on change (without it, intervals against this wave are approximate).",
 )
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 def history_add_cmd(
     results: str,
     history_path: str,
@@ -787,11 +807,14 @@ def compare_cmd(
     "org_id",
     help="Organization id stored with each respondent (default: the session's, else the session name).",
 )
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 def workshop_cmd(port: int, session: str, store: str, org_id: str | None, instrument_path: str | None) -> None:
     """Live intake app on localhost (Voila): answers saved at once, live scores; Ctrl-C stops it."""
     import importlib.util
 
+    from ..io.loaders import instrument_path as instrument_file
     from ..io.session_store import SessionStore
     from .local_server import free_port, serve
     from .workshop import voila_command
@@ -811,7 +834,7 @@ def workshop_cmd(port: int, session: str, store: str, org_id: str | None, instru
         session=info.session,
         store=store_path,
         org_id=info.org_id,
-        instrument=Path(instrument_path).resolve() if instrument_path else None,
+        instrument=instrument_file(instrument_path).resolve() if instrument_path else None,
     )
     click.echo(f"Workshop running at http://127.0.0.1:{port}/ (session {info.session}, answers saved to {store_path})")
     click.echo("Open the address in a browser; each page load is one intake form. Press Ctrl-C to stop.")
@@ -821,7 +844,9 @@ def workshop_cmd(port: int, session: str, store: str, org_id: str | None, instru
 
 
 @cli.command("template")
-@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
+)
 @click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Workbook to write (.xlsx).")
 @click.option("--rows", default=100, show_default=True, help="Answer rows to prepare (one per respondent).")
 @click.option("--org", "org_id", default="", help="Organization id the drop-down offers (default: free text).")

@@ -3,9 +3,10 @@
 Apps layer. :func:`intake` builds an ipywidgets app for one workshop session:
 
 - **the form**: who is answering (respondent id and role), then one tab per dimension
-  with every item asked of that role, its anchor labels as choices (and "Not
-  applicable" where the item allows it), an optional evidence/comment field, and the
-  progress (answered / asked) per dimension;
+  with every item asked of that role, its anchor labels as choices (then "Not
+  applicable" where the item allows it, and "Don't know" on every item), an optional
+  evidence/comment field, and the progress (answered / asked) per dimension; a last tab
+  holds the instrument's open questions, answered in the respondent's own words;
 - **live results** beside it: facet and dimension scores and a bar chart for the
   current respondent and for the whole session, recomputed by
   :func:`readiness.core.scoring.score` after every answer.
@@ -42,6 +43,7 @@ import pandas as pd
 from ipywidgets.widgets.widget_description import DescriptionStyle
 from ipywidgets.widgets.widget_string import TextStyle
 
+from ..core.answers import DONT_KNOW_LABEL
 from ..core.errors import ReadinessError
 from ..core.instrument import Instrument, Item
 from ..core.responses import Responses
@@ -52,6 +54,7 @@ from ..io.session_store import SessionStore, check_name
 __all__ = [
     "DEFAULT_SESSION",
     "DEFAULT_STORE",
+    "DONT_KNOW",
     "ENVIRONMENT",
     "NOT_APPLICABLE",
     "IntakeApp",
@@ -73,9 +76,12 @@ ENVIRONMENT: dict[str, str] = {
 }
 DEFAULT_SESSION = "workshop"
 DEFAULT_STORE = "workshop.duckdb"
-#: The choice value that stands for "not applicable" (answers are 1..scale_points).
+#: The choice values that stand for "not applicable" and "don't know" (answers are 1..scale_points).
 NOT_APPLICABLE = "na"
 NOT_APPLICABLE_LABEL = "Not applicable"
+DONT_KNOW = "dk"
+#: Title of the tab that holds the open questions.
+OPEN_TAB = "In your own words"
 
 _CSS = """
 <style>
@@ -300,7 +306,11 @@ class IntakeApp:
                 for item in facet.items:
                     children.append(self._item_widgets(item, shared).box)
             pages.append(widgets.VBox(children))
-        self.tabs = widgets.Tab(children=pages, titles=tuple(d.title or d.id for d in inst.dimensions))
+        self.open_answers: dict[str, widgets.Textarea] = {}
+        if inst.open_questions:
+            pages.append(self._open_page(inst))
+        self._titles = tuple(d.title or d.id for d in inst.dimensions) + ((OPEN_TAB,) if inst.open_questions else ())
+        self.tabs = widgets.Tab(children=pages, titles=self._titles)
         self.hint = widgets.HTML(
             "<p><b>Add a respondent to begin</b>: type an id (initials or a number, "
             "no names needed), choose the role and press <i>Add respondent</i>.</p>"
@@ -342,10 +352,33 @@ class IntakeApp:
         self._reload_respondents()
         return self
 
+    def _open_page(self, inst: Instrument) -> widgets.VBox:
+        """The open questions: a text box each, saved as typed."""
+        children: list[widgets.Widget] = [
+            widgets.HTML("<p>In the respondent's own words. These answers are never scored.</p>")
+        ]
+        for question in inst.open_questions:
+            box = widgets.Textarea(
+                placeholder="Type the answer here (optional)",
+                continuous_update=True,
+                layout=widgets.Layout(width="90%", height="90px"),
+            )
+            box.add_class(f"readiness-open-{question.id}")
+            self.open_answers[question.id] = box
+            part = widgets.VBox(
+                [widgets.HTML(f'<div class="readiness-item-text">{html.escape(question.text)}</div>'), box],
+                layout=widgets.Layout(),
+            )
+            part.add_class("readiness-item")
+            box.observe(lambda change, q=question.id: self._on_open_answer(q), names="value")
+            children.append(part)
+        return widgets.VBox(children)
+
     def _item_widgets(self, item: Item, shared: Mapping[str, widgets.Widget]) -> ItemWidgets:
         options: list[tuple[str, Any]] = [(label, value) for value, label in enumerate(item.labels, start=1)]
         if item.allows_na:
             options.append((NOT_APPLICABLE_LABEL, NOT_APPLICABLE))
+        options.append((DONT_KNOW_LABEL, DONT_KNOW))
         text = widgets.HTML(
             f'<div class="readiness-item-text"><span class="readiness-item-id">'
             f"{html.escape(item.id)}</span>{html.escape(item.text)}</div>",
@@ -427,10 +460,19 @@ class IntakeApp:
                     parts.choice.value, parts.comment.value = None, ""
                 else:
                     parts.choice.value = (
-                        NOT_APPLICABLE if row.not_applicable else None if pd.isna(row.value) else int(row.value)
+                        NOT_APPLICABLE
+                        if row.not_applicable
+                        else DONT_KNOW
+                        if row.dont_know
+                        else None
+                        if pd.isna(row.value)
+                        else int(row.value)
                     )
                     parts.comment.value = row.comment or ""
                 parts.box.remove_class("readiness-item-unsaved")
+            for question_id, box in self.open_answers.items():
+                row = by_item.get(question_id)
+                box.value = (row.comment or "") if row is not None else ""
             self._unsaved.clear()
         finally:
             self._loading = False
@@ -479,6 +521,11 @@ class IntakeApp:
                 asked_any |= asked
                 self.items[item.id].box.layout.display = None if asked else "none"
             head.layout.display = None if asked_any else "none"
+        for question in self.instrument.open_questions:
+            asked = role is not None and role in question.roles
+            parent = self.open_answers[question.id]
+            parent.disabled = not asked
+            parent.placeholder = "Type the answer here (optional)" if asked else f"Not asked of {role or 'this role'}s"
 
     # ------------------------------------------------------------------ answers
     def _on_change(self, item_id: str, *, rescore: bool) -> None:
@@ -489,6 +536,16 @@ class IntakeApp:
             self._save(pending)  # retry what failed before, now that writing may work again
         if rescore:
             self._refresh()
+
+    def _on_open_answer(self, question_id: str) -> None:
+        if self._loading or self.current is None:
+            return
+        try:
+            self.store.save_open_answer(self.session, self.current, question_id, self.open_answers[question_id].value)
+        except ReadinessError as exc:
+            self._say(f"NOT SAVED ({question_id}): {exc}. The text is still on screen; edit it to retry.", error=True)
+            return
+        self._say(f"Saved the answer to the open question at {datetime.now():%H:%M:%S}.")
 
     def _clear(self, item_id: str) -> None:
         parts = self.items[item_id]
@@ -510,8 +567,9 @@ class IntakeApp:
                 self.session,
                 self.current or "",
                 item_id,
-                None if choice in (None, NOT_APPLICABLE) else int(choice),
+                None if choice in (None, NOT_APPLICABLE, DONT_KNOW) else int(choice),
                 not_applicable=choice == NOT_APPLICABLE,
+                dont_know=choice == DONT_KNOW,
                 comment=parts.comment.value,
             )
         except ReadinessError as exc:
@@ -529,7 +587,7 @@ class IntakeApp:
 
     # ------------------------------------------------------------------ results
     def progress_counts(self) -> dict[str, tuple[int, int]]:
-        """Answered (or marked N/A) and asked items per dimension, for the current respondent."""
+        """Answered (or marked N/A or don't know) and asked items per dimension, for the current respondent."""
         role = self._roles.get(self.current or "", None)
         out: dict[str, tuple[int, int]] = {}
         for dim in self.instrument.dimensions:
@@ -548,7 +606,7 @@ class IntakeApp:
                 f'<div class="readiness-progress" data-dimension="{dim.id}">'
                 f"<b>{done} of {total}</b> answered for this respondent</div>"
             )
-        self.tabs.titles = tuple(titles)
+        self.tabs.titles = tuple(titles) + self._titles[len(titles) :]
         try:
             responses = self.store.to_responses(self.instrument, session=self.session)
         except ReadinessError as exc:
@@ -580,15 +638,7 @@ class IntakeApp:
 
 def _only(responses: Responses, respondent_id: str) -> Responses:
     """The one respondent's answers, as a Responses of their own."""
-    mask = (responses.meta["respondent_id"] == respondent_id).to_numpy()
-    return Responses(
-        responses.instrument,
-        responses.meta.loc[mask].reset_index(drop=True),
-        responses.values[mask],
-        responses.not_applicable[mask],
-        responses.warnings,
-        responses.source,
-    )
+    return responses.take((responses.meta["respondent_id"] == respondent_id).to_numpy())
 
 
 # ---------------------------------------------------------------------- results panel

@@ -83,7 +83,14 @@ class PeerPanel:
         scales, items = self.quality
         return {
             "alpha": [
-                {"level": r.level, "id": r.id, "items": int(r.items), "n": int(r.n), "alpha": clean_number(r.alpha, 3)}
+                {
+                    "level": r.level,
+                    "id": r.id,
+                    "role": r.role,
+                    "items": int(r.items),
+                    "n": int(r.n),
+                    "alpha": clean_number(r.alpha, 3),
+                }
                 for r in scales.itertuples()
             ],
             "flagged_items": [
@@ -152,6 +159,7 @@ def assess(
                 doc["warnings"].append(f"peer group widened ({bench['fallback']}) to reach at least {options.k} peers")
         if references:
             doc["published_figures"] = list(references.get("context", []))
+            _attach_published_share(doc, references)
         targets, target = _targets(doc, instrument, options, peers)
         barrier = doc["overall"]["barrier"]
         if barrier is not None and doc["facets"][barrier]["score"] is not None:
@@ -171,6 +179,7 @@ def assess(
                 options=options.plan,
             )
             doc["roadmap"] = result.to_json()
+            _cite_actions(doc["roadmap"], (references or {}).get("sources") or {})
             doc["plan"] = {
                 **target,
                 "targets": {f: clean_number(t) for f, t in result.targets.items()},
@@ -225,6 +234,28 @@ def _link_barrier(doc: dict[str, Any]) -> None:
         doc["warnings"].append(
             f"no action in the playbook works on the barrier facet {block['title']}: the roadmap cannot start there"
         )
+
+
+def _attach_published_share(doc: dict[str, Any], references: Mapping[str, Any]) -> None:
+    """The published reference point beside the unwilling-or-unable share (a share 0..1)."""
+    block = doc.get("unwilling_or_unable")
+    figure = (references.get("agents") or {}).get("unwilling_or_unable")
+    if block is None or not figure:
+        return
+    value = figure.get("value")
+    block["published"] = {
+        "share": clean_number(float(value) / 100.0) if value is not None else None,
+        "text": figure.get("text"),
+        "source": figure.get("source"),
+        "reference": figure.get("reference") or figure.get("source"),
+    }
+
+
+def _cite_actions(roadmap: list[dict[str, Any]], sources: Mapping[str, str]) -> None:
+    """Each action's source as a person reads it (publication, year, title); the file name stays."""
+    for action in roadmap:
+        if action.get("source") in sources:
+            action["reference"] = sources[action["source"]]
 
 
 def _kpi_directions() -> dict[str, str]:

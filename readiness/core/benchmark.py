@@ -30,6 +30,7 @@ import pandas as pd
 
 from .defaults import MIN_K, K
 from .instrument import DIMENSIONS
+from .profile import CONTEXT
 from .results import clean_number
 from .scoring import Scores
 
@@ -210,8 +211,10 @@ def kpi_benchmark(
 
     ``percentile`` is the plain rule (share of peers lower); ``standing`` turns it so that
     higher is always better (for lower-is-better KPIs, 100 − percentile), and ``quartile``
-    is 4 for the best quarter of peers down to 1 for the worst. Published reference
-    figures are attached as they are, labelled with their source.
+    is 4 for the best quarter of peers down to 1 for the worst. A context KPI
+    (:data:`~readiness.core.profile.CONTEXT`, handle time) has neither: it is placed among
+    its peers but not ranked. Published reference figures are attached as they are,
+    labelled with their source.
     """
     out = {}
     for kpi, direction in directions.items():
@@ -223,7 +226,7 @@ def kpi_benchmark(
         block: dict[str, Any] = {"direction": direction}
         block.update(_summary(value, peers, k))
         block.pop("distribution", None)
-        if block.get("percentile") is not None:
+        if block.get("percentile") is not None and direction != CONTEXT:
             standing = block["percentile"] if direction == "higher" else 100.0 - block["percentile"]
             block["standing"] = clean_number(standing, 2)
             block["quartile"] = int(min(4, 1 + standing // 25))
@@ -250,7 +253,7 @@ def benchmark(
     peers : :func:`peer_table` of the peer panel.
     k : minimum peer-group size (>= 3).
     kpis : the organization's KPI values.
-    directions : KPI name -> "higher" or "lower".
+    directions : KPI name -> "higher", "lower" or "context".
     references : KPI name -> list of published figures (``text``, ``source``).
     """
     org = results["organization"]

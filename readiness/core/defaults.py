@@ -11,6 +11,7 @@ __all__ = [
     "AGREEMENT_SPLIT",
     "BARRIER_LINE",
     "CI_LEVEL",
+    "DONT_KNOW_LINE",
     "MIN_K",
     "N_BOOT",
     "PORTFOLIO_N_BOOT",
@@ -38,3 +39,6 @@ CI_LEVEL = 0.95
 BARRIER_LINE = 50.0
 #: Agreement r_wg below this: opinions on a facet are split, discuss before acting (``docs/scoring.md``).
 AGREEMENT_SPLIT = 0.5
+#: A facet where more than this share of the questions asked were answered "don't know"
+#: is pointed out: the people asked cannot see the practice (``docs/scoring.md``).
+DONT_KNOW_LINE = 1 / 3

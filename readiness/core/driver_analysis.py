@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .instrument import DIMENSIONS
-from .profile import KPI_DIRECTIONS
+from .profile import KPI_DIRECTIONS, RANKED_KPIS
 from .profile import STAGES as _STAGES
 from .results import clean_number
 
@@ -154,8 +154,9 @@ def driver_analysis(
 
     **Impact weights** (for :func:`readiness.core.roadmap.plan`). For each ok model of a known
     KPI, a dimension contributes its ``share`` when its coefficient points the better way
-    (positive for higher-is-better KPIs, negative for average handle time, abandon rate
-    and agent attrition) and 0 otherwise. The weight is the mean contribution over those
+    (positive for higher-is-better KPIs, negative for abandon rate and agent attrition)
+    and 0 otherwise. Context KPIs (handle time) have no better way and are not modelled
+    by default. The weight is the mean contribution over those
     models, rescaled so the four weights average 1 — the scale of the playbook's default
     dimension impacts.
 
@@ -163,9 +164,10 @@ def driver_analysis(
     ----------
     peers : one row per peer organization (index ``org_id``) with the four dimension
         scores, the control columns and KPI columns.
-    outcomes : the KPI columns to model; default every column of :data:`KPI_DIRECTIONS`
-        in the table that has at least one value. Other numeric columns may be named;
-        they are modelled but, having no known direction, do not count towards impact.
+    outcomes : the KPI columns to model; default every ranked KPI
+        (:data:`~readiness.core.profile.RANKED_KPIS`) in the table that has at least one
+        value. Other numeric columns (a context KPI such as handle time) may be named; they
+        are modelled but, having no better direction, do not count towards impact.
     min_orgs : fewest organizations with complete data a model is fitted on.
     controls : categorical columns always in the model. One that is not in the table is
         left out with a warning.
@@ -190,7 +192,7 @@ def driver_analysis(
         else:
             notes.append(f"control {name!r} is not in the peer table: models do not control for it")
     if outcomes is None:
-        outcomes = [k for k in KPI_DIRECTIONS if k in peers.columns and _numeric(peers[k]).notna().any()]
+        outcomes = [k for k in RANKED_KPIS if k in peers.columns and _numeric(peers[k]).notna().any()]
         if not outcomes:
             notes.append("no KPI columns with data in the peer table: no driver models")
 
@@ -500,7 +502,7 @@ def _vif(X: np.ndarray) -> np.ndarray:
 def _impact(
     models: pd.DataFrame, coefficients: pd.DataFrame, importance: pd.DataFrame
 ) -> tuple[dict[str, float], str | None]:
-    ok = [o for o in models.loc[models["status"] == "ok", "outcome"] if o in KPI_DIRECTIONS]
+    ok = [o for o in models.loc[models["status"] == "ok", "outcome"] if o in RANKED_KPIS]
     if not ok:
         return {}, None
     total = dict.fromkeys(DIMENSIONS, 0.0)

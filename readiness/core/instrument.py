@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .answers import is_reserved_label
 from .errors import InputError, Problem
 from .levels import Level, check_levels, levels_json
 
@@ -33,6 +34,8 @@ __all__ = [
     "Instrument",
     "Item",
     "Layout",
+    "OpenQuestion",
+    "WillingAndAble",
 ]
 
 #: The four dimensions, in the order the lessons put them (people before technology).
@@ -44,6 +47,15 @@ META_COLUMNS: tuple[str, ...] = ("org_id", "respondent_id", "role")
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FACET_ID = re.compile(r"^[a-z]+\.[a-z][a-z0-9_]*$")
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)\s*$")
+
+
+def _column_id(value: str) -> str:
+    """An item or open-question id: it names a column of the responses files."""
+    if not _IDENT.match(value):
+        raise ValueError(f"item id {value!r} must be a letter followed by letters, digits or _")
+    if value.lower() in META_COLUMNS:
+        raise ValueError(f"item id {value!r} clashes with a responses column")
+    return value
 
 
 class _Model(BaseModel):
@@ -65,11 +77,7 @@ class Item(_Model):
     @field_validator("id")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not _IDENT.match(value):
-            raise ValueError(f"item id {value!r} must be a letter followed by letters, digits or _")
-        if value.lower() in META_COLUMNS:
-            raise ValueError(f"item id {value!r} clashes with a responses column")
-        return value
+        return _column_id(value)
 
     @field_validator("labels")
     @classmethod
@@ -81,9 +89,42 @@ class Item(_Model):
             raise ValueError("labels must differ from each other (ignoring case)")
         if any(_NUMBER.match(label) for label in lowered):
             raise ValueError("a label must not be a number: numbers are answers already")
-        if any(label in ("na", "n/a") for label in lowered):
-            raise ValueError("'NA' and 'N/A' are reserved for 'not applicable'")
+        if any(is_reserved_label(label) for label in lowered):
+            raise ValueError("'NA', 'N/A', 'DK' and 'Don't know' are reserved for not applicable and don't know")
         return value
+
+
+class OpenQuestion(_Model):
+    """A question answered in the respondent's own words: never scored, kept as written.
+
+    Open questions sit outside the dimensions. Their answers travel in a column of their
+    own (the question's id) and are kept by :class:`~readiness.core.responses.Responses`
+    for the report to quote.
+    """
+
+    id: str
+    text: str = Field(min_length=1)
+    roles: tuple[str, ...] = Field(min_length=1)
+    source: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return _column_id(value)
+
+
+class WillingAndAble(_Model):
+    """The two items that say whether a respondent is willing and able to sell.
+
+    A respondent of ``role`` counts as unwilling or unable when they answer either item at
+    the low end of its scale (:func:`readiness.core.willingness.willingness_counts`). The
+    form of the published figure "40% of reps are unwilling or unable to make the change"
+    (``003``).
+    """
+
+    role: str
+    willing: str
+    able: str
 
 
 class Facet(_Model):
@@ -125,6 +166,8 @@ class Instrument(_Model):
     #: The readiness levels (``docs/scoring.md``); the loader attaches ``templates/levels.yaml``
     #: when the instrument file has none of its own. Empty: scores get no level name.
     levels: tuple[Level, ...] = ()
+    open_questions: tuple[OpenQuestion, ...] = ()
+    unwilling_or_unable: WillingAndAble | None = None
 
     @field_validator("version", mode="before")
     @classmethod
@@ -212,6 +255,38 @@ class Instrument(_Model):
                     if len(set(item.roles)) != len(item.roles):
                         problems.append(Problem(source, f"item {item.id} lists a role twice", key=f"{at}.roles"))
         problems.extend(Problem(source, message, key="levels") for message in check_levels(self.levels))
+        for q_i, question in enumerate(self.open_questions):
+            at = f"open_questions[{q_i}]"
+            if question.id.lower() in item_ids:
+                problems.append(Problem(source, f"duplicate item id {question.id!r}", key=f"{at}.id"))
+            item_ids.add(question.id.lower())
+            unknown = [r for r in question.roles if r not in self.roles]
+            if unknown:
+                problems.append(
+                    Problem(
+                        source,
+                        f"open question {question.id} names unknown role(s) {', '.join(unknown)}; "
+                        f"known: {', '.join(self.roles)}",
+                        key=f"{at}.roles",
+                    )
+                )
+        block = self.unwilling_or_unable
+        if block is not None:
+            if block.role not in self.roles:
+                problems.append(Problem(source, f"unknown role {block.role!r}", key="unwilling_or_unable.role"))
+            for key in ("willing", "able"):
+                item_id = getattr(block, key)
+                found = self.items.get(item_id)
+                if found is None:
+                    problems.append(Problem(source, f"unknown item {item_id!r}", key=f"unwilling_or_unable.{key}"))
+                elif block.role not in found.roles:
+                    problems.append(
+                        Problem(
+                            source,
+                            f"item {item_id} is not asked of {block.role}s",
+                            key=f"unwilling_or_unable.{key}",
+                        )
+                    )
         return problems
 
     # ------------------------------------------------------------------ views
@@ -253,6 +328,12 @@ class Instrument(_Model):
                 for d in self.dimensions
             ],
             "levels": levels_json(self.levels),
+            "open_questions": [
+                {"id": q.id, "text": q.text, "roles": list(q.roles), "source": q.source} for q in self.open_questions
+            ],
+            "unwilling_or_unable": (
+                None if self.unwilling_or_unable is None else self.unwilling_or_unable.model_dump(mode="json")
+            ),
         }
 
     @cached_property
@@ -267,6 +348,11 @@ class Instrument(_Model):
     @cached_property
     def facets(self) -> dict[str, Facet]:
         return {f.id: f for d in self.dimensions for f in d.facets}
+
+    @cached_property
+    def open_question_ids(self) -> tuple[str, ...]:
+        """The open questions' ids, in instrument order (the columns of ``Responses.open_answers``)."""
+        return tuple(q.id for q in self.open_questions)
 
     def facet_dimension(self, facet_id: str) -> str:
         return facet_id.split(".", 1)[0]

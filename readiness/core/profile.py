@@ -1,12 +1,23 @@
 """What an organization profile may say: industries, size bands, stages and KPIs.
 
 Core layer: the catalogue every other module reads (loaders validate against it, the
-benchmark and the driver models use its KPI directions). Declared once, here.
+benchmark and the driver models use its KPI directions, and which KPIs are only context).
+Declared once, here.
 """
 
 from __future__ import annotations
 
-__all__ = ["INDUSTRIES", "KPIS", "KPI_DIRECTIONS", "SIZE_BANDS", "STAGES", "next_stage", "size_band"]
+__all__ = [
+    "CONTEXT",
+    "INDUSTRIES",
+    "KPIS",
+    "KPI_DIRECTIONS",
+    "RANKED_KPIS",
+    "SIZE_BANDS",
+    "STAGES",
+    "next_stage",
+    "size_band",
+]
 
 #: Size bands of the 2007 study (000), by number of agents.
 SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
@@ -15,18 +26,29 @@ STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "e
 #: The study's five industry groups; any other value forms its own group.
 INDUSTRIES: tuple[str, ...] = ("financial_services", "technology", "professional_services", "manufacturing", "other")
 
+#: The direction of a KPI that is shown beside peers but never ranked: no "better" way.
+CONTEXT = "context"
+
 #: Operational KPIs a profile may carry: name -> (better when, lowest, highest, unit).
+#: "Better when" is ``higher``, ``lower`` or :data:`CONTEXT`. Handle time is context: the
+#: sources want it watched for planning and cost but call chasing it the opposite of
+#: engaging a customer (``000``); cutting it is no aim, and a center that leads its calls
+#: keeps it in check (``004``). So it is shown with its peers, and neither ranked nor fed
+#: to the driver models' impact weights.
 KPIS: dict[str, tuple[str, float, float, str]] = {
     "sales_conversion_rate": ("higher", 0.0, 100.0, "%"),
     "revenue_per_call": ("higher", 0.0, 1e6, "currency"),
     "first_call_resolution": ("higher", 0.0, 100.0, "%"),
     "customer_satisfaction": ("higher", 0.0, 100.0, "%"),
     "service_level": ("higher", 0.0, 100.0, "%"),
-    "average_handle_time": ("lower", 0.0, 36000.0, "seconds"),
+    "average_handle_time": (CONTEXT, 0.0, 36000.0, "seconds"),
     "abandon_rate": ("lower", 0.0, 100.0, "%"),
     "agent_attrition": ("lower", 0.0, 500.0, "% a year"),
 }
 KPI_DIRECTIONS: dict[str, str] = {name: spec[0] for name, spec in KPIS.items()}
+#: The KPIs with a better direction: ranked against peers (standing, quartile) and used
+#: by the driver models' impact weights.
+RANKED_KPIS: tuple[str, ...] = tuple(name for name, direction in KPI_DIRECTIONS.items() if direction != CONTEXT)
 
 
 def size_band(agents: float) -> str:

@@ -41,18 +41,25 @@ def instrument_quality(responses: Responses) -> tuple[pd.DataFrame, pd.DataFrame
 
     Returns ``(scales, items)``:
 
-    - ``scales``: ``level`` (facet/dimension), ``id``, ``items``, ``n`` (complete
-      respondents), ``alpha``;
+    - ``scales``: ``level`` (facet/dimension), ``id``, ``role``, ``items``, ``n``
+      (complete respondents), ``alpha``;
     - ``items``: ``item``, ``facet``, ``n``, ``item_total`` (correlation of the item with
       the sum of the facet's other items, over respondents who answered them all),
       ``flag`` (below :data:`LOW_ITEM_TOTAL`).
 
-    Respondents are pooled across organizations and roles; only items asked of a
-    respondent's role count for them.
+    Respondents are pooled across organizations. Each role is asked only what it can
+    observe, so a scale may hold no item set that every role answers (a dimension with
+    agent-only and manager-only items). A scale is therefore measured within one role:
+    for every role, over the scale's items asked of that role (at least two) and that
+    role's respondents who answered all of them; the role with the most such respondents
+    is the one reported (ties go to the role listed first in the instrument), and
+    ``items`` counts its items. A facet's item-total correlations use the same role;
+    items not asked of it get none.
     """
     layout = responses.instrument.layout
     raw, _ = normalize(responses.values, layout)
     raw = np.where(layout.asked[responses.role_codes], raw, np.nan)
+    roles = responses.role_codes
     scales, items = [], []
     groups = [("facet", f, np.flatnonzero(layout.item_facet == i)) for i, f in enumerate(layout.facet_ids)]
     groups += [
@@ -60,28 +67,58 @@ def instrument_quality(responses: Responses) -> tuple[pd.DataFrame, pd.DataFrame
         for i, d in enumerate(layout.dimension_ids)
     ]
     for level, ident, cols in groups:
-        block = raw[:, cols]
+        role, role_cols, block = _best_role(raw, roles, layout.asked, cols)
         complete = ~np.isnan(block).any(axis=1)
         n = int(complete.sum())
         alpha = cronbach_alpha(block[complete]) if n >= MIN_RESPONDENTS else float("nan")
-        scales.append({"level": level, "id": ident, "items": len(cols), "n": n, "alpha": alpha})
+        scales.append(
+            {
+                "level": level,
+                "id": ident,
+                "role": layout.role_ids[role] if role is not None else None,
+                "items": len(role_cols),
+                "n": n,
+                "alpha": alpha,
+            }
+        )
         if level != "facet":
             continue
-        for j, col in enumerate(cols):
-            others = np.delete(block, j, axis=1)
-            ok = ~np.isnan(block[:, j]) & ~np.isnan(others).any(axis=1)
+        for col in cols:
             r = float("nan")
-            if ok.sum() >= MIN_RESPONDENTS and others.shape[1] > 0:
-                a, b = block[ok, j], others[ok].sum(axis=1)
-                if a.std() > 0 and b.std() > 0:
-                    r = float(np.corrcoef(a, b)[0, 1])
+            n_ok = 0
+            if col in role_cols:
+                j = int(np.flatnonzero(role_cols == col)[0])
+                others = np.delete(block, j, axis=1)
+                ok = ~np.isnan(block[:, j]) & ~np.isnan(others).any(axis=1)
+                n_ok = int(ok.sum())
+                if n_ok >= MIN_RESPONDENTS and others.shape[1] > 0:
+                    a, b = block[ok, j], others[ok].sum(axis=1)
+                    if a.std() > 0 and b.std() > 0:
+                        r = float(np.corrcoef(a, b)[0, 1])
             items.append(
                 {
                     "item": layout.item_ids[col],
                     "facet": ident,
-                    "n": int(ok.sum()),
+                    "n": n_ok,
                     "item_total": r,
                     "flag": bool(np.isfinite(r) and r < LOW_ITEM_TOTAL),
                 }
             )
     return pd.DataFrame(scales), pd.DataFrame(items)
+
+
+def _best_role(
+    raw: np.ndarray, roles: np.ndarray, asked: np.ndarray, cols: np.ndarray
+) -> tuple[int | None, np.ndarray, np.ndarray]:
+    """The role a scale is measured in: (role index, its items of the scale, its answers)."""
+    best: tuple[int | None, np.ndarray, np.ndarray] = (None, cols[:0], raw[:0][:, cols[:0]])
+    most = -1
+    for r in range(asked.shape[0]):
+        role_cols = cols[asked[r, cols]]
+        if len(role_cols) < 2:
+            continue
+        block = raw[roles == r][:, role_cols]
+        n = int((~np.isnan(block).any(axis=1)).sum())
+        if n > most:
+            best, most = (r, role_cols, block), n
+    return best

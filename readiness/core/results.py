@@ -14,10 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from .defaults import AGREEMENT_SPLIT, ROLE_MIN
+from .defaults import AGREEMENT_SPLIT, DONT_KNOW_LINE, ROLE_MIN
 from .instrument import DIMENSIONS, Instrument
 from .levels import levels_json
 from .scoring import Scores, choose_barrier
+from .willingness import WILLINGNESS_RULE
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -131,6 +132,13 @@ def build_results(
     missing_facets = [f for f in facets.index if clean_number(facets.at[f, "score"]) is None]
     if missing_facets:
         warn.append(f"no score for facet(s) {', '.join(missing_facets)}: too few answers")
+    dont_know = {f: _share(facets.at[f, "n_dont_know"], facets.at[f, "n_asked"]) for f in facets.index}
+    unseen = [f for f, share in dont_know.items() if share is not None and share > DONT_KNOW_LINE]
+    for f in unseen:
+        warn.append(
+            f'{instrument.facets[f].title}: {dont_know[f]:.0%} of the answers are "don\'t know"; '
+            "many of the people asked cannot see this practice"
+        )
     if withheld:
         small = [r for r in withheld if counts.at[r, "n"] < role_min]
         partner = [r for r in withheld if r not in small]
@@ -163,6 +171,7 @@ def build_results(
             "answers": {
                 "answered": int(counts["answered"].sum()),
                 "not_applicable": int(counts["not_applicable"].sum()),
+                "dont_know": int(counts["dont_know"].sum()),
                 "unanswered": int(counts["unanswered"].sum()),
             },
         },
@@ -195,10 +204,13 @@ def build_results(
                 "rwg": clean_number(facets.at[f, "rwg"]),
                 "alpha": clean_number(facets.at[f, "alpha"]),
                 "percentile": None,
+                "dont_know": clean_number(dont_know[f]),
             }
             for f in facets.index
         },
         "barrier": _barrier_block(facets, instrument, scores.barrier_line),
+        "dont_know_facets": unseen,
+        "unwilling_or_unable": _willingness(scores, org_id, instrument, role_min),
         "method": {
             "bootstrap": {
                 "resamples": scores.n_boot,
@@ -209,6 +221,7 @@ def build_results(
             "levels": levels_json(instrument.levels),
             "barrier_line": scores.barrier_line,
             "agreement_split": AGREEMENT_SPLIT,
+            "dont_know_line": clean_number(DONT_KNOW_LINE),
         },
         "benchmark": None,
         "roadmap": [],
@@ -267,6 +280,38 @@ def _barrier_block(facets: pd.DataFrame, instrument: Instrument, line: float) ->
         }
     )
     return block
+
+
+def _share(part: Any, whole: Any) -> float | None:
+    whole = int(whole)
+    return None if whole == 0 else int(part) / whole
+
+
+def _willingness(scores: Scores, org_id: str, instrument: Instrument, role_min: int) -> dict[str, Any] | None:
+    """The ``unwilling_or_unable`` block, or ``None`` when the instrument does not ask it.
+
+    The share is withheld (``null``) when fewer than ``role_min`` respondents are
+    classified: over one or two agents it would show what each of them answered.
+    """
+    block = instrument.unwilling_or_unable
+    if block is None or org_id not in scores.willingness.index:
+        return None
+    row = scores.willingness.loc[org_id]
+    classified = int(row["classified"])
+    withheld = classified < role_min
+    return {
+        "role": block.role,
+        "items": {"willing": block.willing, "able": block.able},
+        "respondents": int(row["respondents"]),
+        "classified": classified,
+        "count": None if withheld else int(row["unwilling_or_unable"]),
+        "unwilling": None if withheld else int(row["unwilling"]),
+        "unable": None if withheld else int(row["unable"]),
+        "share": None if withheld else clean_number(_share(row["unwilling_or_unable"], classified)),
+        "withheld": withheld,
+        "rule": WILLINGNESS_RULE,
+        "published": None,
+    }
 
 
 def _text(value: Any) -> str | None:

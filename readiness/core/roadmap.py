@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError, Problem
 from .instrument import Instrument
+from .profile import KPIS
 
 __all__ = [
     "IMPACT_FLOOR",
@@ -72,16 +73,7 @@ MAIN_CLOSE, OTHER_CLOSE = 0.5, 0.25
 STATUSES: tuple[str, ...] = ("Not started", "In progress", "Done", "Dropped")
 
 _ACTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
-_KPIS = (
-    "sales_conversion_rate",
-    "revenue_per_call",
-    "first_call_resolution",
-    "customer_satisfaction",
-    "service_level",
-    "average_handle_time",
-    "abandon_rate",
-    "agent_attrition",
-)
+_KPIS = tuple(KPIS)
 
 
 class _Model(BaseModel):

@@ -24,6 +24,7 @@ from .defaults import BARRIER_LINE, CI_LEVEL, N_BOOT
 from .instrument import DIMENSIONS, Layout
 from .levels import Level, level_of
 from .responses import Responses
+from .willingness import willingness_counts
 
 __all__ = [
     "BarrierChoice",
@@ -73,8 +74,8 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
     """Each respondent's facet scores, (respondents, facets), NaN where the rules give none.
 
     The items that count for a respondent are those asked of their role less those they
-    marked not applicable; the facet score is the mean of the answered ones, missing when
-    none count or fewer than half of them are answered.
+    marked not applicable or answered "don't know"; the facet score is the mean of the
+    answered ones, missing when none count or fewer than half of them are answered.
     """
     return _facet_scores(_Prepared.of(responses))
 
@@ -87,7 +88,7 @@ class _Prepared:
     raw: np.ndarray  # reverse-coded answers 1..k, NaN where none
     norm: np.ndarray  # 0..100
     asked: np.ndarray  # item asked of the respondent's role
-    counted: np.ndarray  # asked and not marked N/A
+    counted: np.ndarray  # asked, not marked N/A and not answered "don't know"
     answered: np.ndarray  # counted and answered
 
     @classmethod
@@ -95,7 +96,8 @@ class _Prepared:
         layout = responses.instrument.layout
         raw, norm = normalize(responses.values, layout)
         asked = layout.asked[responses.role_codes]
-        counted = asked & ~responses.not_applicable
+        # "Don't know" is out of the score and out of the half rule, exactly like N/A.
+        counted = asked & ~responses.not_applicable & ~responses.dont_know
         return cls(layout, raw, norm, asked, counted, counted & ~np.isnan(raw))
 
 
@@ -120,14 +122,21 @@ class Scores:
     dimensions : DataFrame
         ``org_id, dimension, score, ci_low, ci_high, alpha``
     facets : DataFrame
-        ``org_id, dimension, facet, score, ci_low, ci_high, n, rwg, alpha``
+        ``org_id, dimension, facet, score, ci_low, ci_high, n, rwg, alpha, n_asked,
+        n_dont_know``: ``n_asked`` counts the questions of the facet put to the
+        organization's respondents (one per respondent and item asked of their role),
+        ``n_dont_know`` those answered "don't know"
     by_role : DataFrame
         ``org_id, level, id, role, score, n`` where level is facet, dimension or overall
     respondents : DataFrame
-        ``org_id, role, n, answered, not_applicable, unanswered`` (answer counts over
-        the items asked of the role)
+        ``org_id, role, n, answered, not_applicable, dont_know, unanswered`` (answer
+        counts over the items asked of the role)
     respondent_facets : DataFrame
         ``org_id, respondent_id, role`` then one column per facet
+    willingness : DataFrame indexed by org_id
+        ``respondents, classified, unwilling, unable, unwilling_or_unable``
+        (:func:`readiness.core.willingness.willingness_counts`); no rows when the
+        instrument names no willingness items
     """
 
     overall: pd.DataFrame
@@ -136,6 +145,7 @@ class Scores:
     by_role: pd.DataFrame
     respondents: pd.DataFrame
     respondent_facets: pd.DataFrame
+    willingness: pd.DataFrame
     n_boot: int
     seed: int
     ci_level: float
@@ -217,6 +227,7 @@ def score(
     o_start_rows = g_start[o_start]
     rwg = _rwg(prepared, o_start_rows)
     alpha_f, alpha_d = _alpha(prepared, o_start_rows)
+    n_asked, n_dont_know = _facet_dont_know(responses, prepared, o_start_rows)
 
     # ---------------------------------------------------------- tidy frames
     facet_ids, dim_ids = list(layout.facet_ids), list(layout.dimension_ids)
@@ -232,6 +243,8 @@ def score(
             "n": facet_n.ravel(),
             "rwg": rwg.ravel(),
             "alpha": alpha_f.ravel(),
+            "n_asked": n_asked.ravel(),
+            "n_dont_know": n_dont_know.ravel(),
         }
     )
     dimensions = pd.DataFrame(
@@ -266,7 +279,17 @@ def score(
         [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
     )
     return Scores(
-        overall, dimensions, facets, by_role, respondents, respondent_facets, n_boot, seed, ci_level, barrier_threshold
+        overall,
+        dimensions,
+        facets,
+        by_role,
+        respondents,
+        respondent_facets,
+        willingness_counts(responses),
+        n_boot,
+        seed,
+        ci_level,
+        barrier_threshold,
     )
 
 
@@ -598,16 +621,37 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
     return pd.concat(parts, ignore_index=True)
 
 
+def _facet_dont_know(responses: Responses, p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per organization and facet: questions asked, and those answered "don't know"."""
+    incidence = p.layout.item_by_facet
+    n_orgs, n_f = len(o_start_rows), incidence.shape[1]
+    if n_orgs == 0:
+        return np.zeros((0, n_f), np.int64), np.zeros((0, n_f), np.int64)
+    # Questions asked depend on the role alone: respondents per role times items per role.
+    per_role = p.layout.asked.astype(float) @ incidence  # (roles, facets)
+    role_counts = np.zeros((n_orgs, len(p.layout.role_ids)))
+    np.add.at(role_counts, (responses.org_codes, responses.role_codes), 1.0)
+    asked = (role_counts @ per_role).round().astype(np.int64)
+    dont_know = np.zeros((n_orgs, n_f), np.int64)
+    rows = np.flatnonzero(responses.dont_know.any(axis=1))  # usually few: skip the rest
+    if len(rows):
+        counts = (p.asked[rows] & responses.dont_know[rows]).astype(float) @ incidence
+        np.add.at(dont_know, responses.org_codes[rows], counts.round().astype(np.int64))
+    return asked, dont_know
+
+
 def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g_size) -> pd.DataFrame:
     layout = responses.instrument.layout
     asked, answered = p.asked, p.answered
     na = asked & responses.not_applicable
+    dk = asked & responses.dont_know
     if len(g_start):
         a = np.add.reduceat(answered.sum(axis=1), g_start)
         m = np.add.reduceat(na.sum(axis=1), g_start)
+        d = np.add.reduceat(dk.sum(axis=1), g_start)
         t = np.add.reduceat(asked.sum(axis=1), g_start)
     else:
-        a = m = t = np.zeros(0, int)
+        a = m = d = t = np.zeros(0, int)
     return pd.DataFrame(
         {
             "org_id": np.array(responses.org_ids, dtype=object)[g_org] if len(g_org) else np.array([], object),
@@ -615,6 +659,7 @@ def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g
             "n": g_size,
             "answered": a,
             "not_applicable": m,
-            "unanswered": t - a - m,
+            "dont_know": d,
+            "unanswered": t - a - m - d,
         }
     )

@@ -46,7 +46,9 @@ Answers (graded response model)
     * Item difficulty ``b_i ~ N(0, item_difficulty_sd)``, drawn once per seed and centred
       within each facet so a facet's level is set by the latent values and offsets only;
       ``item_difficulty`` pins named items (``PRO_GOA_2``, the "short contacts or sales?"
-      item, is pinned at -0.6 so that just over 20% of agents are unsure, ``003``).
+      item, is pinned at -0.6 so that just over 20% of agents are unsure, ``003``; the
+      willingness and ability items ``PEO_MOT_5`` and ``KNO_CON_5`` at -0.45 each, so
+      that about 40% of agents are unwilling or unable to sell, ``003``).
     * ``P(X >= k) = logistic(a * (value - b_i - tau_k))`` for k = 2..5 with
       ``tau = (-1.6, -0.5, 0.5, 1.6)`` and ``a = 1.7``. ``X`` is the answer in the
       *ready* direction; a reverse-worded item is written as ``6 - X``.
@@ -56,6 +58,11 @@ Answers (graded response model)
       ``missing_rate`` (3%) are left empty at random. Items that allow N/A are answered
       ``NA`` by every respondent of an organization that "does not have this"
       (``na_org_rate``, 12% of organizations per item) and at random ``na_rate`` (2%).
+    * "Don't know" (``DK``) at random, at a rate by role and kind of item
+      (``dont_know_rate``): practice items describe how the center works, which those
+      further from management see less of (agents 6%, supervisors 2.5%, managers 1%);
+      attitude items ask for the respondent's own view (agents and supervisors 1%,
+      managers 0.5%).
 
 KPIs (profile columns; rounded to one decimal, handle time to whole seconds)
     Each KPI is ``base[industry]`` times (``log`` scale) or plus (``linear`` scale) a
@@ -303,6 +310,8 @@ class PanelModel:
     missing_rate, na_org_rate, na_rate : float
         Unanswered asked items; organizations without the thing an N/A item asks about;
         random N/A answers.
+    dont_know_rate : mapping
+        Role -> item kind (``practice``, ``attitude``) -> share of "don't know" answers.
     kpis : tuple of KpiSpec
         The KPI models.
     kpi_missing_rate : float
@@ -364,13 +373,22 @@ class PanelModel:
     respondent_sd: float = 0.6
     respondent_general_share: float = 0.3
     item_difficulty_sd: float = 0.4
-    item_difficulty: Mapping[str, float] = field(default_factory=lambda: {"PRO_GOA_2": -0.6})
+    item_difficulty: Mapping[str, float] = field(
+        default_factory=lambda: {"PRO_GOA_2": -0.6, "PEO_MOT_5": -0.45, "KNO_CON_5": -0.45}
+    )
     discrimination: float = 1.7
     thresholds: tuple[float, ...] = (-1.6, -0.5, 0.5, 1.6)
     careless_share: float = 0.08
     missing_rate: float = 0.03
     na_org_rate: float = 0.12
     na_rate: float = 0.02
+    dont_know_rate: Mapping[str, Mapping[str, float]] = field(
+        default_factory=lambda: {
+            "agent": {"practice": 0.06, "attitude": 0.01},
+            "supervisor": {"practice": 0.025, "attitude": 0.01},
+            "manager": {"practice": 0.01, "attitude": 0.005},
+        }
+    )
     kpis: tuple[KpiSpec, ...] = DEFAULT_KPIS
     kpi_missing_rate: float = 0.03
 
@@ -418,7 +436,8 @@ def generate_panel(
     responses : DataFrame
         Canonical wide form: ``org_id, respondent_id, role``, then one column per item in
         ``instrument.layout.item_ids`` order. Answers are Python ints 1..scale_points,
-        ``''`` for unanswered and ``'NA'`` for not applicable (object dtype).
+        ``''`` for unanswered, ``'NA'`` for not applicable and ``'DK'`` for don't know
+        (object dtype).
     profiles : DataFrame
         ``org_id, org_name, industry, agents, size_band, stage`` then the KPI columns
         (floats, NaN where blank).
@@ -742,16 +761,24 @@ def _answers(
     asked = layout.asked[role_of]
     if org_lacks is None:
         org_lacks = rng.random((n_orgs, n_items)) < model.na_org_rate
-    # One uniform per cell decides both: [0, na_rate) is a random N/A (on items that allow
-    # it), [na_rate, na_rate + missing_rate) an unanswered item. float32 halves the cost.
+    # One uniform per cell decides all three: [0, na_rate) is a random N/A (on items that
+    # allow it), [na_rate, na_rate + missing_rate) an unanswered item, and the next
+    # dont_know_rate of the role and item kind a "don't know". float32 halves the cost.
     u = rng.random((n_resp, n_items), dtype=np.float32)
     na = asked & layout.allows_na & (org_lacks[org_of] | (u < model.na_rate))
     missing = asked & ~na & (u >= model.na_rate) & (u < model.na_rate + model.missing_rate)
+    kinds = [instrument.items[i].kind for i in layout.item_ids]
+    dk_rate = np.array(
+        [[model.dont_know_rate.get(role, {}).get(kind, 0.0) for kind in kinds] for role in layout.role_ids]
+    )
+    low = model.na_rate + model.missing_rate
+    dont_know = asked & ~na & (u >= low) & (u < low + dk_rate[role_of])
     del u
 
     cells = written.astype(object)
     cells[~asked | missing] = ""
     cells[na] = "NA"
+    cells[dont_know] = "DK"
     width = max(2, len(str(int(counts.sum(axis=1).max()))))
     meta = pd.DataFrame(
         {

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .citations import cite
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -138,7 +140,7 @@ ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("kpis", "KPIs it should move", 30),
     ("depends_on", "After", 28),
     ("action", "Action id", 24),
-    ("source", "Source", 26),
+    ("source", "Source", 44),  # shown as publication, year and title (io/citations.py)
 )
 
 
@@ -164,7 +166,7 @@ def _roadmap_rows(roadmap: list[dict[str, Any]]) -> list[list[Any]]:
     for item in roadmap:
         row = []
         for key, _, _ in ROADMAP_COLUMNS:
-            value = item.get(key, "")
+            value = cite(item) if key == "source" else item.get(key, "")
             if isinstance(value, (list, tuple)):
                 value = ", ".join(map(str, value))
             row.append(neutralize(value))

@@ -11,6 +11,7 @@ records, or ``{"responses": [...]}``) and Parquet.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..core.answers import DONT_KNOW_SPELLINGS, NOT_APPLICABLE_SPELLINGS, OPEN_TEXT_MAX
 from ..core.errors import MAX_PROBLEMS, InputError, Problem
 from ..core.instrument import META_COLUMNS, Instrument
 from ..core.levels import Level
@@ -46,6 +48,7 @@ __all__ = [
     "STAGES",
     "Table",
     "check_profiles_match",
+    "instrument_path",
     "load_instrument",
     "load_levels",
     "load_playbook",
@@ -68,10 +71,11 @@ DEFAULT_REFERENCES = template_path("references", "published-figures.yaml")
 #: The readiness levels (names, bounds, descriptions) an instrument gets when it has none.
 DEFAULT_LEVELS = template_path("levels.yaml")
 
-_NA_TEXT = frozenset({"na", "n/a"})
 _MAX_CELL = 10_000
 _MAX_ID = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters a free-text answer may not keep (line breaks and tabs it may).
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: An id may not start like a spreadsheet formula: ids travel into CSV and XLSX files.
 _FORMULA_START = r"^\s*[=+\-@\uff1d\uff0b\uff0d\uff20]"
 
@@ -442,10 +446,13 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[list[str]],
 def load_instrument(path: str | Path | None = None) -> Instrument:
     """Load and validate an instrument YAML (the bundled one by default).
 
+    ``path`` is a file, or the name of a bundled instrument (``service-to-sales``, the
+    current version; ``service-to-sales-v1``, the first), which is how answers collected
+    with an earlier version are scored. A file of that name in the working folder wins.
     An instrument without a ``levels:`` block of its own gets the bundled readiness
     levels (``templates/levels.yaml``, :func:`load_levels`).
     """
-    path = Path(path) if path is not None else DEFAULT_INSTRUMENT
+    path = instrument_path(path)
     spec = _read_yaml(path)
     if isinstance(spec, dict) and "levels" not in spec:
         spec = {**spec, "levels": _levels_spec(DEFAULT_LEVELS)}
@@ -476,6 +483,18 @@ def _levels_spec(path: Path) -> list[Any]:
     return list(doc["levels"])
 
 
+def instrument_path(value: str | Path | None = None) -> Path:
+    """The file ``--instrument`` means: a path, or a bundled instrument's name (without .yaml)."""
+    if value is None or value == "":
+        return DEFAULT_INSTRUMENT
+    path = Path(value)
+    if not path.exists() and len(path.parts) == 1:
+        for candidate in (template_path("instruments", f"{path.name}.yaml"), template_path("instruments", path.name)):
+            if path.suffix in ("", ".yaml") and candidate.is_file():
+                return candidate
+    return path
+
+
 def load_playbook(instrument: Instrument, path: str | Path | None = None) -> Playbook:
     """Load an action playbook (the bundled one by default), validated against ``instrument``."""
     from ..core.roadmap import Playbook
@@ -485,7 +504,16 @@ def load_playbook(instrument: Instrument, path: str | Path | None = None) -> Pla
 
 
 def load_references(path: str | Path | None = None) -> dict[str, Any]:
-    """Published reference figures: ``{"kpis": {kpi: [{text, source, ...}]}, "context": [...]}``."""
+    """Published reference figures, each with its source's short reference for people.
+
+    Returns ``{"kpis": {kpi: [{text, source, reference, ...}]}, "context": [...],
+    "agents": {"unwilling_or_unable": {...}}, "sources": {file name: reference}}``:
+    ``source`` is the article's file name (kept in the data), ``reference`` its
+    publication, year and title (:func:`readiness.io.citations.citation`), and
+    ``sources`` the table of every known article, for actions and items that cite one.
+    """
+    from .citations import citation, load_sources
+
     path = Path(path) if path is not None else DEFAULT_REFERENCES
     doc = _read_yaml(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("kpis", {}), dict):
@@ -496,7 +524,21 @@ def load_references(path: str | Path | None = None) -> dict[str, Any]:
         for n, fig in enumerate(figures or []):
             if not isinstance(fig, dict) or not fig.get("text") or not fig.get("source"):
                 raise InputError("each figure needs text and source", source=path.name, key=f"kpis.{kpi}[{n}]")
-    return {"kpis": doc.get("kpis", {}), "context": doc.get("context", [])}
+    agents = doc.get("agents") or {}
+    if not isinstance(agents, dict) or not all(
+        isinstance(f, dict) and f.get("text") and f.get("source") for f in agents.values()
+    ):
+        raise InputError("each figure under 'agents' needs text and source", source=path.name, key="agents")
+
+    def cited(fig: dict[str, Any]) -> dict[str, Any]:
+        return {**fig, "reference": citation(fig.get("source"))}
+
+    return {
+        "kpis": {kpi: [cited(f) for f in figures or []] for kpi, figures in doc.get("kpis", {}).items()},
+        "context": [cited(f) for f in doc.get("context", []) or []],
+        "agents": {name: cited(f) for name, f in agents.items()},
+        "sources": {name: source.reference for name, source in load_sources().items()},
+    }
 
 
 def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:
@@ -669,7 +711,18 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
     layout = instrument.layout
     item_key = {i.lower(): i for i in layout.item_ids}
     item_cols = {item_key[c.lower()]: c for c in table.columns if c.lower() in item_key}
-    extra = [c for c in table.columns if c.lower() not in item_key and c.lower() not in META_COLUMNS]
+    open_key = {q.lower(): q for q in instrument.open_question_ids}
+    open_cols = {open_key[c.lower()]: c for c in table.columns if c.lower() in open_key}
+    extra = [
+        c
+        for c in table.columns
+        if c.lower() not in item_key and c.lower() not in open_key and c.lower() not in META_COLUMNS
+    ]
+    hint = _other_instrument(extra, list(item_cols.values()) + list(open_cols.values()), instrument)
+    if hint:
+        # Read with this version, such a file would lose the items the versions do not
+        # share and score the rest as if nothing were missing: refused, with the way out.
+        return [Problem(src, hint, row=1)], None
     for c in extra:
         problems.append(
             Problem(src, "column matches no item of the instrument; ignored", row=1, column=c, severity="warning")
@@ -744,6 +797,7 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
     n = len(cells)
     values = np.full((n, len(layout.item_ids)), np.nan)
     na = np.zeros((n, len(layout.item_ids)), dtype=bool)
+    dk = np.zeros((n, len(layout.item_ids)), dtype=bool)
     k = instrument.scale_points
     role_codes = role.map({r: j for j, r in enumerate(layout.role_ids)})
     asked_rows = layout.asked[role_codes.fillna(0).to_numpy(dtype=np.intp)]
@@ -761,9 +815,10 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         text = cells[col].astype(str).str.strip()
         lowered = text.str.lower()
         mapped = lowered.map(lookup)
-        is_na = lowered.isin(_NA_TEXT).to_numpy()
+        is_na = lowered.isin(NOT_APPLICABLE_SPELLINGS).to_numpy()
+        is_dk = lowered.isin(DONT_KNOW_SPELLINGS).to_numpy()
         empty = (text == "").to_numpy()
-        bad = mapped.isna().to_numpy() & ~is_na & ~empty
+        bad = mapped.isna().to_numpy() & ~is_na & ~is_dk & ~empty
         for i in np.flatnonzero(bad):
             if not add(Problem(src, _answer_problem(text.iat[i], k), row=int(rows[i]), column=col)):
                 return problems, None
@@ -772,10 +827,13 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
             na_refused += int(is_na.sum())
             is_na = np.zeros_like(is_na)  # counts as unanswered: the item does not allow N/A
         asked = asked_rows[:, j]
-        stray = ~asked & (~np.isnan(col_values) | is_na)
+        stray = ~asked & (~np.isnan(col_values) | is_na | is_dk)
         not_asked_count += int(stray.sum())
         values[:, j] = np.where(asked, col_values, np.nan)
         na[:, j] = is_na & asked
+        dk[:, j] = is_dk & asked
+    texts, text_warnings = _open_answers(cells, rows, open_cols, instrument, role, src)
+    problems.extend(text_warnings)
     if na_refused:
         problems.append(
             Problem(
@@ -802,6 +860,8 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         role.tolist(),
         values,
         na,
+        dont_know=dk,
+        open_answers=texts,
         rows=rows.tolist(),
         warnings=warnings,
         source=src,
@@ -809,12 +869,95 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
     return problems, responses
 
 
+def _open_answers(
+    cells: pd.DataFrame,
+    rows: np.ndarray,
+    open_cols: dict[str, str],
+    instrument: Instrument,
+    role: pd.Series,
+    src: str,
+) -> tuple[np.ndarray, list[Problem]]:
+    """Free-text answers to the open questions, as given: any text, cut at
+    :data:`~readiness.core.answers.OPEN_TEXT_MAX` characters, control characters other than
+    line breaks and tabs replaced by spaces. Answers from roles the question is not put to
+    are dropped. Spreadsheet-formula look-alikes are kept here and made inert on export."""
+    n = len(cells)
+    texts = np.full((n, len(instrument.open_questions)), "", dtype=object)
+    problems: list[Problem] = []
+    for q, question in enumerate(instrument.open_questions):
+        col = open_cols.get(question.id)
+        if col is None:
+            continue
+        column = cells[col].astype(str).str.strip().str.replace(_TEXT_CONTROL, " ", regex=True)
+        asked = role.isin(question.roles).to_numpy()
+        given = (column != "").to_numpy()
+        stray = int((given & ~asked).sum())
+        if stray:
+            problems.append(
+                Problem(
+                    src,
+                    f"{stray} answer(s) to {question.id} from roles it is not put to were ignored",
+                    column=col,
+                    severity="warning",
+                )
+            )
+        long = np.flatnonzero((column.str.len() > OPEN_TEXT_MAX).to_numpy() & asked)
+        for i in long[:MAX_PROBLEMS]:
+            problems.append(
+                Problem(
+                    src,
+                    f"answer longer than {OPEN_TEXT_MAX} characters; kept up to that length",
+                    row=int(rows[i]),
+                    column=col,
+                    severity="warning",
+                )
+            )
+        texts[:, q] = np.where(asked, column.str.slice(0, OPEN_TEXT_MAX).to_numpy(dtype=object), "")
+    return texts, problems
+
+
+def _other_instrument(unknown: list[str], matched: list[str], instrument: Instrument) -> str:
+    """The message for a file answered on another bundled instrument, or ``""``.
+
+    Answers collected with an earlier version of the question set carry item ids that the
+    current one retired. When every item column of the file (``unknown`` to this
+    instrument, and ``matched``) belongs to another bundled instrument, this names it and
+    how to read the file with it.
+    """
+    if not unknown:
+        return ""
+    columns = {c.lower() for c in [*unknown, *matched]}
+    for name, other in _bundled_instruments():
+        if (other.id, other.version) == (instrument.id, instrument.version):
+            continue
+        known = {i.lower() for i in other.items} | {q.lower() for q in other.open_question_ids}
+        if columns <= known:
+            shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
+            return (
+                f"the file looks answered on instrument {other.id} version {other.version} (columns {shown} "
+                f"are its items, not this version's); give --instrument {name} to read it"
+            )
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_instruments() -> tuple[tuple[str, Instrument], ...]:
+    """Every bundled instrument, by the name ``--instrument`` accepts for it."""
+    out = []
+    for path in sorted(template_path("instruments").glob("*.yaml")):
+        try:
+            out.append((path.stem, load_instrument(path)))
+        except InputError:  # pragma: no cover - the bundled files are tested
+            continue
+    return tuple(out)
+
+
 def _answer_problem(value: str, k: int) -> str:
     shown = value if len(value) <= 40 else value[:37] + "..."
     try:
         number = float(value)
     except ValueError:
-        return f"unknown answer {shown!r}: expected 1..{k}, one of the item's labels, NA or empty"
+        return f"unknown answer {shown!r}: expected 1..{k}, one of the item's labels, NA, DK or empty"
     if not math.isfinite(number) or not number.is_integer():
         return f"answer {shown!r} is not a whole number from 1 to {k}"
     return f"answer {shown} is outside 1..{k}"

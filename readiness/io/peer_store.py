@@ -17,11 +17,14 @@ Schema (``schema_version`` 2)::
              stage, <one DOUBLE column per KPI>, source VARCHAR, imported_at TIMESTAMP,
              synthetic BOOLEAN)
     answers(org_id, respondent_id, role, item_id VARCHAR, value DOUBLE,
-            not_applicable BOOLEAN)
+            not_applicable BOOLEAN, dont_know BOOLEAN)
     instruments(id VARCHAR, version VARCHAR)
 
 A respondent who answered nothing at all keeps one ``answers`` row whose ``item_id`` is
-NULL, so that respondent counts survive the round trip.
+NULL, so that respondent counts survive the round trip. ``answers.dont_know`` came after
+version 2's layout: a database without it gains it (all false) on the next import and
+reads as having no "don't know" answers; adding a column changes no existing meaning, so
+the schema version does not change for it.
 
 ``profiles.synthetic`` marks simulated organizations (``peers import --synthetic``, or
 ``readiness panel`` writing a database); :meth:`PeerStore.info` calls the panel synthetic
@@ -121,7 +124,8 @@ _DDL = (
     # No key on answers: it is the big table, and Responses already guarantees one row per
     # (respondent, item); a key would only slow bulk inserts down.
     "CREATE TABLE IF NOT EXISTS answers (org_id VARCHAR NOT NULL, respondent_id VARCHAR NOT NULL, "
-    "role VARCHAR NOT NULL, item_id VARCHAR, value DOUBLE, not_applicable BOOLEAN NOT NULL)",
+    "role VARCHAR NOT NULL, item_id VARCHAR, value DOUBLE, not_applicable BOOLEAN NOT NULL, "
+    "dont_know BOOLEAN NOT NULL DEFAULT false)",
     "CREATE TABLE IF NOT EXISTS instruments (id VARCHAR NOT NULL, version VARCHAR NOT NULL, PRIMARY KEY (id, version))",
 )
 
@@ -135,7 +139,7 @@ class ImportSummary:
     organizations, respondents : int
         Imported (new or replacing).
     answers : int
-        Answer rows written: answers given plus not-applicable marks.
+        Answer rows written: answers given plus not-applicable and don't-know marks.
     replaced : int
         Organizations that were already in the database and were replaced.
     """
@@ -271,8 +275,8 @@ class PeerStore:
         con.register("_import_answers", rows)
         try:
             con.execute(
-                "INSERT INTO answers (org_id, respondent_id, role, item_id, value, not_applicable) "
-                "SELECT org_id, respondent_id, role, item_id, value, not_applicable FROM _import_answers"
+                "INSERT INTO answers (org_id, respondent_id, role, item_id, value, not_applicable, dont_know) "
+                "SELECT org_id, respondent_id, role, item_id, value, not_applicable, dont_know FROM _import_answers"
             )
         finally:
             con.unregister("_import_answers")
@@ -313,8 +317,9 @@ class PeerStore:
                 "SELECT org_id, respondent_id, min(role) AS role, count(DISTINCT role) AS n_roles "
                 "FROM answers GROUP BY org_id, respondent_id ORDER BY org_id, respondent_id"
             ).df()
+            dk_column = "dont_know" if "dont_know" in columns["answers"] else "false AS dont_know"
             cells = con.execute(
-                "SELECT org_id, respondent_id, lower(item_id) AS item, value, not_applicable "
+                f"SELECT org_id, respondent_id, lower(item_id) AS item, value, not_applicable, {dk_column} "
                 "FROM answers WHERE list_contains(?, lower(item_id))",
                 [list(by_lower)],
             ).df()
@@ -349,6 +354,7 @@ class PeerStore:
         n, k = len(people), len(layout.item_ids)
         values = np.full((n, k), np.nan)
         not_applicable = np.zeros((n, k), dtype=bool)
+        dont_know = np.zeros((n, k), dtype=bool)
         warnings: list[str] = []
         if not cells.empty:
             position = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(people[["org_id", "respondent_id"]]))
@@ -367,6 +373,8 @@ class PeerStore:
                 )
             values[rows, cols] = vals
             not_applicable[rows, cols] = na & np.isnan(vals)
+            dk = cells["dont_know"].fillna(False).to_numpy(dtype=bool)
+            dont_know[rows, cols] = dk & np.isnan(vals) & ~na
             refused = not_applicable & ~layout.allows_na[None, :]
             if refused.any():
                 warnings.append(
@@ -382,7 +390,7 @@ class PeerStore:
                 not_applicable &= ~refused
         role_code = people["role"].map({r: i for i, r in enumerate(layout.role_ids)}).to_numpy(dtype=np.intp)
         asked = layout.asked[role_code]
-        stray = ~asked & (~np.isnan(values) | not_applicable)
+        stray = ~asked & (~np.isnan(values) | not_applicable | dont_know)
         if stray.any():
             warnings.append(
                 str(
@@ -395,6 +403,7 @@ class PeerStore:
             )
             values[~asked] = np.nan
             not_applicable &= asked
+            dont_know &= asked
         responses = Responses.from_arrays(
             instrument,
             people["org_id"].tolist(),
@@ -402,6 +411,7 @@ class PeerStore:
             people["role"].tolist(),
             values,
             not_applicable,
+            dont_know=dont_know,
             warnings=warnings,
             source=name,
         )
@@ -510,14 +520,18 @@ class PeerStore:
 
             _in_transaction(con, migrate)
             columns = self._check_schema(con)
-        # KPIs added to the catalogue after the database was made become new columns:
-        # adding a nullable column changes no existing meaning, so no version bump.
+        # KPIs added to the catalogue after the database was made become new columns, and so
+        # does the don't-know mark: adding a column changes no existing meaning, so no
+        # version bump.
         new = [kpi for kpi in KPIS if kpi not in columns["profiles"]]
-        if new:
+        no_dont_know = "dont_know" not in columns["answers"]
+        if new or no_dont_know:
 
             def extend() -> None:
                 for kpi in new:
                     con.execute(f"ALTER TABLE profiles ADD COLUMN {kpi} DOUBLE")
+                if no_dont_know:
+                    con.execute("ALTER TABLE answers ADD COLUMN dont_know BOOLEAN DEFAULT false")
 
             _in_transaction(con, extend)
 
@@ -538,6 +552,11 @@ class PeerStore:
                     raise StoreError(
                         _one_line(f"{name}: wrong schema: column {table}.{column} {found}, expected {kind}")
                     )
+        dk_kind = columns["answers"].get("dont_know")
+        if dk_kind is not None and dk_kind != "BOOLEAN":
+            raise StoreError(
+                _one_line(f"{name}: wrong schema: column answers.dont_know is {dk_kind}, expected BOOLEAN")
+            )
         for kpi in KPIS:
             kpi_kind = columns["profiles"].get(kpi)
             if kpi_kind is not None and kpi_kind != "DOUBLE":
@@ -791,7 +810,7 @@ def _profile_rows(responses: Responses, profiles: pd.DataFrame, source: str) -> 
 
 
 def _answer_rows(responses: Responses, source: str) -> pa.Table:
-    """Responses in long form: a row per answer or N/A, plus one per respondent with neither."""
+    """Responses in long form: a row per answer, N/A or don't know, plus one per respondent with none."""
     meta = responses.meta
     dup = meta.duplicated(["org_id", "respondent_id"]).to_numpy()
     if dup.any():
@@ -803,7 +822,8 @@ def _answer_rows(responses: Responses, source: str) -> pa.Table:
         )
     values = responses.values
     na = responses.not_applicable & np.isnan(values)
-    given = ~np.isnan(values) | na
+    dk = responses.dont_know & np.isnan(values) & ~na
+    given = ~np.isnan(values) | na | dk
     r, c = np.nonzero(given)
     # A respondent with nothing at all would vanish from the long form; a NULL-item row keeps them.
     silent = np.flatnonzero(~given.any(axis=1))
@@ -812,6 +832,7 @@ def _answer_rows(responses: Responses, source: str) -> pa.Table:
     items = np.concatenate([item_ids[c], np.full(len(silent), None, dtype=object)])
     vals = np.concatenate([values[r, c], np.full(len(silent), np.nan)])
     flags = np.concatenate([na[r, c], np.zeros(len(silent), dtype=bool)])
+    dk_flags = np.concatenate([dk[r, c], np.zeros(len(silent), dtype=bool)])
     return pa.table(
         {
             "org_id": pa.array(meta["org_id"].to_numpy(dtype=object)[rows], pa.string()),
@@ -820,6 +841,7 @@ def _answer_rows(responses: Responses, source: str) -> pa.Table:
             "item_id": pa.array(items, pa.string()),
             "value": pa.array(vals, pa.float64(), mask=np.isnan(vals)),
             "not_applicable": pa.array(flags, pa.bool_()),
+            "dont_know": pa.array(dk_flags, pa.bool_()),
         }
     )
 

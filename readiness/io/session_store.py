@@ -20,10 +20,14 @@ Schema (``schema_version`` 1)::
                 PRIMARY KEY (session, respondent_id))
     answers(session, respondent_id, item_id VARCHAR, value INTEGER (NULL: none),
             not_applicable BOOLEAN, comment VARCHAR, updated TIMESTAMP,
-            PRIMARY KEY (session, respondent_id, item_id))
+            dont_know BOOLEAN, PRIMARY KEY (session, respondent_id, item_id))
 
-Timestamps are UTC. An answer row whose value is NULL and which is not marked N/A is an
-answer that was given and then cleared: it reads as unanswered.
+Timestamps are UTC. An answer row whose value is NULL and which is marked neither N/A
+nor "don't know" is an answer that was given and then cleared: it reads as unanswered.
+``answers.dont_know`` came after the first layout: a store without it gains it (all
+false) the first time it is opened; adding a column changes no existing meaning, so the
+schema version stays 1. The answer to an open question (free text, never scored) is an
+``answers`` row whose ``item_id`` is the question's id and whose ``comment`` is the text.
 
 Example
 -------
@@ -50,6 +54,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ..core.answers import OPEN_TEXT_MAX
 from ..core.errors import InputError, StoreError
 from ..core.instrument import Instrument
 from ..core.responses import Responses
@@ -81,8 +86,10 @@ _DDL = (
     # applicable" exclusive even if a caller bypasses save_answer's own checks.
     "CREATE TABLE IF NOT EXISTS answers (session VARCHAR NOT NULL, respondent_id VARCHAR NOT NULL, "
     "item_id VARCHAR NOT NULL, value INTEGER, not_applicable BOOLEAN NOT NULL, comment VARCHAR, "
-    "updated TIMESTAMP NOT NULL, PRIMARY KEY (session, respondent_id, item_id), "
-    "CHECK (NOT (not_applicable AND value IS NOT NULL)))",
+    "updated TIMESTAMP NOT NULL, dont_know BOOLEAN NOT NULL DEFAULT false, "
+    "PRIMARY KEY (session, respondent_id, item_id), "
+    "CHECK (NOT (not_applicable AND value IS NOT NULL)), "
+    "CHECK (NOT (dont_know AND (not_applicable OR value IS NOT NULL))))",
 )
 
 _REQUIRED: dict[str, tuple[str, ...]] = {
@@ -93,10 +100,10 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 _UPSERT = (
-    "INSERT INTO answers (session, respondent_id, item_id, value, not_applicable, comment, updated) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, respondent_id, item_id) DO UPDATE SET "
+    "INSERT INTO answers (session, respondent_id, item_id, value, not_applicable, comment, updated, dont_know) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, respondent_id, item_id) DO UPDATE SET "
     "value = excluded.value, not_applicable = excluded.not_applicable, comment = excluded.comment, "
-    "updated = excluded.updated"
+    "updated = excluded.updated, dont_know = excluded.dont_know"
 )
 
 
@@ -303,8 +310,8 @@ class SessionStore:
         -------
         DataFrame
             ``respondent_id, role, org_id, created, last_change, answered`` (answers given
-            or marked not applicable); ``last_change`` is the latest answer's time, or
-            ``created`` when there is none.
+            or marked not applicable or "don't know"); ``last_change`` is the latest
+            answer's time, or ``created`` when there is none.
         """
         columns = ["respondent_id", "role", "org_id", "created", "last_change", "answered"]
         if not self.path.exists():
@@ -313,7 +320,7 @@ class SessionStore:
             lambda con: con.execute(
                 "SELECT r.respondent_id, r.role, r.org_id, r.created, "
                 "greatest(r.created, coalesce(max(a.updated), r.created)) AS last_change, "
-                "count(a.item_id) FILTER (WHERE a.value IS NOT NULL OR a.not_applicable) AS answered "
+                "count(a.item_id) FILTER (WHERE a.value IS NOT NULL OR a.not_applicable OR a.dont_know) AS answered "
                 "FROM respondents r LEFT JOIN answers a ON a.session = r.session AND a.respondent_id = r.respondent_id "
                 "WHERE r.session = ? GROUP BY r.respondent_id, r.role, r.org_id, r.created "
                 "ORDER BY last_change DESC, r.respondent_id",
@@ -331,6 +338,7 @@ class SessionStore:
         value: int | None = None,
         *,
         not_applicable: bool = False,
+        dont_know: bool = False,
         comment: str = "",
     ) -> None:
         """Store the whole state of one answer at once (one UPSERT, one transaction).
@@ -343,6 +351,9 @@ class SessionStore:
         not_applicable : bool
             The respondent marked the item not applicable (only where the item allows it;
             then ``value`` must be ``None``).
+        dont_know : bool
+            The respondent answered "don't know" (any item; then ``value`` must be ``None``
+            and the item not marked N/A).
         comment : str
             Evidence or comment; empty for none.
 
@@ -375,6 +386,10 @@ class SessionStore:
             raise InputError("this item does not allow 'not applicable'", source=where, column=item_id)
         if not_applicable and value is not None:
             raise InputError("an answer cannot be both given and not applicable", source=where, column=item_id)
+        if dont_know and (value is not None or not_applicable):
+            raise InputError(
+                'an answer cannot be both "don\'t know" and given or not applicable', source=where, column=item_id
+            )
         comment = "" if comment is None else str(comment)
         if len(comment) > _MAX_COMMENT or _COMMENT_CONTROL.search(comment):
             raise InputError(
@@ -382,7 +397,47 @@ class SessionStore:
                 source=where,
                 column=item_id,
             )
-        params = [session, respondent_id, item_id, value, bool(not_applicable), comment or None, _now()]
+        params = [
+            session,
+            respondent_id,
+            item_id,
+            value,
+            bool(not_applicable),
+            comment or None,
+            _now(),
+            bool(dont_know),
+        ]
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            self._require_respondent(con, session, respondent_id)
+            con.execute(_UPSERT, params)
+
+        self._write(work)
+
+    def save_open_answer(self, session: str, respondent_id: str, question_id: str, text: str) -> None:
+        """Store a respondent's free-text answer to an open question (empty text: none).
+
+        Raises
+        ------
+        InputError
+            No such open question, or a text longer than
+            :data:`~readiness.core.answers.OPEN_TEXT_MAX` characters or holding control
+            characters other than line breaks and tabs.
+        StoreError
+            No such session or respondent, or the database cannot be used.
+        """
+        where = f"session {session}"
+        instrument = self.instrument(session)
+        if question_id not in instrument.open_question_ids:
+            raise InputError(f"unknown open question {question_id!r}", source=where, column="item_id")
+        text = "" if text is None else str(text)
+        if len(text) > OPEN_TEXT_MAX or _COMMENT_CONTROL.search(text):
+            raise InputError(
+                f"the answer is longer than {OPEN_TEXT_MAX} characters or holds control characters",
+                source=where,
+                column=question_id,
+            )
+        params = [session, respondent_id, question_id, None, False, text or None, _now(), False]
 
         def work(con: duckdb.DuckDBPyConnection) -> None:
             self._require_respondent(con, session, respondent_id)
@@ -397,14 +452,15 @@ class SessionStore:
         -------
         DataFrame
             ``respondent_id, item_id, value`` (nullable integer), ``not_applicable,
-            comment, updated``, ordered by respondent and item.
+            comment, updated, dont_know``, ordered by respondent and item. An open
+            question's row carries its text in ``comment``.
         """
-        columns = ["respondent_id", "item_id", "value", "not_applicable", "comment", "updated"]
+        columns = ["respondent_id", "item_id", "value", "not_applicable", "comment", "updated", "dont_know"]
         if not self.path.exists():
             return pd.DataFrame(columns=columns)
         sql = (
-            "SELECT respondent_id, item_id, value, not_applicable, coalesce(comment, ''), updated FROM answers "
-            "WHERE session = ?"
+            "SELECT respondent_id, item_id, value, not_applicable, coalesce(comment, ''), updated, dont_know "
+            "FROM answers WHERE session = ?"
         )
         params: list[Any] = [session]
         if respondent_id is not None:
@@ -414,6 +470,7 @@ class SessionStore:
         frame = pd.DataFrame(rows, columns=columns)
         frame["value"] = frame["value"].astype("Int64")
         frame["not_applicable"] = frame["not_applicable"].astype(bool)
+        frame["dont_know"] = frame["dont_know"].fillna(False).astype(bool)
         return frame
 
     # ------------------------------------------------------------------ reading out
@@ -454,8 +511,9 @@ class SessionStore:
                 params,
             ).fetchall()
             given = con.execute(
-                f"SELECT session, respondent_id, item_id, value, not_applicable FROM answers "
-                f"{wanted or 'WHERE true'} AND (value IS NOT NULL OR not_applicable)",
+                f"SELECT session, respondent_id, item_id, value, not_applicable, dont_know, coalesce(comment, '') "
+                f"FROM answers {wanted or 'WHERE true'} AND (value IS NOT NULL OR not_applicable OR dont_know "
+                "OR comment IS NOT NULL)",
                 params,
             ).fetchall()
             return infos, people, given
@@ -481,8 +539,10 @@ class SessionStore:
     def export_csv(self, path: str | Path, *, session: str | None = None, instrument: Instrument | None = None) -> Path:
         """Write the canonical responses CSV (what ``validate``, ``score`` and ``assess`` read).
 
-        One row per respondent, answers as integers, ``NA`` for not applicable, empty for
-        unanswered. Written atomically: the file is complete or not there at all.
+        One row per respondent, answers as integers, ``NA`` for not applicable, ``DK`` for
+        don't know, empty for unanswered, then the open questions' texts (made inert for
+        spreadsheets: a text that starts like a formula gets a leading apostrophe). Written
+        atomically: the file is complete or not there at all.
 
         Parameters
         ----------
@@ -492,12 +552,14 @@ class SessionStore:
         instrument : Instrument, optional
             Default: the sessions' own.
         """
-        from .exporters import write_text
+        from .exporters import neutralize, write_text
 
         responses = self.to_responses(instrument, session=session)
         if len(responses) == 0:
             raise StoreError(_one_line(f"{self.path.name}: no respondents yet; nothing to export"))
-        frame = responses.to_frame(na_text="NA")
+        frame = responses.to_frame()
+        for question in responses.instrument.open_question_ids:
+            frame[question] = frame[question].map(neutralize)
         return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
     # ------------------------------------------------------------------ internals
@@ -600,6 +662,9 @@ class SessionStore:
             missing = [c for c in required if c not in columns.get(table, {})]
             if missing:
                 raise StoreError(f"{name}: wrong schema: {table}.{missing[0]} is missing")
+        if "dont_know" not in columns["answers"]:
+            # A store from before "don't know": every connection here may write, so add it now.
+            _in_transaction(con, lambda: con.execute("ALTER TABLE answers ADD COLUMN dont_know BOOLEAN DEFAULT false"))
         self._checked = True
 
 
@@ -629,19 +694,35 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
     n_people, k = len(people), instrument.scale_points
     values = np.full((n_people, len(layout.item_ids)), np.nan)
     na = np.zeros(values.shape, dtype=bool)
+    dk = np.zeros(values.shape, dtype=bool)
     column = {item_id: j for j, item_id in enumerate(layout.item_ids)}
+    questions = {q.id: (n, q) for n, q in enumerate(instrument.open_questions)}
+    texts = np.full((n_people, len(questions)), "", dtype=object)
     role_code = {r: i for i, r in enumerate(layout.role_ids)}
     ignored = not_asked = refused = 0
-    for session, rid, item_id, value, not_applicable in given:
+    for session, rid, item_id, value, not_applicable, dont_know, comment in given:
         i = row_of.get((session, rid))
         j = column.get(item_id)
         if i is None:
             continue  # answers of a removed respondent: not part of the session any more
-        if j is None:
-            ignored += 1
+        if item_id in questions:
+            q, question = questions[item_id]
+            if people[i][3] in question.roles:
+                texts[i, q] = comment
+            elif comment:
+                not_asked += 1
             continue
+        if j is None:
+            if value is not None or not_applicable or dont_know:
+                ignored += 1
+            continue
+        if value is None and not (not_applicable or dont_know):
+            continue  # a comment on an unanswered item: nothing to score
         if not layout.asked[role_code[people[i][3]], j]:
             not_asked += 1
+            continue
+        if dont_know:
+            dk[i, j] = True
             continue
         if not_applicable:
             if layout.allows_na[j]:
@@ -668,6 +749,8 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
         [p[3] for p in people],
         values,
         na,
+        dont_know=dk,
+        open_answers=texts,
         warnings=warnings,
         source=source,
     )

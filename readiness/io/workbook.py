@@ -8,13 +8,15 @@ and all.
 Sheets:
 
 - **Instructions**: how to fill it in, the roles, the scale, what N/A means;
-- **Responses**: ``org_id, respondent_id, role`` then one column per item id. Each item
-  cell offers a drop-down of the item's anchor labels (and ``N/A`` where the item allows
-  it); the role cell offers the instrument's roles only; selecting a cell shows its
-  question. The header row is locked (the sheet is protected without a password, to
+- **Responses**: ``org_id, respondent_id, role`` then one column per item id, then one
+  per open question. Each item cell offers a drop-down of the item's anchor labels (then
+  ``N/A`` where the item allows it, and ``Don't know`` on every item); an open question's
+  cell takes free text; the role cell offers the instrument's roles only; selecting a
+  cell shows its question. The header row is locked (the sheet is protected without a password, to
   prevent accidents, not to keep anyone out); the answer rows are unlocked. Cells of
   items not asked of the row's role turn grey;
-- **Questions**: every item with its dimension, facet, full text, roles and labels;
+- **Questions**: every item with its dimension, facet, full text, roles, labels and the
+  source it comes from (publication, year, title), then the open questions;
 - **Lists** (hidden): the drop-down values. Excel limits a list typed into a validation
   to 255 characters, which five anchor sentences exceed, so each list is a range here.
 
@@ -35,11 +37,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..core.answers import DONT_KNOW_LABEL, OPEN_TEXT_MAX
 from ..core.instrument import META_COLUMNS, Instrument
+from .citations import citation
 from .exporters import atomic_path
 
 __all__ = [
     "DEFAULT_ROWS",
+    "DK_TEXT",
     "LISTS_SHEET",
     "NA_TEXT",
     "RESPONSES_SHEET",
@@ -54,8 +59,10 @@ RESPONSES_SHEET = "Responses"
 LISTS_SHEET = "Lists"
 QUESTIONS_SHEET = "Questions"
 INSTRUCTIONS_SHEET = "Instructions"
-#: What the drop-down offers for "not applicable" (the loaders accept NA and N/A).
+#: What the drop-down offers for "not applicable" (the loaders accept NA and N/A) and for
+#: "don't know" (the loaders accept DK and Don't know).
 NA_TEXT = "N/A"
+DK_TEXT = DONT_KNOW_LABEL
 #: Answer rows prepared (unlocked, with drop-downs) when none is asked for.
 DEFAULT_ROWS = 100
 MAX_ROWS = 5000
@@ -133,7 +140,7 @@ def _fill_lists(ws, instrument: Instrument, org_id: str) -> dict[str, str]:
         columns.append(("org_id", [org_id]))
     for item_id in instrument.layout.item_ids:
         item = instrument.items[item_id]
-        columns.append((item_id, [*item.labels, *([NA_TEXT] if item.allows_na else [])]))
+        columns.append((item_id, [*item.labels, *([NA_TEXT] if item.allows_na else []), DK_TEXT]))
     ranges: dict[str, str] = {}
     for c, (name, values) in enumerate(columns, start=1):
         _put(ws, 1, c, name)
@@ -154,7 +161,8 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
     from openpyxl.worksheet.datavalidation import DataValidation
 
     layout = instrument.layout
-    header = [*META_COLUMNS, *layout.item_ids]
+    header = [*META_COLUMNS, *layout.item_ids, *instrument.open_question_ids]
+    questions = {q.id: q for q in instrument.open_questions}
     last = rows + 1
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=_HEADER_FILL)
@@ -168,6 +176,9 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
         if name in instrument.items:
             item = instrument.items[name]
             note = f"{item.text}\n\nAsked of: {', '.join(item.roles)}." + (" N/A allowed." if item.allows_na else "")
+            cell.comment = Comment(note + " Don't know allowed.", "readiness", width=320, height=160)
+        elif name in questions:
+            note = f"{questions[name].text}\n\nAsked of: {', '.join(questions[name].roles)}. Free text, never scored."
             cell.comment = Comment(note, "readiness", width=320, height=160)
     # Answer cells are unlocked one by one: protection then locks only the header.
     for r in range(2, last + 1):
@@ -243,8 +254,8 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
             errorTitle="Not one of the answers",
             error=(
                 f"Choose one of the answers from the list (or type 1 to {instrument.scale_points}"
-                + (", or N/A" if item.allows_na else "")
-                + ")"
+                + (", N/A" if item.allows_na else "")
+                + ", or DK for don't know)"
             )[:255],
             promptTitle=item_id[:32],
             prompt=item.text[:255],
@@ -257,6 +268,26 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
                 f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
             )
         ws.column_dimensions[letter].width = 26 if len(choices) > 60 else 18
+    first_open = len(META_COLUMNS) + len(layout.item_ids) + 1
+    for c, question in enumerate(instrument.open_questions, start=first_open):
+        letter = get_column_letter(c)
+        dv = validation(
+            type="textLength",
+            operator="lessThanOrEqual",
+            formula1=str(OPEN_TEXT_MAX),
+            errorStyle="warning",
+            errorTitle="Long answer",
+            error=f"Answers are kept up to {OPEN_TEXT_MAX} characters"[:255],
+            promptTitle=question.id[:32],
+            prompt=question.text[:255],
+        )
+        dv.add(f"{letter}2:{letter}{last}")
+        if set(question.roles) != set(roles):
+            test = ",".join(f'${role_col}2<>"{role}"' for role in question.roles)
+            ws.conditional_formatting.add(
+                f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
+            )
+        ws.column_dimensions[letter].width = 50
     for name, width in (("org_id", 16), ("respondent_id", 16), ("role", 14)):
         ws.column_dimensions[get_column_letter(META_COLUMNS.index(name) + 1)].width = width
     ws.row_dimensions[1].height = 22
@@ -279,6 +310,7 @@ def _fill_questions(ws, instrument: Instrument) -> None:
         "asked of",
         "N/A allowed",
         *[f"answer {v}" for v in range(1, k + 1)],
+        "source",
     ]
     for c, name in enumerate(header, start=1):
         _put(ws, 1, c, name).font = Font(bold=True)
@@ -294,16 +326,33 @@ def _fill_questions(ws, instrument: Instrument) -> None:
                     ", ".join(item.roles),
                     "yes" if item.allows_na else "no",
                     *item.labels,
+                    citation(item.source),
                 ]
                 for c, value in enumerate(values, start=1):
                     _put(ws, r, c, value).alignment = Alignment(vertical="top", wrap_text=True)
                 r += 1
+    for question in instrument.open_questions:
+        values = [
+            question.id,
+            "",
+            "",
+            question.text,
+            ", ".join(question.roles),
+            "no",
+            "free text, never scored",
+            *[""] * (k - 1),
+            citation(question.source),
+        ]
+        for c, value in enumerate(values, start=1):
+            _put(ws, r, c, value).alignment = Alignment(vertical="top", wrap_text=True)
+        r += 1
     for letter, width in zip("ABCDEF", (14, 14, 24, 60, 22, 8)):
         ws.column_dimensions[letter].width = width
     from openpyxl.utils import get_column_letter
 
     for c in range(7, 7 + k):
         ws.column_dimensions[get_column_letter(c)].width = 28
+    ws.column_dimensions[get_column_letter(7 + k)].width = 50
     ws.freeze_panes = "B2"
     ws.protection.sheet = True
     ws.protection.formatColumns = False
@@ -344,13 +393,29 @@ def _fill_instructions(ws, instrument: Instrument, rows: int, org_id: str) -> No
         ("", "6. Grey cells are questions not asked of that role: leave them empty."),
         (
             "",
-            "7. Leave a cell empty if you do not know. Choose N/A only where it is offered "
-            f"({n_na} question{'s' if n_na != 1 else ''}): it means the question does not apply to your center.",
+            f"7. Choose '{DK_TEXT}' when you cannot tell from where you sit: it is counted apart and does not "
+            "lower the score. Choose N/A only where it is offered "
+            f"({n_na} question{'s' if n_na != 1 else ''}): it means the question does not apply to your center. "
+            "Leave a cell empty only to skip a question.",
+        ),
+        *(
+            [
+                (
+                    "",
+                    "8. The last column"
+                    + ("s ask" if len(instrument.open_questions) > 1 else " asks")
+                    + " for an answer in your own words ("
+                    + "; ".join(f"'{q.text}'" for q in instrument.open_questions)
+                    + "). It is optional and never scored.",
+                )
+            ]
+            if instrument.open_questions
+            else []
         ),
         (
             "",
-            "8. Save the file as .xlsx and return it. Do not rename the sheet or the columns; the header row "
-            "is locked for that reason.",
+            f"{9 if instrument.open_questions else 8}. Save the file as .xlsx and return it. Do not rename the "
+            "sheet or the columns; the header row is locked for that reason.",
         ),
         ("", ""),
         ("head", "The scale"),

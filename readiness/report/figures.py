@@ -44,8 +44,9 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..core.defaults import K as DEFAULT_K
 from ..core.instrument import DIMENSIONS
-from ..core.profile import KPIS
+from ..core.profile import CONTEXT, KPIS
 from ..core.roadmap import PHASES
+from ..io.citations import cite
 
 __all__ = [
     "DIMENSION_COLORS",
@@ -903,9 +904,10 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
 
     Each row has its own scale around its peer range: the peer middle 50 % as a grey
     band, the peer median as a black tick and the organization's value as a diamond,
-    labelled in the KPI's own units. The row label says which way is better; the right
-    margin gives the organization's quartile (4 = best quarter of peers, whichever way
-    the KPI points). Published figures for a KPI are numbered footnotes with their
+    labelled in the KPI's own units. The row label says which way is better, or that the
+    KPI is context and not ranked (handle time); the right margin gives the
+    organization's quartile (4 = best quarter of peers, whichever way the KPI points; none
+    for a context KPI). Published figures for a KPI are numbered footnotes with their
     source; KPIs withheld for too few peers are listed in the notes.
 
     Parameters
@@ -948,9 +950,7 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     footnotes = []
     for number, (kpi, fig) in enumerate(published, start=1):
         marks.setdefault(kpi, []).append(number)
-        footnotes.append(
-            f"[{number}] published figure: {_short(fig['text'], 70)} ({fig.get('source') or 'source not given'})"
-        )
+        footnotes.append(f"[{number}] published figure: {_short(fig['text'], 70)} ({cite(fig)})")
     if withheld:
         k = bench.get("k") or DEFAULT_K
         footnotes.append(
@@ -1033,7 +1033,9 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     for kpi in shown:
         mark = "".join(f"[{m}]" for m in marks.get(kpi, []))
         direction = kpis[kpi].get("direction")
-        better = {"higher": "higher is better", "lower": "lower is better"}.get(direction, "")
+        better = {"higher": "higher is better", "lower": "lower is better", CONTEXT: "context, not ranked"}.get(
+            direction, ""
+        )
         labels.append(f"{_kpi_title(kpi)}{' ' + mark if mark else ''}" + (f"\n{better}" if better else ""))
     ax.set_yticks(range(len(shown)), labels=labels)
     for tick in ax.get_yticklabels():

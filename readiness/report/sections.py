@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..io.citations import cite
 from ..io.resources import template_path
 
 __all__ = ["render_portfolio", "render_progress", "render_section", "render_trend"]
@@ -51,6 +52,7 @@ def _environment():
     env.filters["sci"] = _signed_ci
     env.filters["day"] = _day
     env.filters["verdict"] = _change_word
+    env.filters["cite"] = cite  # a source as publication, year and title, never a file name
     return env
 
 
