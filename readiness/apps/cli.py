@@ -144,7 +144,6 @@ def validate_cmd(
         conversion = convert_export(responses, inst, export)
         problems, parsed, _ = validate_files(responses, inst, profiles, table=conversion.table)
         problems = conversion.relabel(problems)
-        click.echo(conversion.report.summary(), err=True)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         if p.severity == "warning":
@@ -154,6 +153,8 @@ def validate_cmd(
             click.echo(f"error: {p}", err=True)
         raise click.exceptions.Exit(2)
     assert parsed is not None
+    if export is not None:
+        click.echo(conversion.report.summary(), err=True)
     n_orgs = len(parsed.org_ids)
     click.echo(f"valid: {len(parsed)} respondents, {n_orgs} organization{'s' if n_orgs != 1 else ''}")
 

@@ -184,6 +184,8 @@ _RESPONSE_ID = {
     "forms": ("respondent_id", "id"),
 }
 _PERSON = ("recipientemail", "externalreference", "externaldatareference", "email address", "email", "token")
+# LimeSurvey's hidden organization question under a "code. text" heading.
+_ORG_HEADING = re.compile(rf"^{LIMESURVEY_ORG_CODE}\s*[.:]\s", re.IGNORECASE)
 _QID = re.compile(r"^(?:\d+_)?QID\d+", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _CUSTOM_DATA = re.compile(r"^custom (?:data|variable)\b", re.IGNORECASE)
@@ -605,7 +607,9 @@ def _plan_columns(
             )
         org = hits[0]
     elif not options.org_id:
-        org = _find(columns, ("org_id", LIMESURVEY_ORG_CODE))
+        org = _find(columns, ("org_id", LIMESURVEY_ORG_CODE)) or next(
+            (c for c in columns if _ORG_HEADING.match(c.name)), None
+        )
     org_id = options.org_id or (options.default_org if org is None else "")
     respondent = _find(columns, _RESPONSE_ID[layout.tool])
     plan = _Plan(items={}, role=None, org=org, respondent=respondent)  # type: ignore[arg-type]
