@@ -551,6 +551,22 @@ def test_batch_path_sets_aside_a_bad_organization_of_an_export(tmp_path, mini):
     assert inputs.rejected["SOUTH"].startswith(f"q.csv, row {bad_row + 1}, column K1: unknown answer 'maybe'")
 
 
+def test_organization_column_found_by_its_name(tmp_path, mini):
+    answers, _ = _answers(mini, orgs=("NORTH", "SOUTH"))
+    # the same response ids at two sites: one respondent each, not a repeat
+    answers["respondent_id"] = [f"r{n % 8}" for n in range(len(answers))]
+    export = sim.write_csv(tmp_path / "q.csv", sim.qualtrics_rows(mini, answers))
+    conversion = convert_export(export, mini)
+    assert conversion.report.org_column == "site" and conversion.report.embedded == ["wave"]
+    _same_answers(conversion.frame(), answers)
+    rows, _ = sim.surveymonkey_rows(mini, answers)
+    monkey = sim.write_xlsx(tmp_path / "m.xlsx", rows)
+    assert convert_export(monkey, mini).report.org_column == "Custom Data 1"
+    both = sim.qualtrics_rows(mini, answers, embedded=("site", "center"))
+    with pytest.raises(InputError, match="no organization"):
+        convert_export(sim.write_csv(tmp_path / "two.csv", both), mini)
+
+
 def test_same_person_twice_is_reported_not_dropped(tmp_path, mini):
     answers, _ = _answers(mini, orgs=("NORTH",))
     rows = sim.qualtrics_rows(mini, answers)

@@ -184,6 +184,23 @@ _RESPONSE_ID = {
     "forms": ("respondent_id", "id"),
 }
 _PERSON = ("recipientemail", "externalreference", "externaldatareference", "email address", "email", "token")
+# Headers that name the organization when no --org or --org-column is given (normalize_text).
+_ORG_NAMES = frozenset(
+    {
+        "org",
+        "org id",
+        "organization",
+        "organisation",
+        "organization id",
+        "organisation id",
+        "site",
+        "site id",
+        "center",
+        "centre",
+        "center id",
+        "centre id",
+    }
+)
 # LimeSurvey's hidden organization question under a "code. text" heading.
 _ORG_HEADING = re.compile(rf"^{LIMESURVEY_ORG_CODE}\s*[.:]\s", re.IGNORECASE)
 _QID = re.compile(r"^(?:\d+_)?QID\d+", re.IGNORECASE)
@@ -200,7 +217,9 @@ class ExportOptions:
 
     ``tool``: one of :data:`EXPORT_TOOLS` or ``"auto"``. The organization is ``org_id``
     for every row, or the value of the column ``org_column`` (give one, not both); with
-    neither, a column named ``org_id`` (or LimeSurvey's ``orgid``) is used. The role
+    neither, a column named ``org_id`` (or LimeSurvey's ``orgid``), else the one column
+    named like an organization or site (``site``, ``organization``, ``center``, ...),
+    else a SurveyMonkey export's one custom-data column. The role
     question is found by the id ``role`` or by its text (``role_question``, default
     "What is your role?"). ``ignore_columns`` leaves out questions that match no item
     instead of refusing the export.
@@ -579,6 +598,29 @@ def _find(columns: Iterable[_Column], keys: Iterable[str]) -> _Column | None:
     return None
 
 
+def _organization_column(layout: _Layout) -> _Column | None:
+    """The column that names the organization when none is given: by its name, else none.
+
+    ``org_id`` (or LimeSurvey's hidden ``orgid``); else the one column named like an
+    organization or a site (:data:`_ORG_NAMES`); else, in a SurveyMonkey export, its one
+    custom-data column. Two candidates are no answer: the user names the column.
+    """
+    columns = layout.columns
+    found = _find(columns, ("org_id", LIMESURVEY_ORG_CODE)) or next(
+        (c for c in columns if _ORG_HEADING.match(c.name)), None
+    )
+    if found is not None:
+        return found
+    named = [c for c in columns if c.key and normalize_text(c.key) in _ORG_NAMES]
+    if len(named) == 1:
+        return named[0]
+    if layout.tool == "surveymonkey" and not named:
+        custom = [c for c in columns if c.kind == "embedded" and any(row[c.index] for row in layout.data)]
+        if len(custom) == 1:
+            return custom[0]
+    return None
+
+
 def _plan_columns(
     layout: _Layout, instrument: Instrument, options: ExportOptions, report: ConversionReport, source: str
 ) -> _Plan:
@@ -607,9 +649,7 @@ def _plan_columns(
             )
         org = hits[0]
     elif not options.org_id:
-        org = _find(columns, ("org_id", LIMESURVEY_ORG_CODE)) or next(
-            (c for c in columns if _ORG_HEADING.match(c.name)), None
-        )
+        org = _organization_column(layout)
     org_id = options.org_id or (options.default_org if org is None else "")
     respondent = _find(columns, _RESPONSE_ID[layout.tool])
     plan = _Plan(items={}, role=None, org=org, respondent=respondent)  # type: ignore[arg-type]
@@ -752,7 +792,7 @@ def _convert_rows(
     roles = RoleReader(instrument, codes=role_codes, positions=positions)
     out: list[list[str]] = []
     out_rows: list[int] = []
-    seen: dict[str, tuple[int, tuple[str, ...]]] = {}
+    seen: dict[tuple[str, str], tuple[int, tuple[str, ...]]] = {}
     people: dict[tuple[str, str, str], int] = {}
     problems: list[Problem] = []
     for cells, row in zip(layout.data, layout.rows):
@@ -771,7 +811,7 @@ def _convert_rows(
             answers.append(raw if answer is None else answer)  # the loaders name what they cannot read
         record = (org, rid, raw_role if role is None else role, *answers)
         if plan.respondent is not None and rid:
-            first = seen.get(rid)
+            first = seen.get((org, rid))
             if first is not None:
                 if first[1] == record:
                     report.duplicates.append((row, first[0], rid))
@@ -779,7 +819,8 @@ def _convert_rows(
                 problems.append(
                     Problem(
                         source,
-                        f"response id {rid[:40]!r} appears again with different answers (first at row {first[0]})",
+                        f"response id {rid[:40]!r} appears again in organization {org[:40]!r} with different "
+                        f"answers (first at row {first[0]})",
                         row=row,
                         column=plan.respondent.name,
                     )
@@ -787,7 +828,7 @@ def _convert_rows(
                 if len(problems) >= MAX_PROBLEMS:
                     break
                 continue
-            seen[rid] = (row, record)
+            seen[(org, rid)] = (row, record)
         for column in plan.person:
             value = normalize_label(cells[column.index])
             if value:
