@@ -435,17 +435,20 @@ def test_close_question_text_is_suggested(tmp_path, mini):
     assert f"closest item is {mini.layout.item_ids[0]}" in str(caught.value)
 
 
-def test_role_question_found_by_its_own_text(tmp_path, mini):
+def test_role_question_found_by_its_own_text_or_by_its_answers(tmp_path, mini):
     answers, _ = _answers(mini, orgs=("NORTH",))
     rows = sim.google_forms_rows(mini, answers)
     rows[0][2] = "Which best describes your job?"
     export = sim.write_csv(tmp_path / "f.csv", rows)
+    named = convert_export(export, mini, ExportOptions(org_id="NORTH", role_question="Which best describes your job?"))
+    assert named.report.role_column.endswith("(Which best describes your job?)") and not named.report.role_found_by
+    found = convert_export(export, mini, ExportOptions(org_id="NORTH"))
+    assert found.report.role_column == named.report.role_column and "answers" in found.report.role_found_by
+    assert found.frame().equals(named.frame())
+    rows[3][2] = "Team lead"  # an answer that is no role: the question is no longer recognized
+    export = sim.write_csv(tmp_path / "g.csv", rows)
     with pytest.raises(InputError, match="no role question found"):
         convert_export(export, mini, ExportOptions(org_id="NORTH", ignore_columns=True))
-    conversion = convert_export(
-        export, mini, ExportOptions(org_id="NORTH", role_question="Which best describes your job?")
-    )
-    assert conversion.report.role_column.endswith("(Which best describes your job?)")
 
 
 @pytest.mark.parametrize(

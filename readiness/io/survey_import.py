@@ -247,6 +247,8 @@ class ConversionReport:
     role_column, org_column, id_column : str
         The columns that gave the role, the organization (``--org ID`` when given) and
         the respondent id (empty: generated from the row number).
+    role_found_by : str
+        Empty when the role question was found by its id or text; else how.
     metadata, embedded, ignored : list of str
         Columns left out: the tool's response fields, embedded or custom data, and
         questions that matched nothing (left out with ``ignore_columns``).
@@ -268,6 +270,7 @@ class ConversionReport:
     tool: str
     items: list[tuple[str, str, str]] = field(default_factory=list)
     role_column: str = ""
+    role_found_by: str = ""
     org_column: str = ""
     id_column: str = ""
     metadata: list[str] = field(default_factory=list)
@@ -291,6 +294,7 @@ class ConversionReport:
             "columns": {
                 "items": [{"column": c, "item": i, "matched_by": how} for c, i, how in self.items],
                 "role": self.role_column,
+                "role_found_by": self.role_found_by or "id or text",
                 "organization": self.org_column,
                 "respondent_id": self.id_column,
                 "metadata": list(self.metadata),
@@ -326,7 +330,7 @@ class ConversionReport:
         out = [
             f"{self.source}: {TOOL_NAMES[self.tool]} export, {self.respondents} respondent(s), "
             f"{self.organizations} organization(s)",
-            f"role from: {self.role_column}",
+            f"role from: {self.role_column}" + (f" (found by {self.role_found_by})" if self.role_found_by else ""),
             f"organization from: {self.org_column}",
             f"respondent id from: {self.id_column or '(generated from the row number)'}",
             f"{len(self.items)} question(s) matched to items:",
@@ -666,13 +670,14 @@ def _plan_columns(
     problems: list[Problem] = []
     taken: dict[str, _Column] = {}
     role: _Column | None = None
+    unmatched: list[_Column] = []
     for column in columns:
         if column is org or column is respondent:
             continue
         if column.kind == "metadata":
             report.metadata.append(column.name)
             continue
-        if column.kind == "embedded":
+        if column.kind == "embedded" and column.key != ROLE_TARGET:
             report.embedded.append(column.name)
             continue
         if not column.key and not any(column.texts):
@@ -682,22 +687,7 @@ def _plan_columns(
             continue
         match = matcher.match(column.ids, column.texts)
         if match is None:
-            if options.ignore_columns:
-                report.ignored.append(column.name)
-                continue
-            hint = ""
-            close = matcher.closest(next((t for t in column.texts if t), column.name))
-            if close:
-                hint = f"; the closest item is {close} ({_short(instrument.items[close].text, 50)!r})"
-            problems.append(
-                Problem(
-                    source,
-                    f"question matches no item of instrument {instrument.id!r} nor the role question{hint}; "
-                    "give --ignore-columns to leave it out",
-                    row=1,
-                    column=column.name,
-                )
-            )
+            unmatched.append(column)
             continue
         if match.target in taken:
             problems.append(
@@ -716,10 +706,38 @@ def _plan_columns(
         else:
             plan.items[match.target] = column
             report.items.append((column.name, match.target, match.how))
-        if len(problems) >= MAX_PROBLEMS:
-            break
+    if role is None:
+        # A role question asked in other words: the one question whose every answer is a role.
+        reader = RoleReader(instrument)
+        answered_roles = [
+            c
+            for c in unmatched
+            if any(row[c.index] for row in layout.data) and all(reader.read(row[c.index]) for row in layout.data)
+        ]
+        if len(answered_roles) == 1:
+            role = answered_roles[0]
+            unmatched.remove(role)
+            report.role_found_by = "its answers, which are the instrument's roles"
+    for column in unmatched:
+        if options.ignore_columns:
+            report.ignored.append(column.name)
+            continue
+        hint = ""
+        close = matcher.closest(next((t for t in column.texts if t), column.name))
+        if close:
+            hint = f"; the closest item is {close} ({_short(instrument.items[close].text, 50)!r})"
+        problems.append(
+            Problem(
+                source,
+                f"question matches no item of instrument {instrument.id!r} nor the role question{hint}; "
+                "give --ignore-columns to leave it out",
+                row=1,
+                column=column.name,
+            )
+        )
     if problems:
-        raise InputError(problems=problems)
+        problems.sort(key=lambda p: next(c.index for c in columns if c.name == p.column))
+        raise InputError(problems=problems[:MAX_PROBLEMS])
     if role is None:
         asked = options.role_question or "What is your role?"
         raise InputError(
