@@ -204,7 +204,6 @@ _ORG_NAMES = frozenset(
 # LimeSurvey's hidden organization question under a "code. text" heading.
 _ORG_HEADING = re.compile(rf"^{LIMESURVEY_ORG_CODE}\s*[.:]\s", re.IGNORECASE)
 _QID = re.compile(r"^(?:\d+_)?QID\d+", re.IGNORECASE)
-_SPACE = re.compile(r"\s+")
 _CUSTOM_DATA = re.compile(r"^custom (?:data|variable)\b", re.IGNORECASE)
 # Qualtrics response types that are not respondents (text and numeric exports).
 _NOT_RESPONDENTS = {"survey preview": "a survey preview", "survey test": "a survey test", "spam": "marked as spam"}
@@ -576,15 +575,15 @@ def convert_export(path: str | Path, instrument: Instrument, options: ExportOpti
         raise InputError("has a header but no response rows", source=source, row=rows[0] if rows else 1)
     report = ConversionReport(source=source, tool=tool)
     plan = _plan_columns(layout, instrument, options, report, source)
-    return _convert_rows(layout, instrument, options, report, plan, source)
+    return _convert_rows(layout, instrument, report, plan, source)
 
 
 @dataclass
 class _Plan:
     items: dict[str, _Column]
-    role: _Column
     org: _Column | None
     respondent: _Column | None
+    role: _Column | None = None
     finished: _Column | None = None
     progress: _Column | None = None
     status: _Column | None = None
@@ -656,7 +655,7 @@ def _plan_columns(
         org = _organization_column(layout)
     org_id = options.org_id or (options.default_org if org is None else "")
     respondent = _find(columns, _RESPONSE_ID[layout.tool])
-    plan = _Plan(items={}, role=None, org=org, respondent=respondent)  # type: ignore[arg-type]
+    plan = _Plan(items={}, org=org, respondent=respondent)
     plan.finished = _find(columns, ("finished",))
     plan.progress = _find(columns, ("progress", "lastpage", "last page"))
     plan.status = _find(columns, ("status",)) if layout.tool == "qualtrics" else None
@@ -764,7 +763,7 @@ def _plan_columns(
     return plan
 
 
-def _excluded(layout: _Layout, plan: _Plan, cells: list[str]) -> str | None:
+def _excluded(plan: _Plan, cells: list[str]) -> str | None:
     """Why a Qualtrics row is no respondent (a preview, a test, spam), or ``None``."""
     if plan.status is not None:
         status = normalize_label(cells[plan.status.index])
@@ -797,11 +796,12 @@ def _unfinished(layout: _Layout, plan: _Plan, cells: list[str]) -> str | None:
 def _convert_rows(
     layout: _Layout,
     instrument: Instrument,
-    options: ExportOptions,
     report: ConversionReport,
     plan: _Plan,
     source: str,
 ) -> Conversion:
+    assert plan.role is not None  # _plan_columns refuses an export without one
+    role_column = plan.role
     positions = layout.tool in ("qualtrics", "surveymonkey")
     scale = instrument.scale_points
     item_ids = [i for i in instrument.layout.item_ids if i in plan.items]
@@ -814,13 +814,13 @@ def _convert_rows(
     people: dict[tuple[str, str, str], int] = {}
     problems: list[Problem] = []
     for cells, row in zip(layout.data, layout.rows):
-        reason = _excluded(layout, plan, cells)
+        reason = _excluded(plan, cells)
         if reason:
             report.excluded.append((row, reason))
             continue
         org = plan.org_id if plan.org is None else cells[plan.org.index]
         rid = cells[plan.respondent.index] if plan.respondent is not None else f"row{row}"
-        raw_role = cells[plan.role.index]
+        raw_role = cells[role_column.index]
         role = roles.read(raw_role)
         answers = []
         for index, reader in readers:
@@ -871,7 +871,7 @@ def _convert_rows(
     names = {
         "org_id": plan.org.name if plan.org is not None else "--org",
         "respondent_id": plan.respondent.name if plan.respondent is not None else "(row number)",
-        "role": plan.role.name,
+        "role": role_column.name,
         **{i: plan.items[i].name for i in item_ids},
     }
     table = Table(source, columns, frame, np.asarray(out_rows, dtype=np.int64))
