@@ -180,6 +180,7 @@ class AnswerReader:
         self.codes = dict(codes or {})
         self._strict: dict[str, str] | None = None
         self._loose: dict[str, str] = {}
+        self._read: dict[str, str | None] = {}  # cells repeat: each spelling is worked out once
 
     def _build(self) -> dict[str, str]:
         strict: dict[str, str] = {}
@@ -199,6 +200,13 @@ class AnswerReader:
         return strict
 
     def read(self, raw: str) -> str | None:
+        try:
+            return self._read[raw]
+        except KeyError:
+            answer = self._read[raw] = self._read_new(raw)
+            return answer
+
+    def _read_new(self, raw: str) -> str | None:
         if self._strict is None:
             self._strict = self._build()
         if not raw or not raw.strip():
@@ -233,8 +241,16 @@ class RoleReader:
         for code, role in (codes or {}).items():
             lookup[normalize_text(code)] = role
         self._lookup = lookup
+        self._read: dict[str, str | None] = {}
 
     def read(self, raw: str) -> str | None:
+        try:
+            return self._read[raw]
+        except KeyError:
+            role = self._read[raw] = self._read_new(raw)
+            return role
+
+    def _read_new(self, raw: str) -> str | None:
         if not raw or not raw.strip():
             return ""
         found = self._lookup.get(normalize_text(raw))

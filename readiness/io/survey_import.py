@@ -766,13 +766,14 @@ def _plan_columns(
 def _excluded(plan: _Plan, cells: list[str]) -> str | None:
     """Why a Qualtrics row is no respondent (a preview, a test, spam), or ``None``."""
     if plan.status is not None:
-        status = normalize_label(cells[plan.status.index])
+        status = " ".join(cells[plan.status.index].casefold().split())
         if status in _NOT_RESPONDENTS:
             return _NOT_RESPONDENTS[status]
         if status in _NOT_RESPONDENT_CODES:
             return _NOT_RESPONDENT_CODES[status]
-    if plan.channel is not None and normalize_label(cells[plan.channel.index]) in ("preview", "test"):
-        return f"a survey {normalize_label(cells[plan.channel.index])}"
+    channel = cells[plan.channel.index].strip().casefold() if plan.channel is not None else ""
+    if channel in ("preview", "test"):
+        return f"a survey {channel}"
     return None
 
 
@@ -848,7 +849,7 @@ def _convert_rows(
                 continue
             seen[(org, rid)] = (row, record)
         for column in plan.person:
-            value = normalize_label(cells[column.index])
+            value = cells[column.index].strip().casefold()
             if value:
                 key = (org, column.name, value)
                 if key in people:
