@@ -266,6 +266,27 @@ def test_surveymonkey_xlsx_round_trip_with_matrix_and_custom_data(capsys, tmp_pa
     _assert_same_scores(instrument, original, _assess(out, path), answers, path)
 
 
+def test_other_texts_and_display_orders_are_left_out(tmp_path, mini):
+    answers, _ = _answers(mini, orgs=("NORTH",))
+    rows, _ = sim.surveymonkey_rows(mini, answers)
+    at = rows[0].index(mini.items["P2"].text) + 1
+    for n, row in enumerate(rows):
+        row.insert(at, ["", "Other (please specify)"][n] if n < 2 else "typed text")
+    monkey = convert_export(sim.write_csv(tmp_path / "m.csv", rows), mini)
+    assert any("Other (please specify)" in name for name in monkey.report.metadata)
+    _same_answers(monkey.frame(), answers)
+    rows = sim.qualtrics_rows(mini, answers)
+    at = rows[0].index("P2") + 1
+    extra = [["P2_6_TEXT", f"{mini.items['P2'].text} - Other - Text", '{"ImportId":"QID3_6_TEXT"}']]
+    extra.append(["FL_12_DO", "Block randomizer - Display Order", '{"ImportId":"FL_12_DO"}'])
+    for n, row in enumerate(rows):
+        for cells in reversed(extra):
+            row.insert(at, cells[n] if n < 3 else "x")
+    qualtrics = convert_export(sim.write_csv(tmp_path / "q.csv", rows), mini)
+    assert {"P2_6_TEXT", "FL_12_DO"} <= set(qualtrics.report.metadata)
+    _same_answers(qualtrics.frame(), answers)
+
+
 def test_surveymonkey_csv_auto_detected(tmp_path, mini):
     answers, _ = _answers(mini, seed=8)
     rows, _ = sim.surveymonkey_rows(mini, answers)

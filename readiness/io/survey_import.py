@@ -204,6 +204,7 @@ _ORG_NAMES = frozenset(
 # LimeSurvey's hidden organization question under a "code. text" heading.
 _ORG_HEADING = re.compile(rf"^{LIMESURVEY_ORG_CODE}\s*[.:]\s", re.IGNORECASE)
 _QID = re.compile(r"^(?:\d+_)?QID\d+", re.IGNORECASE)
+_QUALTRICS_EXTRA = re.compile(r"_(?:TEXT|DO)$", re.IGNORECASE)
 _CUSTOM_DATA = re.compile(r"^custom (?:data|variable)\b", re.IGNORECASE)
 # Qualtrics response types that are not respondents (text and numeric exports).
 _NOT_RESPONDENTS = {"survey preview": "a survey preview", "survey test": "a survey test", "spam": "marked as spam"}
@@ -469,6 +470,8 @@ def _qualtrics(header: list[str], body: list[list[str]], rows: list[int]) -> _La
             kind = "metadata"
         elif name.startswith("Q_") or import_id.startswith("Q_"):
             kind = "metadata"  # Qualtrics' own fields: Q_RecaptchaScore, Q_RelevantIDDuplicate, ...
+        elif _QUALTRICS_EXTRA.search(import_id) or _QUALTRICS_EXTRA.search(name):
+            kind = "metadata"  # the text typed beside a choice (_TEXT), a display order (_DO)
         elif has_ids and not _QID.match(import_id) and key != ROLE_TARGET:
             kind = "embedded"
         columns.append(_Column(i, _named(i, name or texts[i]), (name,), (texts[i],), key, kind))
@@ -489,13 +492,16 @@ def _surveymonkey(header: list[str], body: list[list[str]], rows: list[int]) -> 
         parent = name or (question if sub[i] else "")
         key = normalize_label(parent)
         kind = ""
+        subheader = normalize_label(sub[i])
         if key in _SURVEYMONKEY_META:
             kind = "metadata"
         elif _CUSTOM_DATA.match(parent):
             kind = "embedded"
+        elif subheader.startswith("other (please specify)"):
+            kind = "metadata"  # the text typed beside a question's "Other" choice
         texts = [parent]
-        if sub[i] and normalize_label(sub[i]) not in ("response", "open-ended response"):
-            texts = [sub[i], f"{parent} - {sub[i]}", parent]
+        if sub[i] and subheader not in ("response", "open-ended response"):
+            texts = [sub[i], f"{parent} - {sub[i]}"]  # a matrix row: its own text is the question
         shown = parent if not sub[i] or texts[0] == parent else f"{parent} - {sub[i]}"
         columns.append(_Column(i, _named(i, shown), (), tuple(texts), key, kind))
     start = int(has_sub)
