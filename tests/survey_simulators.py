@@ -73,12 +73,28 @@ def canonical_answers(
                         row[item_id] = "DK"
                     else:
                         row[item_id] = str(int(np.clip(round(rng.normal(k / 2 + 0.5 + tilt, 1.1)), 1, k)))
+                for question in instrument.open_questions:
+                    asked = role in question.roles and rng.random() > blank
+                    row[question.id] = f'In {org}, "{role}" {n + 1} says: more time,\nless noise' if asked else ""
                 rows.append(row)
     return pd.DataFrame(rows, dtype=object)
 
 
+def questions(instrument) -> list[str]:
+    """The ids of every question after the role question: the items, then the open questions."""
+    return [*instrument.layout.item_ids, *instrument.open_question_ids]
+
+
+def question_text(instrument, question_id: str) -> str:
+    if question_id in instrument.items:
+        return instrument.items[question_id].text
+    return next(q.text for q in instrument.open_questions if q.id == question_id)
+
+
 def choice_text(instrument, item_id: str, answer: str) -> str:
     """The text a respondent chose for a canonical answer, from the instrument itself."""
+    if item_id not in instrument.items:
+        return answer  # an open question: the respondent's own words
     item = instrument.items[item_id]
     if answer == "":
         return ""
@@ -91,6 +107,8 @@ def choice_text(instrument, item_id: str, answer: str) -> str:
 
 def choice_position(instrument, item_id: str, answer: str) -> str:
     """The position of the chosen choice as the survey offers them: labels, Not applicable (if allowed), Don't know."""
+    if item_id not in instrument.items:
+        return answer
     item = instrument.items[item_id]
     if answer == "":
         return ""
@@ -178,7 +196,7 @@ def qualtrics_rows(
     ``unfinished``: rows (0-based) whose response was not finished (Progress below 100,
     Finished False); ``repeat``: rows exported twice; ``preview``: a preview row first.
     """
-    items = list(instrument.layout.item_ids)
+    items = questions(instrument)
     qtags = ["role" if tags == "ids" else "Q1"] + [
         item_id if tags == "ids" else f"Q{n + 2}" for n, item_id in enumerate(items)
     ]
@@ -186,7 +204,7 @@ def qualtrics_rows(
     head2 = (
         [m[1] for m in QUALTRICS_META]
         + [text_prefix + ROLE_TEXT]
-        + [text_prefix + instrument.items[i].text for i in items]
+        + [text_prefix + question_text(instrument, i) for i in items]
         + list(embedded)
     )
     head3 = (
@@ -256,7 +274,7 @@ def surveymonkey_rows(instrument, answers: pd.DataFrame, *, matrix: int = 0) -> 
     items are one matrix question ("Please rate each statement.") whose rows are the
     item texts. Returns the rows and the (first, last) column spans of matrix titles.
     """
-    items = list(instrument.layout.item_ids)
+    items = questions(instrument)
     head1 = list(SURVEYMONKEY_META) + [ROLE_TEXT]
     head2 = [""] * len(SURVEYMONKEY_META) + ["Response"]
     spans = []
@@ -265,8 +283,8 @@ def surveymonkey_rows(instrument, answers: pd.DataFrame, *, matrix: int = 0) -> 
             head1.append("Please rate each statement." if n == 0 else "")
             head2.append(instrument.items[item_id].text)
         else:
-            head1.append(instrument.items[item_id].text)
-            head2.append("Response")
+            head1.append(question_text(instrument, item_id))
+            head2.append("Response" if item_id in instrument.items else "Open-Ended Response")
     if matrix:
         first = len(SURVEYMONKEY_META) + 1
         spans.append((first, first + matrix - 1))
@@ -297,7 +315,7 @@ def limesurvey_rows(
     ("CODE. text"). ``codes``: answers as answer codes, else as full answer texts. With
     ``org_column`` the hidden question ``orgid`` holds the organization.
     """
-    items = list(instrument.layout.item_ids)
+    items = questions(instrument)
     if headings == "text":
         head = ["Response ID", "Date submitted", "Last page", "Start language", "Seed"]
     else:
@@ -309,7 +327,7 @@ def limesurvey_rows(
     head.append(heading("role", ROLE_TEXT))
     if org_column:
         head.append(heading("orgid", "org id"))
-    head += [heading(ls_code(i), instrument.items[i].text) for i in items]
+    head += [heading(ls_code(i), question_text(instrument, i)) for i in items]
     out = [head]
     for n, (_, row) in enumerate(answers.iterrows()):
         role = ls_role_code(row["role"]) if codes else role_text(row["role"])
@@ -322,8 +340,8 @@ def limesurvey_rows(
 # ---------------------------------------------------------------------- Forms
 def google_forms_rows(instrument, answers: pd.DataFrame, *, numbered: bool = False) -> list[list[str]]:
     """A Google Forms CSV: ``Timestamp, Email Address``, then the question texts (optionally numbered)."""
-    items = list(instrument.layout.item_ids)
-    texts = [ROLE_TEXT] + [instrument.items[i].text for i in items]
+    items = questions(instrument)
+    texts = [ROLE_TEXT] + [question_text(instrument, i) for i in items]
     if numbered:
         texts = [f"{n + 1}. {t}" for n, t in enumerate(texts)]
     out = [["Timestamp", "Email Address", *texts]]
@@ -337,9 +355,17 @@ def google_forms_rows(instrument, answers: pd.DataFrame, *, numbered: bool = Fal
 
 def microsoft_forms_rows(instrument, answers: pd.DataFrame) -> list[list[str]]:
     """A Microsoft Forms XLSX sheet: ``ID, Start time, Completion time, Email, Name``, then the question texts."""
-    items = list(instrument.layout.item_ids)
+    items = questions(instrument)
     out = [
-        ["ID", "Start time", "Completion time", "Email", "Name", ROLE_TEXT, *(instrument.items[i].text for i in items)]
+        [
+            "ID",
+            "Start time",
+            "Completion time",
+            "Email",
+            "Name",
+            ROLE_TEXT,
+            *(question_text(instrument, i) for i in items),
+        ]
     ]
     for _, row in answers.iterrows():
         out.append(

@@ -69,9 +69,15 @@ def parse_advanced_format(text: str) -> dict:
 
 def test_qualtrics_one_multiple_choice_question_per_item_plus_role(instrument: Instrument):
     parsed = parse_advanced_format(qualtrics_txt(instrument))
-    questions = parsed["questions"]
+    essays = [q for q in parsed["questions"] if q["type"] == "Question:TE:Essay"]
+    questions = [q for q in parsed["questions"] if q not in essays]
     assert all(q["type"] == "Question:MC:SingleAnswer:Vertical" for q in questions)
     assert len(questions) == len(instrument.items) + 1
+    # the open questions, answered in the respondent's own words, last and in a block of their own
+    assert [(q["id"], q["text"], q["choices"]) for q in essays] == [
+        (q.id, [one_line(q.text)], []) for q in instrument.open_questions
+    ]
+    assert parsed["questions"][len(questions) :] == essays
     role, items = questions[0], questions[1:]
     assert role["id"] == "role" and role["text"] == ["What is your role?"]
     assert [c.lower() for c in role["choices"]] == [r.replace("_", " ") for r in instrument.roles]
@@ -81,7 +87,8 @@ def test_qualtrics_one_multiple_choice_question_per_item_plus_role(instrument: I
         assert question["text"] == [one_line(item.text)]
         assert question["choices"] == expected_choices(item)  # every label, N/A where allowed, don't know
     titles = {d.id: d.title for d in instrument.dimensions}
-    assert parsed["blocks"] == ["About you", *(titles[d] for d in instrument.layout.dimension_ids)]
+    own_words = ["In your own words"] if instrument.open_questions else []
+    assert parsed["blocks"] == ["About you", *(titles[d] for d in instrument.layout.dimension_ids), *own_words]
     for question in items:
         facet = instrument.facets[
             instrument.layout.facet_ids[instrument.layout.item_facet[instrument.layout.item_ids.index(question["id"])]]
@@ -140,8 +147,13 @@ def test_limesurvey_groups_list_questions_and_answers(instrument: Instrument):
     assert survey["surveyls_title"] == (instrument.title or instrument.id)
     groups = [r["name"] for r in rows if r["class"] == "G"]
     titles = {d.id: d.title for d in instrument.dimensions}
-    assert groups == ["About you", *(titles[d] for d in instrument.layout.dimension_ids)]
+    own_words = ["In your own words"] if instrument.open_questions else []
+    assert groups == ["About you", *(titles[d] for d in instrument.layout.dimension_ids), *own_words]
     questions = [r for r in rows if r["class"] == "Q"]
+    free = questions[len(questions) - len(instrument.open_questions) :]
+    assert [(q["type/scale"], q["text"]) for q in free] == [("T", one_line(q.text)) for q in instrument.open_questions]
+    assert not [r for r in rows if r["class"] == "A" and r["id"] in {q["id"] for q in free}]
+    questions = questions[: len(questions) - len(instrument.open_questions)]
     assert all(q["type/scale"] == "L" for q in questions)
     assert questions[0]["name"] == "role" and questions[0]["text"] == "What is your role?"
     names = [q["name"] for q in questions]
@@ -184,9 +196,12 @@ def test_question_list_has_the_ids_beside_the_exact_texts(instrument: Instrument
     text = question_list_csv(instrument)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:])))
-    assert [r["item_id"] for r in rows] == ["role", *instrument.layout.item_ids]
+    assert [r["item_id"] for r in rows] == ["role", *instrument.layout.item_ids, *instrument.open_question_ids]
     assert rows[0]["question"] == "What is your role?"
-    for row in rows[1:]:
+    n_open = len(instrument.open_questions)
+    for row, question in zip(rows[len(rows) - n_open :], instrument.open_questions):
+        assert (row["question"], row["choices"]) == (one_line(question.text), "")
+    for row in rows[1 : len(rows) - n_open]:
         item = instrument.items[row["item_id"]]
         assert row["question"] == one_line(item.text)
         assert row["choices"].split("\n") == expected_choices(item)

@@ -263,14 +263,14 @@ class RoleReader:
 
 @dataclass(frozen=True)
 class Match:
-    """Where a question column goes: an item id or :data:`ROLE_TARGET`, and how it was found."""
+    """Where a question column goes: an item or open-question id, or :data:`ROLE_TARGET`; and how."""
 
     target: str
     how: str  # "id", "id in text", "text", "text without numbering or punctuation"
 
 
 class QuestionMatcher:
-    """Finds the item (or the role question) a survey tool's column holds.
+    """Finds the item, open question or role question a survey tool's column holds.
 
     Parameters
     ----------
@@ -289,14 +289,17 @@ class QuestionMatcher:
         role_question: str | None = None,
     ) -> None:
         self.instrument = instrument
-        self._ids: dict[str, str] = {item_id.casefold(): item_id for item_id in instrument.layout.item_ids}
+        targets = (*instrument.layout.item_ids, *instrument.open_question_ids)
+        self._ids: dict[str, str] = {target.casefold(): target for target in targets}
         for code, item_id in (codes or {}).items():
             self._ids.setdefault(code.casefold(), item_id)
         self._ids[ROLE_TARGET] = ROLE_TARGET
         texts: dict[str, set[str]] = {}
         loose: dict[str, set[str]] = {}
         role_texts = {ROLE_QUESTION, *([role_question] if role_question else [])}
-        pairs = [(item.text, item.id) for item in instrument.items.values()] + [(t, ROLE_TARGET) for t in role_texts]
+        pairs = [(item.text, item.id) for item in instrument.items.values()]
+        pairs += [(question.text, question.id) for question in instrument.open_questions]
+        pairs += [(text, ROLE_TARGET) for text in role_texts]
         for text, target in pairs:
             texts.setdefault(normalize_text(text), set()).add(target)
             loose.setdefault(normalize_text(_strip_numbering(_clean(text))), set()).add(target)

@@ -8,13 +8,15 @@ export maps back to the items without guessing (:mod:`readiness.io.survey_import
   (``[[Question:MC:SingleAnswer:Vertical]]``) whose export tag is the item id
   (``[[ID:PEO_HIR_1]]``), its answer labels as ``[[Choices]]``, then "Not applicable"
   where the item allows it and "Don't know"; a page break between facets. The first
-  block asks "What is your role?" with the instrument's roles as choices (tag ``role``).
+  block asks "What is your role?" with the instrument's roles as choices (tag ``role``);
+  the open questions, if any, come last as essay questions (``[[Question:TE:Essay]]``).
 - **LimeSurvey** — the tab-separated survey structure (``.txt``): survey rows (``S``,
   ``SL``), a group (``G``) per dimension, a list question (``Q``, type ``L``) per item
   whose code is the item id without ``_`` (LimeSurvey codes are letters and digits),
   answers (``A``) coded ``1``..``5``, ``NA``, ``DK``. Each item's relevance shows it only to
-  the roles it is asked of; with an organization id, a hidden equation question
-  ``orgid`` records it in every response.
+  the roles it is asked of; open questions are long free-text questions (type ``T``);
+  with an organization id, a hidden equation question ``orgid`` records it in every
+  response.
 - **csv** — a plain question list for tools without an import (Microsoft Forms, Google
   Forms): the item id beside the exact text to paste and the choices, one per line.
 
@@ -43,6 +45,7 @@ from .exporters import neutralize, write_bytes
 
 __all__ = [
     "LIMESURVEY_ORG_CODE",
+    "OPEN_SECTION",
     "SURVEY_TOOLS",
     "limesurvey_answer_codes",
     "limesurvey_question_codes",
@@ -56,6 +59,8 @@ __all__ = [
 
 #: The forms ``readiness survey --to`` writes.
 SURVEY_TOOLS = ("qualtrics", "limesurvey", "csv")
+#: The section that holds the open questions (answered in the respondent's own words).
+OPEN_SECTION = "In your own words"
 #: The hidden LimeSurvey question that records the organization id.
 LIMESURVEY_ORG_CODE = "orgid"
 #: LimeSurvey question codes: letters and digits, starting with a letter.
@@ -116,6 +121,10 @@ def qualtrics_txt(instrument: Instrument) -> str:
                 lines += ["[[PageBreak]]", ""]
             for item in facet.items:
                 lines += _qualtrics_question(item.id, item.text, [text for text, _ in item_choices(item)])
+    if instrument.open_questions:
+        lines += [f"[[Block:{OPEN_SECTION}]]", ""]
+        for question in instrument.open_questions:
+            lines += ["[[Question:TE:Essay]]", f"[[ID:{question.id}]]", _qualtrics_text(question.text), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -126,12 +135,12 @@ def _dimensions(instrument: Instrument) -> list[Dimension]:
 
 # ---------------------------------------------------------------------- LimeSurvey
 def limesurvey_question_codes(instrument: Instrument) -> dict[str, str]:
-    """Item id -> LimeSurvey question code (``PEO_HIR_1`` -> ``PEOHIR1``), all different.
+    """Item or open-question id -> LimeSurvey question code (``PEO_HIR_1`` -> ``PEOHIR1``), all different.
 
     The codes ``role`` and :data:`LIMESURVEY_ORG_CODE` are kept for the role question and
     the organization.
     """
-    ids = list(instrument.layout.item_ids)
+    ids = [*instrument.layout.item_ids, *instrument.open_question_ids]
     codes = unique_codes([ROLE_TARGET, LIMESURVEY_ORG_CODE, *ids], width=_LS_CODE_WIDTH)
     return dict(zip(ids, codes[2:]))
 
@@ -213,15 +222,17 @@ def limesurvey_tsv(instrument: Instrument, *, org_id: str = "") -> str:
         # An equation question's text is its value: the id, stored with every response.
         question(LIMESURVEY_ORG_CODE, "*", org_id, "1", "N", hidden="1")
     every_role = set(instrument.roles)
+
+    def shown_to(roles: tuple[str, ...]) -> str:
+        if set(roles) >= every_role:
+            return "1"
+        return " or ".join(f'role.NAOK == "{role_codes[r]}"' for r in roles)
+
     for dim in _dimensions(instrument):
         group(dim.title or dim.id, dim.description)
         for facet in dim.facets:
             for item in facet.items:
-                if set(item.roles) >= every_role:
-                    relevance = "1"
-                else:
-                    relevance = " or ".join(f'role.NAOK == "{role_codes[r]}"' for r in item.roles)
-                qid = question(codes[item.id], "L", item.text, relevance, "N")
+                qid = question(codes[item.id], "L", item.text, shown_to(item.roles), "N")
                 for code, text, answer in limesurvey_answer_codes(item):
                     value = answer if answer not in (NOT_APPLICABLE_TEXT, DONT_KNOW_TEXT) else ""
                     rows.append(
@@ -234,6 +245,10 @@ def limesurvey_tsv(instrument: Instrument, *, org_id: str = "") -> str:
                             language=_LS_LANGUAGE,
                         )
                     )
+    if instrument.open_questions:
+        group(OPEN_SECTION)
+        for open_question in instrument.open_questions:
+            question(codes[open_question.id], "T", open_question.text, shown_to(open_question.roles), "N")
     return "\n".join(rows) + "\n"
 
 
@@ -245,8 +260,8 @@ def question_list_csv(instrument: Instrument) -> str:
     """A plain list of the questions for tools without an import (UTF-8 with BOM, CRLF).
 
     One row per question: its number, the item id (``role`` for the role question), the
-    section (dimension), the exact text to paste, the choices one per line, and the
-    roles it is asked of. Cells that a spreadsheet could take for a formula are
+    section (dimension), the exact text to paste, the choices one per line (none for an
+    open question, answered in the respondent's own words), and the roles it is asked of. Cells that a spreadsheet could take for a formula are
     neutralized (``readiness.io.exporters.neutralize``).
     """
     from ..core.survey_matching import role_label
@@ -270,6 +285,17 @@ def question_list_csv(instrument: Instrument) -> str:
                         ", ".join(role_label(r) for r in item.roles),
                     ]
                 )
+    for open_question in instrument.open_questions:
+        rows.append(
+            [
+                len(rows) + 1,
+                open_question.id,
+                OPEN_SECTION,
+                _one_line(open_question.text),
+                "",  # answered in the respondent's own words
+                ", ".join(role_label(r) for r in open_question.roles),
+            ]
+        )
     writer.writerows([[neutralize(v) for v in row] for row in rows])
     return "\ufeff" + buf.getvalue()
 

@@ -2,7 +2,8 @@
 
 IO layer. :func:`convert_export` reads a tool's CSV or XLSX export and returns a
 :class:`Conversion`: the canonical wide table (``org_id, respondent_id, role``, then one
-column per matched item, answers as ``1``..``k``, ``NA``, ``DK`` or empty) and a
+column per matched item, answers as ``1``..``k``, ``NA``, ``DK`` or empty, then one per
+matched open question, its answers as written) and a
 :class:`ConversionReport` saying what became what. The canonical table is then read by
 the normal loaders (:func:`readiness.io.loaders.parse_responses`), so an export is
 validated by exactly the rules a responses file is, and their messages name the
@@ -244,6 +245,8 @@ class ConversionReport:
     source, tool : str
         The export's file name and the layout read (:data:`EXPORT_TOOLS`).
     items : list of (column, item id, how matched)
+    open_questions : list of (column, open-question id, how matched)
+        Answers in the respondent's own words, carried as written.
     role_column, org_column, id_column : str
         The columns that gave the role, the organization (``--org ID`` when given) and
         the respondent id (empty: generated from the row number).
@@ -269,6 +272,7 @@ class ConversionReport:
     source: str
     tool: str
     items: list[tuple[str, str, str]] = field(default_factory=list)
+    open_questions: list[tuple[str, str, str]] = field(default_factory=list)
     role_column: str = ""
     role_found_by: str = ""
     org_column: str = ""
@@ -293,6 +297,9 @@ class ConversionReport:
             "organizations": self.organizations,
             "columns": {
                 "items": [{"column": c, "item": i, "matched_by": how} for c, i, how in self.items],
+                "open_questions": [
+                    {"column": c, "question": q, "matched_by": how} for c, q, how in self.open_questions
+                ],
                 "role": self.role_column,
                 "role_found_by": self.role_found_by or "id or text",
                 "organization": self.org_column,
@@ -336,6 +343,9 @@ class ConversionReport:
             f"{len(self.items)} question(s) matched to items:",
         ]
         out += [f"  {column} -> {item} (by {how})" for column, item, how in self.items]
+        if self.open_questions:
+            out.append(f"{len(self.open_questions)} open question(s), answers kept as written:")
+            out += [f"  {column} -> {question} (by {how})" for column, question, how in self.open_questions]
         for title, names in (
             ("left out as metadata", self.metadata),
             ("left out as embedded or custom data", self.embedded),
@@ -596,6 +606,7 @@ class _Plan:
     channel: _Column | None = None
     person: list[_Column] = field(default_factory=list)
     org_id: str = ""  # every row's organization when no column gives it
+    open: dict[str, _Column] = field(default_factory=dict)  # open questions, carried as written
 
 
 def _find(columns: Iterable[_Column], keys: Iterable[str]) -> _Column | None:
@@ -628,6 +639,14 @@ def _organization_column(layout: _Layout) -> _Column | None:
         if len(custom) == 1:
             return custom[0]
     return None
+
+
+def _question_text(instrument: Instrument, target: str) -> str:
+    if target == ROLE_TARGET:
+        return "the role question"
+    if target in instrument.items:
+        return instrument.items[target].text
+    return next(q.text for q in instrument.open_questions if q.id == target)
 
 
 def _plan_columns(
@@ -708,9 +727,12 @@ def _plan_columns(
         taken[match.target] = column
         if match.target == ROLE_TARGET:
             role = column
-        else:
+        elif match.target in instrument.items:
             plan.items[match.target] = column
             report.items.append((column.name, match.target, match.how))
+        else:
+            plan.open[match.target] = column
+            report.open_questions.append((column.name, match.target, match.how))
     if role is None:
         # A role question asked in other words: the one question whose every answer is a role.
         reader = RoleReader(instrument)
@@ -730,7 +752,7 @@ def _plan_columns(
         hint = ""
         close = matcher.closest(next((t for t in column.texts if t), column.name))
         if close:
-            hint = f"; the closest item is {close} ({_short(instrument.items[close].text, 50)!r})"
+            hint = f"; the closest question is {close} ({_short(_question_text(instrument, close), 50)!r})"
         problems.append(
             Problem(
                 source,
@@ -759,8 +781,9 @@ def _plan_columns(
             row=1,
         )
     plan.role = role
-    order = {item_id: n for n, item_id in enumerate(instrument.layout.item_ids)}
+    order = {target: n for n, target in enumerate((*instrument.layout.item_ids, *instrument.open_question_ids))}
     report.items.sort(key=lambda entry: order[entry[1]])
+    report.open_questions.sort(key=lambda entry: order[entry[1]])
     report.role_column = role.name
     report.org_column = org.name if org is not None else f"--org {org_id}"
     plan.org_id = org_id
@@ -812,6 +835,7 @@ def _convert_rows(
     positions = layout.tool in ("qualtrics", "surveymonkey")
     scale = instrument.scale_points
     item_ids = [i for i in instrument.layout.item_ids if i in plan.items]
+    open_ids = [q for q in instrument.open_question_ids if q in plan.open]
     readers = [(plan.items[i].index, AnswerReader(instrument.items[i], scale, positions=positions)) for i in item_ids]
     role_codes = {code: role for role, code in limesurvey_role_codes(instrument).items()}
     roles = RoleReader(instrument, codes=role_codes, positions=positions)
@@ -834,7 +858,8 @@ def _convert_rows(
             raw = cells[index]
             answer = reader.read(raw)
             answers.append(raw if answer is None else answer)  # the loaders name what they cannot read
-        record = (org, rid, raw_role if role is None else role, *answers)
+        texts = [cells[plan.open[q].index] for q in open_ids]  # own words: the loaders keep them as written
+        record = (org, rid, raw_role if role is None else role, *answers, *texts)
         if plan.respondent is not None and rid:
             first = seen.get((org, rid))
             if first is not None:
@@ -871,7 +896,7 @@ def _convert_rows(
         raise InputError(problems=problems)
     if not out:
         raise InputError("holds no respondent once previews and tests are left out", source=source)
-    columns = [*META_COLUMNS, *item_ids]
+    columns = [*META_COLUMNS, *item_ids, *open_ids]
     frame = pd.DataFrame(out, columns=columns, dtype=object)
     report.respondents = len(out)
     report.organizations = int(frame["org_id"].nunique())
@@ -880,6 +905,7 @@ def _convert_rows(
         "respondent_id": plan.respondent.name if plan.respondent is not None else "(row number)",
         "role": role_column.name,
         **{i: plan.items[i].name for i in item_ids},
+        **{q: plan.open[q].name for q in open_ids},
     }
     table = Table(source, columns, frame, np.asarray(out_rows, dtype=np.int64))
     return Conversion(table, report, names)
