@@ -24,7 +24,7 @@ from readiness.io.survey_export import survey_text
 from readiness.io.survey_import import ExportOptions, convert_export
 
 from . import survey_simulators as sim
-from .conftest import DATA
+from .conftest import DATA, with_open_question
 
 MINI = DATA / "mini.yaml"
 
@@ -373,6 +373,31 @@ def test_microsoft_forms_xlsx(tmp_path, mini):
     assert conversion.report.id_column == "ID"
     assert {"Start time", "Completion time", "Email", "Name"} <= set(conversion.report.metadata)
     _same_answers(conversion.frame(), answers)
+
+
+# ---------------------------------------------------------------------- open questions
+@pytest.mark.parametrize("tool", ["qualtrics", "surveymonkey", "limesurvey", "forms"])
+def test_open_question_answers_carried_as_written(tmp_path, mini, tool):
+    instrument = with_open_question(mini)
+    answers, _ = _answers(instrument, orgs=("NORTH",))
+    assert answers["OPEN_1"].str.contains("\n").any()  # commas, quotes and line breaks in own words
+    if tool == "qualtrics":
+        rows = sim.qualtrics_rows(instrument, answers)
+    elif tool == "surveymonkey":
+        rows, _ = sim.surveymonkey_rows(instrument, answers)
+    elif tool == "limesurvey":
+        rows = sim.limesurvey_rows(instrument, answers)
+        answers["respondent_id"] = [str(n) for n in range(1, len(answers) + 1)]
+    else:
+        rows = sim.google_forms_rows(instrument, answers)
+    export = sim.write_csv(tmp_path / "export.csv", rows)
+    conversion = convert_export(export, instrument, ExportOptions(org_id="NORTH", tool=tool))
+    assert [q for _, q, _ in conversion.report.open_questions] == ["OPEN_1"]
+    frame = conversion.frame()
+    assert list(frame.columns)[-1] == "OPEN_1"
+    if tool == "forms":
+        frame["respondent_id"] = list(answers["respondent_id"])
+    _same_answers(frame, answers)
 
 
 # ---------------------------------------------------------------------- don't know

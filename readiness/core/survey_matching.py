@@ -25,6 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .instrument import Instrument, Item
 
@@ -41,6 +42,8 @@ __all__ = [
     "item_choices",
     "normalize_label",
     "normalize_text",
+    "open_question_ids",
+    "open_questions",
     "role_choices",
     "role_label",
     "unique_codes",
@@ -114,6 +117,19 @@ def normalize_text(text: str) -> str:
 
 def _strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
+
+
+def open_questions(instrument: Instrument) -> tuple[Any, ...]:
+    """The instrument's open questions (``id``, ``text``, ``roles``), answered in the respondent's own words.
+
+    Instruments have them from version 2 (issue 13); a model without the field has none,
+    so the survey tools work on both sides of that change.
+    """
+    return tuple(getattr(instrument, "open_questions", ()))
+
+
+def open_question_ids(instrument: Instrument) -> tuple[str, ...]:
+    return tuple(question.id for question in open_questions(instrument))
 
 
 def role_label(role: str) -> str:
@@ -289,7 +305,7 @@ class QuestionMatcher:
         role_question: str | None = None,
     ) -> None:
         self.instrument = instrument
-        targets = (*instrument.layout.item_ids, *instrument.open_question_ids)
+        targets = (*instrument.layout.item_ids, *open_question_ids(instrument))
         self._ids: dict[str, str] = {target.casefold(): target for target in targets}
         for code, item_id in (codes or {}).items():
             self._ids.setdefault(code.casefold(), item_id)
@@ -298,7 +314,7 @@ class QuestionMatcher:
         loose: dict[str, set[str]] = {}
         role_texts = {ROLE_QUESTION, *([role_question] if role_question else [])}
         pairs = [(item.text, item.id) for item in instrument.items.values()]
-        pairs += [(question.text, question.id) for question in instrument.open_questions]
+        pairs += [(question.text, question.id) for question in open_questions(instrument)]
         pairs += [(text, ROLE_TARGET) for text in role_texts]
         for text, target in pairs:
             texts.setdefault(normalize_text(text), set()).add(target)

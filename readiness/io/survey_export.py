@@ -38,6 +38,8 @@ from ..core.survey_matching import (
     ROLE_QUESTION,
     ROLE_TARGET,
     item_choices,
+    open_question_ids,
+    open_questions,
     role_choices,
     unique_codes,
 )
@@ -121,9 +123,9 @@ def qualtrics_txt(instrument: Instrument) -> str:
                 lines += ["[[PageBreak]]", ""]
             for item in facet.items:
                 lines += _qualtrics_question(item.id, item.text, [text for text, _ in item_choices(item)])
-    if instrument.open_questions:
+    if open_questions(instrument):
         lines += [f"[[Block:{OPEN_SECTION}]]", ""]
-        for question in instrument.open_questions:
+        for question in open_questions(instrument):
             lines += ["[[Question:TE:Essay]]", f"[[ID:{question.id}]]", _qualtrics_text(question.text), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -140,7 +142,7 @@ def limesurvey_question_codes(instrument: Instrument) -> dict[str, str]:
     The codes ``role`` and :data:`LIMESURVEY_ORG_CODE` are kept for the role question and
     the organization.
     """
-    ids = [*instrument.layout.item_ids, *instrument.open_question_ids]
+    ids = [*instrument.layout.item_ids, *open_question_ids(instrument)]
     codes = unique_codes([ROLE_TARGET, LIMESURVEY_ORG_CODE, *ids], width=_LS_CODE_WIDTH)
     return dict(zip(ids, codes[2:]))
 
@@ -245,9 +247,9 @@ def limesurvey_tsv(instrument: Instrument, *, org_id: str = "") -> str:
                             language=_LS_LANGUAGE,
                         )
                     )
-    if instrument.open_questions:
+    if open_questions(instrument):
         group(OPEN_SECTION)
-        for open_question in instrument.open_questions:
+        for open_question in open_questions(instrument):
             question(codes[open_question.id], "T", open_question.text, shown_to(open_question.roles), "N")
     return "\n".join(rows) + "\n"
 
@@ -285,7 +287,7 @@ def question_list_csv(instrument: Instrument) -> str:
                         ", ".join(role_label(r) for r in item.roles),
                     ]
                 )
-    for open_question in instrument.open_questions:
+    for open_question in open_questions(instrument):
         rows.append(
             [
                 len(rows) + 1,
