@@ -21,15 +21,17 @@ def bundled():
 
 
 def with_open_question(instrument):
-    """``instrument`` with an open question added when it has none (answered in own words).
+    """``instrument`` with an open question (answered in own words) when it has none.
 
-    Open questions arrive with instrument v2 (issue 13); until the model has the field this
-    adds it unvalidated, so the survey tools' handling of them is tested either way.
+    Built afresh (not ``model_copy``, which would keep the original's cached properties).
     """
-    from types import SimpleNamespace
+    from readiness.core.instrument import Instrument
 
-    if getattr(instrument, "open_questions", ()):
+    if instrument.open_questions:
         return instrument
-    role = next(iter(instrument.roles))
-    question = SimpleNamespace(id="OPEN_1", text="What should we start doing, in your own words?", roles=(role,))
-    return instrument.model_copy(update={"open_questions": (question,)})
+    question = {
+        "id": "OPEN_1",
+        "text": "What should we start doing, in your own words?",
+        "roles": [next(iter(instrument.roles))],
+    }
+    return Instrument.model_validate({**instrument.model_dump(), "open_questions": [question]})

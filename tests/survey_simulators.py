@@ -35,8 +35,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from readiness.core.survey_matching import open_question_ids, open_questions
-
 ROLE_TEXT = "What is your role?"
 
 
@@ -75,7 +73,7 @@ def canonical_answers(
                         row[item_id] = "DK"
                     else:
                         row[item_id] = str(int(np.clip(round(rng.normal(k / 2 + 0.5 + tilt, 1.1)), 1, k)))
-                for question in open_questions(instrument):
+                for question in instrument.open_questions:
                     asked = role in question.roles and rng.random() > blank
                     row[question.id] = f'In {org}, "{role}" {n + 1} says: more time,\nless noise' if asked else ""
                 rows.append(row)
@@ -84,13 +82,13 @@ def canonical_answers(
 
 def questions(instrument) -> list[str]:
     """The ids of every question after the role question: the items, then the open questions."""
-    return [*instrument.layout.item_ids, *open_question_ids(instrument)]
+    return [*instrument.layout.item_ids, *instrument.open_question_ids]
 
 
 def question_text(instrument, question_id: str) -> str:
     if question_id in instrument.items:
         return instrument.items[question_id].text
-    return next(q.text for q in open_questions(instrument) if q.id == question_id)
+    return next(q.text for q in instrument.open_questions if q.id == question_id)
 
 
 def choice_text(instrument, item_id: str, answer: str) -> str:

@@ -14,7 +14,6 @@ import pytest
 
 from readiness.apps.cli import main
 from readiness.core.instrument import Instrument
-from readiness.core.survey_matching import open_question_ids, open_questions
 from readiness.io.loaders import load_instrument
 from readiness.io.survey_export import qualtrics_txt, question_list_csv, survey_text
 
@@ -77,7 +76,7 @@ def test_qualtrics_one_multiple_choice_question_per_item_plus_role(instrument: I
     assert len(questions) == len(instrument.items) + 1
     # the open questions, answered in the respondent's own words, last and in a block of their own
     assert [(q["id"], q["text"], q["choices"]) for q in essays] == [
-        (q.id, [one_line(q.text)], []) for q in open_questions(instrument)
+        (q.id, [one_line(q.text)], []) for q in instrument.open_questions
     ]
     assert parsed["questions"][len(questions) :] == essays
     role, items = questions[0], questions[1:]
@@ -89,7 +88,7 @@ def test_qualtrics_one_multiple_choice_question_per_item_plus_role(instrument: I
         assert question["text"] == [one_line(item.text)]
         assert question["choices"] == expected_choices(item)  # every label, N/A where allowed, don't know
     titles = {d.id: d.title for d in instrument.dimensions}
-    own_words = ["In your own words"] if open_questions(instrument) else []
+    own_words = ["In your own words"] if instrument.open_questions else []
     assert parsed["blocks"] == ["About you", *(titles[d] for d in instrument.layout.dimension_ids), *own_words]
     for question in items:
         facet = instrument.facets[
@@ -149,13 +148,13 @@ def test_limesurvey_groups_list_questions_and_answers(instrument: Instrument):
     assert survey["surveyls_title"] == (instrument.title or instrument.id)
     groups = [r["name"] for r in rows if r["class"] == "G"]
     titles = {d.id: d.title for d in instrument.dimensions}
-    own_words = ["In your own words"] if open_questions(instrument) else []
+    own_words = ["In your own words"] if instrument.open_questions else []
     assert groups == ["About you", *(titles[d] for d in instrument.layout.dimension_ids), *own_words]
     questions = [r for r in rows if r["class"] == "Q"]
-    free = questions[len(questions) - len(open_questions(instrument)) :]
-    assert [(q["type/scale"], q["text"]) for q in free] == [("T", one_line(q.text)) for q in open_questions(instrument)]
+    free = questions[len(questions) - len(instrument.open_questions) :]
+    assert [(q["type/scale"], q["text"]) for q in free] == [("T", one_line(q.text)) for q in instrument.open_questions]
     assert not [r for r in rows if r["class"] == "A" and r["id"] in {q["id"] for q in free}]
-    questions = questions[: len(questions) - len(open_questions(instrument))]
+    questions = questions[: len(questions) - len(instrument.open_questions)]
     assert all(q["type/scale"] == "L" for q in questions)
     assert questions[0]["name"] == "role" and questions[0]["text"] == "What is your role?"
     names = [q["name"] for q in questions]
@@ -198,10 +197,10 @@ def test_question_list_has_the_ids_beside_the_exact_texts(instrument: Instrument
     text = question_list_csv(instrument)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text[1:])))
-    assert [r["item_id"] for r in rows] == ["role", *instrument.layout.item_ids, *open_question_ids(instrument)]
+    assert [r["item_id"] for r in rows] == ["role", *instrument.layout.item_ids, *instrument.open_question_ids]
     assert rows[0]["question"] == "What is your role?"
-    n_open = len(open_questions(instrument))
-    for row, question in zip(rows[len(rows) - n_open :], open_questions(instrument)):
+    n_open = len(instrument.open_questions)
+    for row, question in zip(rows[len(rows) - n_open :], instrument.open_questions):
         assert (row["question"], row["choices"]) == (one_line(question.text), "")
     for row in rows[1 : len(rows) - n_open]:
         item = instrument.items[row["item_id"]]

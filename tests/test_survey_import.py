@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from readiness.apps.cli import main
 from readiness.core.errors import InputError
-from readiness.io.loaders import Table, load_instrument, parse_responses
+from readiness.io.loaders import load_instrument
 from readiness.io.pipeline import load_inputs, make_options, run
 from readiness.io.survey_export import survey_text
 from readiness.io.survey_import import ExportOptions, convert_export
@@ -35,18 +34,6 @@ def cli(capsys, *args):
     return code, out, err
 
 
-def loader_reads_dont_know(instrument) -> bool:
-    """Whether the loaders accept ``DK`` (the "don't know" answer is added on another branch)."""
-    item_id = instrument.layout.item_ids[0]
-    role = instrument.items[item_id].roles[0]
-    cells = pd.DataFrame([["o", "r", role, "DK"]], columns=["org_id", "respondent_id", "role", item_id], dtype=object)
-    try:
-        parse_responses(Table("probe", list(cells.columns), cells, np.array([2])), instrument)
-    except InputError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="module", params=["mini", "bundled"])
 def instrument_case(request):
     path = MINI if request.param == "mini" else None
@@ -54,9 +41,10 @@ def instrument_case(request):
 
 
 def _answers(instrument, *, seed=3, orgs=("NORTH", "SOUTH", "EAST")):
-    dk = loader_reads_dont_know(instrument)
+    """Canonical answers with "not applicable", "don't know" and blanks among them."""
     per_role = dict.fromkeys(instrument.roles, 4)
-    return sim.canonical_answers(instrument, list(orgs), per_role=per_role, seed=seed, dont_know=dk), dk
+    answers = sim.canonical_answers(instrument, list(orgs), per_role=per_role, seed=seed, dont_know=True)
+    return answers, True
 
 
 def _instrument_args(path):
@@ -410,8 +398,6 @@ def test_dont_know_is_written_as_dk(tmp_path, mini):
 
 
 def test_dont_know_scores_out_of_the_half_rule(tmp_path, mini):
-    if not loader_reads_dont_know(mini):
-        pytest.skip("the loaders do not read DK yet (don't know lands with instrument v2, issue 13)")
     answers = sim.canonical_answers(mini, ["NORTH", "SOUTH"], seed=4, dont_know=True)
     original = tmp_path / "o.csv"
     answers.to_csv(original, index=False)

@@ -25,15 +25,19 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from .answers import (
+    DONT_KNOW_LABEL,
+    DONT_KNOW_SPELLINGS,
+    DONT_KNOW_TEXT,
+    NOT_APPLICABLE_SPELLINGS,
+    NOT_APPLICABLE_TEXT,
+)
 from .instrument import Instrument, Item
 
 __all__ = [
     "DONT_KNOW_CHOICE",
-    "DONT_KNOW_TEXT",
     "NOT_APPLICABLE_CHOICE",
-    "NOT_APPLICABLE_TEXT",
     "ROLE_QUESTION",
     "ROLE_TARGET",
     "AnswerReader",
@@ -42,8 +46,6 @@ __all__ = [
     "item_choices",
     "normalize_label",
     "normalize_text",
-    "open_question_ids",
-    "open_questions",
     "role_choices",
     "role_label",
     "unique_codes",
@@ -54,14 +56,14 @@ ROLE_QUESTION = "What is your role?"
 #: What a matched role question maps to (an item id never equals it: ids are case-sensitive
 #: identifiers, and ``role`` is a responses column the instrument forbids as an item id).
 ROLE_TARGET = "role"
-#: The choices offered besides an item's labels, and how the canonical file writes them.
+#: The choices offered besides an item's labels (the canonical file writes them as
+#: :data:`~readiness.core.answers.NOT_APPLICABLE_TEXT` and ``DONT_KNOW_TEXT``).
 NOT_APPLICABLE_CHOICE = "Not applicable"
-DONT_KNOW_CHOICE = "Don't know"
-NOT_APPLICABLE_TEXT = "NA"
-DONT_KNOW_TEXT = "DK"
-# Spellings read as these two answers (after normalize_label).
-_NA_SPELLINGS = frozenset({"na", "n/a", "not applicable", "n.a.", "does not apply"})
-_DK_SPELLINGS = frozenset({"dk", "don't know", "dont know", "do not know", "i don't know"})
+DONT_KNOW_CHOICE = DONT_KNOW_LABEL
+# Spellings read as these two answers (after normalize_label): the loaders' own, and the
+# longer forms a survey tool's choice may carry.
+_NA_SPELLINGS = NOT_APPLICABLE_SPELLINGS | {"not applicable", "n.a.", "does not apply"}
+_DK_SPELLINGS = DONT_KNOW_SPELLINGS | {"do not know", "i don't know"}
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _QUOTES = str.maketrans(
@@ -117,19 +119,6 @@ def normalize_text(text: str) -> str:
 
 def _strip_numbering(text: str) -> str:
     return _NUMBERING.sub("", text, count=1)
-
-
-def open_questions(instrument: Instrument) -> tuple[Any, ...]:
-    """The instrument's open questions (``id``, ``text``, ``roles``), answered in the respondent's own words.
-
-    Instruments have them from version 2 (issue 13); a model without the field has none,
-    so the survey tools work on both sides of that change.
-    """
-    return tuple(getattr(instrument, "open_questions", ()))
-
-
-def open_question_ids(instrument: Instrument) -> tuple[str, ...]:
-    return tuple(question.id for question in open_questions(instrument))
 
 
 def role_label(role: str) -> str:
@@ -305,7 +294,7 @@ class QuestionMatcher:
         role_question: str | None = None,
     ) -> None:
         self.instrument = instrument
-        targets = (*instrument.layout.item_ids, *open_question_ids(instrument))
+        targets = (*instrument.layout.item_ids, *instrument.open_question_ids)
         self._ids: dict[str, str] = {target.casefold(): target for target in targets}
         for code, item_id in (codes or {}).items():
             self._ids.setdefault(code.casefold(), item_id)
@@ -314,7 +303,7 @@ class QuestionMatcher:
         loose: dict[str, set[str]] = {}
         role_texts = {ROLE_QUESTION, *([role_question] if role_question else [])}
         pairs = [(item.text, item.id) for item in instrument.items.values()]
-        pairs += [(question.text, question.id) for question in open_questions(instrument)]
+        pairs += [(question.text, question.id) for question in instrument.open_questions]
         pairs += [(text, ROLE_TARGET) for text in role_texts]
         for text, target in pairs:
             texts.setdefault(normalize_text(text), set()).add(target)

@@ -31,15 +31,12 @@ import csv
 import io
 from pathlib import Path
 
+from ..core.answers import DONT_KNOW_TEXT, NOT_APPLICABLE_TEXT
 from ..core.instrument import Dimension, Instrument, Item
 from ..core.survey_matching import (
-    DONT_KNOW_TEXT,
-    NOT_APPLICABLE_TEXT,
     ROLE_QUESTION,
     ROLE_TARGET,
     item_choices,
-    open_question_ids,
-    open_questions,
     role_choices,
     unique_codes,
 )
@@ -123,9 +120,9 @@ def qualtrics_txt(instrument: Instrument) -> str:
                 lines += ["[[PageBreak]]", ""]
             for item in facet.items:
                 lines += _qualtrics_question(item.id, item.text, [text for text, _ in item_choices(item)])
-    if open_questions(instrument):
+    if instrument.open_questions:
         lines += [f"[[Block:{OPEN_SECTION}]]", ""]
-        for question in open_questions(instrument):
+        for question in instrument.open_questions:
             lines += ["[[Question:TE:Essay]]", f"[[ID:{question.id}]]", _qualtrics_text(question.text), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -142,7 +139,7 @@ def limesurvey_question_codes(instrument: Instrument) -> dict[str, str]:
     The codes ``role`` and :data:`LIMESURVEY_ORG_CODE` are kept for the role question and
     the organization.
     """
-    ids = [*instrument.layout.item_ids, *open_question_ids(instrument)]
+    ids = [*instrument.layout.item_ids, *instrument.open_question_ids]
     codes = unique_codes([ROLE_TARGET, LIMESURVEY_ORG_CODE, *ids], width=_LS_CODE_WIDTH)
     return dict(zip(ids, codes[2:]))
 
@@ -247,9 +244,9 @@ def limesurvey_tsv(instrument: Instrument, *, org_id: str = "") -> str:
                             language=_LS_LANGUAGE,
                         )
                     )
-    if open_questions(instrument):
+    if instrument.open_questions:
         group(OPEN_SECTION)
-        for open_question in open_questions(instrument):
+        for open_question in instrument.open_questions:
             question(codes[open_question.id], "T", open_question.text, shown_to(open_question.roles), "N")
     return "\n".join(rows) + "\n"
 
@@ -287,7 +284,7 @@ def question_list_csv(instrument: Instrument) -> str:
                         ", ".join(role_label(r) for r in item.roles),
                     ]
                 )
-    for open_question in open_questions(instrument):
+    for open_question in instrument.open_questions:
         rows.append(
             [
                 len(rows) + 1,

@@ -56,8 +56,6 @@ from ..core.survey_matching import (
     RoleReader,
     normalize_label,
     normalize_text,
-    open_question_ids,
-    open_questions,
 )
 from .loaders import Table, parse_responses, parse_responses_isolating, read_rows
 from .survey_export import LIMESURVEY_ORG_CODE, limesurvey_question_codes, limesurvey_role_codes
@@ -648,7 +646,7 @@ def _question_text(instrument: Instrument, target: str) -> str:
         return "the role question"
     if target in instrument.items:
         return instrument.items[target].text
-    return next(q.text for q in open_questions(instrument) if q.id == target)
+    return next(q.text for q in instrument.open_questions if q.id == target)
 
 
 def _plan_columns(
@@ -785,7 +783,7 @@ def _plan_columns(
             row=1,
         )
     plan.role = role
-    order = {target: n for n, target in enumerate((*instrument.layout.item_ids, *open_question_ids(instrument)))}
+    order = {target: n for n, target in enumerate((*instrument.layout.item_ids, *instrument.open_question_ids))}
     report.items.sort(key=lambda entry: order[entry[1]])
     report.open_questions.sort(key=lambda entry: order[entry[1]])
     report.role_column = role.name
@@ -839,7 +837,7 @@ def _convert_rows(
     positions = layout.tool in ("qualtrics", "surveymonkey")
     scale = instrument.scale_points
     item_ids = [i for i in instrument.layout.item_ids if i in plan.items]
-    open_ids = [q for q in open_question_ids(instrument) if q in plan.open]
+    open_ids = [q for q in instrument.open_question_ids if q in plan.open]
     readers = [(plan.items[i].index, AnswerReader(instrument.items[i], scale, positions=positions)) for i in item_ids]
     role_codes = {code: role for role, code in limesurvey_role_codes(instrument).items()}
     roles = RoleReader(instrument, codes=role_codes, positions=positions)
