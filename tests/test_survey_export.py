@@ -248,7 +248,9 @@ def test_survey_command(capsys, tmp_path, tool, opening):
     code = main(["survey", "--to", tool, "--out", str(out)])
     stdout, _ = capsys.readouterr()
     assert code == 0 and out.read_text(encoding="utf-8").startswith(opening)
-    assert f"{len(load_instrument().items)} questions and the role question" in stdout
+    bundled = load_instrument()
+    assert f"{len(bundled.items)} questions" in stdout and "and the role question" in stdout
+    assert f"{len(bundled.open_questions)} open question" in stdout or not bundled.open_questions
 
 
 def test_survey_command_refuses_bad_input_and_writes_nothing(capsys, tmp_path):

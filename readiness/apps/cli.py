@@ -559,7 +559,9 @@ def survey_cmd(tool: str, instrument_path: str | None, org_id: str, out_file: st
     org = check_name(org_id, "org_id", source="command line") if org_id else ""
     inst = _instrument(instrument_path)
     write_survey(out_file, inst, tool, org_id=org)
-    click.echo(f"wrote {out_file}: {len(inst.items)} questions and the role question ({tool})")
+    n_open = len(inst.open_questions)
+    open_part = f", {n_open} open question{'s' if n_open != 1 else ''}" if n_open else ""
+    click.echo(f"wrote {out_file}: {len(inst.items)} questions{open_part} and the role question ({tool})")
     if org and tool != "limesurvey":
         click.echo(
             f"the export will not name the organization: give --org {org} to 'readiness convert', "
