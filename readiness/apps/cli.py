@@ -26,6 +26,61 @@ def _instrument(path: str | None):
     return load_instrument(path)
 
 
+#: The survey-tool layouts ``--from`` accepts (kept here so that --help needs no import).
+_EXPORT_CHOICES = ("auto", "qualtrics", "surveymonkey", "limesurvey", "forms")
+
+_export_options = [
+    click.option(
+        "--from",
+        "export_tool",
+        type=click.Choice(_EXPORT_CHOICES),
+        help="RESPONSES is a survey tool's export of this layout (auto: told by its headers); "
+        "it is converted first (see 'readiness convert').",
+    ),
+    click.option(
+        "--org-column",
+        "org_column",
+        default="",
+        help="With --from: the export's column that holds the organization id.",
+    ),
+    click.option(
+        "--role-question",
+        "role_question",
+        default="",
+        help="With --from: the text of the question asking the role (default: 'What is your role?').",
+    ),
+    click.option(
+        "--ignore-columns",
+        "ignore_columns",
+        is_flag=True,
+        help="With --from: leave out questions that match no item instead of refusing the export.",
+    ),
+]
+
+
+def _with_export_options(f):
+    for option in reversed(_export_options):
+        f = option(f)
+    return f
+
+
+def _export(tool: str | None, org: str | None, org_column: str, role_question: str, ignore_columns: bool):
+    """The conversion options of an export given to validate/score/assess/batch, or ``None``."""
+    if not tool:
+        if org_column or role_question or ignore_columns:
+            raise InputError("--org-column, --role-question and --ignore-columns go with --from", source="command line")
+        return None
+    from ..io.survey_import import ExportOptions
+
+    return ExportOptions(
+        tool=tool,
+        org_column=org_column,
+        role_question=role_question,
+        ignore_columns=ignore_columns,
+        default_org="" if org_column else (org or ""),
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="readiness")
 def cli() -> None:
@@ -64,12 +119,31 @@ def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
     "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
 )
 @click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file.")
-def validate_cmd(responses: str, instrument_path: str | None, profiles: str | None) -> None:
+@_with_export_options
+@click.option("--org", "org", default="", help="With --from: the organization of every row, when no column holds it.")
+def validate_cmd(
+    responses: str,
+    instrument_path: str | None,
+    profiles: str | None,
+    export_tool: str | None,
+    org_column: str,
+    role_question: str,
+    ignore_columns: bool,
+    org: str,
+) -> None:
     """Check a responses file (and profiles); list every problem found."""
     from ..io.loaders import validate_files
 
     inst = _instrument(instrument_path)
-    problems, parsed, _ = validate_files(responses, inst, profiles)
+    export = _export(export_tool, org, org_column, role_question, ignore_columns)
+    if export is None:
+        problems, parsed, _ = validate_files(responses, inst, profiles)
+    else:
+        from ..io.survey_import import convert_export
+
+        conversion = convert_export(responses, inst, export)
+        problems, parsed, _ = validate_files(responses, inst, profiles, table=conversion.table)
+        problems = conversion.relabel(problems)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         if p.severity == "warning":
@@ -79,6 +153,8 @@ def validate_cmd(responses: str, instrument_path: str | None, profiles: str | No
             click.echo(f"error: {p}", err=True)
         raise click.exceptions.Exit(2)
     assert parsed is not None
+    if export is not None:
+        click.echo(conversion.report.summary(), err=True)
     n_orgs = len(parsed.org_ids)
     click.echo(f"valid: {len(parsed)} respondents, {n_orgs} organization{'s' if n_orgs != 1 else ''}")
 
@@ -108,6 +184,7 @@ def _assess(
     role_min: int = defaults.ROLE_MIN,
     rejected: dict | None = None,
     inputs_out: list | None = None,
+    export=None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
@@ -125,6 +202,7 @@ def _assess(
         peers=peers,
         playbook=playbook_path,
         isolate=rejected is not None,
+        export=export,
     )
     options = make_options(
         seed=seed,
@@ -235,6 +313,7 @@ def _with_options(options):
     help="Write results.json (and roadmap.xlsx/csv) per organization into this folder.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print the tables.")
+@_with_export_options
 def score_cmd(
     responses: str,
     org: str | None,
@@ -251,6 +330,10 @@ def score_cmd(
     json_out: str | None,
     out_dir: str | None,
     quiet: bool,
+    export_tool: str | None,
+    org_column: str,
+    role_question: str,
+    ignore_columns: bool,
 ) -> None:
     """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
     from ..io.exporters import org_folder, write_json
@@ -270,6 +353,7 @@ def score_cmd(
         target=target,
         capacity=capacity,
         role_min=role_min,
+        export=_export(export_tool, org, org_column, role_question, ignore_columns),
     )
     if json_out and len(docs) > 1:
         raise InputError(
@@ -297,6 +381,7 @@ def score_cmd(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 @_with_options(_history_options)
+@_with_export_options
 def assess_cmd(
     responses: str,
     org: str,
@@ -314,6 +399,10 @@ def assess_cmd(
     pdf: bool,
     history_path: str | None,
     wave: str | None,
+    export_tool: str | None,
+    org_column: str,
+    role_question: str,
+    ignore_columns: bool,
 ) -> None:
     """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
     from ..io.exporters import org_folder
@@ -335,6 +424,7 @@ def assess_cmd(
         capacity=capacity,
         role_min=role_min,
         inputs_out=inputs,
+        export=_export(export_tool, org, org_column, role_question, ignore_columns),
     )
     if history_path:
         _record(history_path, inputs, {org: docs[org]}, wave, responses)
@@ -369,6 +459,8 @@ def assess_cmd(
 @click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
 @_with_options(_history_options)
+@_with_export_options
+@click.option("--org", "org", default="", help="With --from: the organization of every row, when no column holds it.")
 def batch_cmd(
     responses: str,
     instrument_path: str | None,
@@ -390,6 +482,11 @@ def batch_cmd(
     no_progress: bool,
     history_path: str | None,
     wave: str | None,
+    export_tool: str | None,
+    org_column: str,
+    role_question: str,
+    ignore_columns: bool,
+    org: str,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
     from ..report.terminal import BatchProgress
@@ -415,6 +512,7 @@ def batch_cmd(
         role_min=role_min,
         rejected=rejected,
         inputs_out=inputs,
+        export=_export(export_tool, org, org_column, role_question, ignore_columns),
     )
     if history_path and docs:
         # every organization assessed, in one transaction, before the long rendering
@@ -440,6 +538,111 @@ def batch_cmd(
             if row["status"] == "failed":
                 click.echo(f"failed: {row['org_id']}: {row['error']}", err=True)
         raise click.exceptions.Exit(1)
+
+
+@cli.command("survey")
+@click.option(
+    "--to",
+    "tool",
+    required=True,
+    type=click.Choice(["qualtrics", "limesurvey", "csv"]),
+    help="qualtrics: Advanced Format TXT; limesurvey: tab-separated survey (.txt); csv: a question list to paste.",
+)
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option("--org", "org_id", default="", help="Organization id the survey is for (LimeSurvey records it).")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="File to write.")
+def survey_cmd(tool: str, instrument_path: str | None, org_id: str, out_file: str) -> None:
+    """The questionnaire for a survey tool, every question tagged with its item id."""
+    from ..io.session_store import check_name
+    from ..io.survey_export import write_survey
+
+    org = check_name(org_id, "org_id", source="command line") if org_id else ""
+    inst = _instrument(instrument_path)
+    write_survey(out_file, inst, tool, org_id=org)
+    n_open = len(inst.open_questions)
+    open_part = f", {n_open} open question{'s' if n_open != 1 else ''}" if n_open else ""
+    click.echo(f"wrote {out_file}: {len(inst.items)} questions{open_part} and the role question ({tool})")
+    if org and tool != "limesurvey":
+        click.echo(
+            f"the export will not name the organization: give --org {org} to 'readiness convert', "
+            "or record it in the tool (see docs/survey-tools.md)",
+            err=True,
+        )
+
+
+@cli.command("convert")
+@click.argument("export_file", metavar="EXPORT", type=click.Path(dir_okay=False))
+@click.option(
+    "--from",
+    "tool",
+    type=click.Choice(_EXPORT_CHOICES),
+    default="auto",
+    show_default=True,
+    help="The tool that wrote the export (auto: told by its headers).",
+)
+@click.option("--org", "org_id", default="", help="The organization of every response.")
+@click.option("--org-column", "org_column", default="", help="The export's column that holds the organization id.")
+@click.option(
+    "--role-question",
+    "role_question",
+    default="",
+    help="The text of the question asking the role (default: 'What is your role?').",
+)
+@click.option("--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML.")
+@click.option(
+    "--ignore-columns", is_flag=True, help="Leave out questions that match no item instead of refusing the export."
+)
+@click.option("--report", "report_file", type=click.Path(dir_okay=False), help="Also write the report as JSON here.")
+@click.option("--quiet", is_flag=True, help="Print only the last line, not the whole report.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Canonical responses file to write (.csv or .parquet).",
+)
+def convert_cmd(
+    export_file: str,
+    tool: str,
+    org_id: str,
+    org_column: str,
+    role_question: str,
+    instrument_path: str | None,
+    ignore_columns: bool,
+    report_file: str | None,
+    quiet: bool,
+    out_file: str,
+) -> None:
+    """A survey tool's export (CSV or XLSX) as the canonical responses file, with a report."""
+    from contextlib import ExitStack
+
+    from ..io.exporters import atomic_path, write_bytes, write_json
+    from ..io.session_store import check_name
+    from ..io.survey_import import ExportOptions, convert_export, responses_bytes
+
+    if Path(out_file).suffix.lower() not in (".csv", ".parquet"):
+        raise InputError("the responses file to write must be .csv or .parquet", source=out_file)
+    org = check_name(org_id, "org_id", source="command line") if org_id else ""
+    inst = _instrument(instrument_path)
+    options = ExportOptions(
+        tool=tool, org_id=org, org_column=org_column, role_question=role_question, ignore_columns=ignore_columns
+    )
+    conversion = convert_export(export_file, inst, options)
+    parsed = conversion.parse(inst)  # the loaders' rules, in the export's rows and columns
+    report = conversion.report
+    with ExitStack() as stack:  # both files renamed into place only when both are complete
+        write_bytes(stack.enter_context(atomic_path(out_file)), responses_bytes(conversion, Path(out_file).suffix))
+        if report_file:
+            write_json(stack.enter_context(atomic_path(report_file)), report.to_dict())
+    if not quiet:
+        for line in report.lines():
+            click.echo(line)
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(
+        f"wrote {out_file}: {report.respondents} respondent(s) of {report.organizations} organization(s)"
+        + (f"; report {report_file}" if report_file else "")
+    )
 
 
 @cli.command("portfolio")

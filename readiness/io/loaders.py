@@ -59,6 +59,8 @@ __all__ = [
     "load_targets",
     "parse_profiles",
     "parse_responses",
+    "parse_responses_isolating",
+    "read_rows",
     "read_table",
     "size_band",
     "validate_files",
@@ -91,10 +93,14 @@ class Table:
 
 
 # ---------------------------------------------------------------------- tables
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
-    """Read a CSV, XLSX, JSON or Parquet file as a table of strings.
+def read_rows(path: str | Path, *, sheet: str | None = None) -> tuple[list[str], list[list[str]], list[int]]:
+    """Read a CSV, XLSX, JSON or Parquet file as rows of text, the header row unchecked.
 
-    Raises :class:`InputError` for a missing, empty, unreadable or ragged file.
+    Returns the first non-empty row, the non-empty rows after it (cells stripped) and
+    their row numbers as a spreadsheet counts them. For survey-tool exports, whose header
+    spans several rows and may leave cells empty or repeat names; :func:`read_table`
+    checks a one-row header on top of this. Raises :class:`InputError` for a missing,
+    empty, unreadable or ragged file.
     """
     path = Path(path)
     source = path.name
@@ -122,6 +128,16 @@ def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
             ".pq": "a Parquet file",
         }.get(suffix, "a delimited text file")
         raise InputError(f"cannot be read as {kind} ({type(exc).__name__}: {str(exc)[:120]})", source=source) from None
+    return header, body, rows
+
+
+def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
+    """Read a CSV, XLSX, JSON or Parquet file as a table of strings.
+
+    Raises :class:`InputError` for a missing, empty, unreadable or ragged file.
+    """
+    source = Path(path).name
+    header, body, rows = read_rows(path, sheet=sheet)
     columns = [_clean_header(h) for h in header]
     problems = []
     seen: dict[str, int] = {}
@@ -648,7 +664,11 @@ def load_responses_isolating(
     Errors that belong to no organization (an unreadable file, a missing column, an empty
     org id) or that leave no organization standing raise :class:`InputError` as usual.
     """
-    table = read_table(path, sheet=sheet)
+    return parse_responses_isolating(read_table(path, sheet=sheet), instrument)
+
+
+def parse_responses_isolating(table: Table, instrument: Instrument) -> tuple[Responses, dict[str, str]]:
+    """:func:`load_responses_isolating` of a :class:`Table` already read."""
     rejected: dict[str, str] = {}
     first_errors: list[Problem] | None = None
     while True:
@@ -1091,17 +1111,20 @@ def validate_files(
     responses_path: str | Path,
     instrument: Instrument,
     profiles_path: str | Path | None = None,
+    *,
+    table: Table | None = None,
 ) -> tuple[list[Problem], Responses | None, pd.DataFrame | None]:
     """Check a responses file (and optional profiles) without stopping at the first problem.
 
     Returns all problems (errors and warnings), and the parsed inputs when there are no
-    errors.
+    errors. ``table``: the responses already read (a converted survey export).
     """
     problems: list[Problem] = []
-    try:
-        table = read_table(responses_path)
-    except InputError as exc:
-        return list(exc.problems), None, None
+    if table is None:
+        try:
+            table = read_table(responses_path)
+        except InputError as exc:
+            return list(exc.problems), None, None
     found, responses = _check_responses(table, instrument)
     problems.extend(found)
     profiles = None

@@ -64,11 +64,14 @@ def load_inputs(
     peers: str | Path | None = None,
     playbook: str | Path | None = None,
     isolate: bool = False,
+    export: Any = None,
 ) -> Inputs:
     """Read and validate every input file (empty strings mean "not given").
 
     With ``isolate`` (batches), organizations whose own response rows are bad are set
-    aside in :attr:`Inputs.rejected` instead of failing the whole file.
+    aside in :attr:`Inputs.rejected` instead of failing the whole file. With ``export``
+    (:class:`readiness.io.survey_import.ExportOptions`), ``responses`` is a survey tool's
+    export, converted first; where the answers came from is added to the notes.
     """
     from .loaders import (
         check_profiles_match,
@@ -82,7 +85,17 @@ def load_inputs(
 
     inst = load_instrument(_path(instrument))
     rejected: dict[str, str] = {}
-    if isolate:
+    notes: list[str] = []
+    if export is not None:
+        from .survey_import import convert_export
+
+        conversion = convert_export(responses, inst, export)
+        if isolate:
+            parsed, rejected = conversion.parse_isolating(inst)
+        else:
+            parsed = conversion.parse(inst)
+        notes.append(conversion.report.summary())
+    elif isolate:
         parsed, rejected = load_responses_isolating(responses, inst)
     else:
         parsed = load_responses(responses, inst)
@@ -95,7 +108,6 @@ def load_inputs(
 
         peer_responses, peer_profiles = load_peer_data(str(peers), inst)
         panel = PeerPanel.build(peer_responses, peer_profiles, info=load_peer_info(str(peers)))
-    notes: list[str] = []
     if _path(playbook):
         book = load_playbook(inst, str(playbook))
     else:
