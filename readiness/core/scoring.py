@@ -66,6 +66,7 @@ def normalize(values: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarra
     ``(x' - 1) / (k - 1) * 100``. NaN stays NaN.
     """
     k = layout.scale_points
+    values = np.asarray(values, dtype=np.float64)  # answers are stored in single precision; scores in double
     raw = np.where(layout.reverse, (k + 1) - values, values)
     return raw, (raw - 1.0) / (k - 1) * 100.0
 

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .citations import cite
+from ..core.ids import FORMULA_PREFIXES, folder_name, starts_like_formula
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "FORMULA_PREFIXES",
     "atomic_path",
     "dumps_json",
     "neutralize",
@@ -104,25 +106,11 @@ def write_json(path: str | Path, document: Any) -> Path:
 
 
 def org_folder(org_id: str) -> str:
-    """A safe, collision-free folder name for an organization id.
-
-    Keeps letters, digits, ``-`` and ``_`` (others become ``_``), at most 48 of them,
-    then appends a short hash of the exact id so that ids differing only in case or
-    punctuation never share a folder, and no id can climb out of the output folder.
-    """
-    import hashlib
-    import re
-
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", org_id).strip("_-")[:48] or "org"
-    digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=4).hexdigest()
-    return f"{stem}-{digest}"
+    """A safe, collision-free folder name for an organization id (:func:`readiness.core.ids.folder_name`)."""
+    return folder_name(org_id)
 
 
 # ---------------------------------------------------------------------- roadmap exports
-#: Leading characters a spreadsheet may treat as the start of a formula (OWASP's list, a
-#: newline, and the full-width signs East Asian input methods type in place of ASCII).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
 ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (results.json key or fill-in column, header, width)
     ("rank", "Rank", 6),
@@ -147,16 +135,17 @@ ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
 def neutralize(value: Any) -> Any:
     """Make text inert in a spreadsheet: prefix an apostrophe to formula-like text.
 
-    Text is formula-like when it starts with one of :data:`FORMULA_PREFIXES`, also after
-    leading spaces (some spreadsheet tools trim them on import). Numbers and other
-    non-text values pass through unchanged.
+    Text is formula-like when it starts with one of
+    :data:`readiness.core.ids.FORMULA_PREFIXES`, also after leading spaces (some
+    spreadsheet tools trim them on import). Numbers and other non-text values pass
+    through unchanged.
 
     Examples
     --------
     >>> neutralize("=SUM(A1:A9)"), neutralize("  +1"), neutralize("Coach daily"), neutralize(-3)
     ("'=SUM(A1:A9)", "'  +1", 'Coach daily', -3)
     """
-    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 
