@@ -58,18 +58,72 @@ def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
         )
 
 
+_reading_options = [
+    click.option("--sheet", help="Workbook sheet of the responses (default: the sheet holding the header)."),
+    click.option(
+        "--ignore-columns",
+        "ignore_columns",
+        is_flag=True,
+        help="Leave out columns that are no item of the instrument (default: they are an error).",
+    ),
+    click.option(
+        "--max-rows",
+        "max_rows",
+        type=int,
+        default=defaults.MAX_ROWS,
+        show_default=True,
+        help="Most rows an input file may hold (checked before it is read).",
+    ),
+    click.option(
+        "--max-unpacked-mb",
+        "max_unpacked_mb",
+        type=float,
+        default=defaults.MAX_UNPACKED_MB,
+        show_default=True,
+        help="Most megabytes a workbook or Parquet file may unpack to (checked before it is unpacked).",
+    ),
+]
+
+
+def _reading(sheet: str | None, ignore_columns: bool, max_rows: int, max_unpacked_mb: float) -> dict:
+    """How to read the input files: keyword arguments of the loaders and the pipeline."""
+    from ..io.tables import Limits
+
+    limits = Limits(max_rows=max_rows, max_unpacked_mb=max_unpacked_mb)
+    return {"sheet": sheet, "ignore_columns": ignore_columns, "limits": limits}
+
+
+def _with_options(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 @cli.command("validate")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option(
     "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
 )
 @click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file.")
-def validate_cmd(responses: str, instrument_path: str | None, profiles: str | None) -> None:
+@_with_options(_reading_options)
+def validate_cmd(
+    responses: str,
+    instrument_path: str | None,
+    profiles: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
+) -> None:
     """Check a responses file (and profiles); list every problem found."""
     from ..io.loaders import validate_files
 
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
     inst = _instrument(instrument_path)
-    problems, parsed, _ = validate_files(responses, inst, profiles)
+    problems, parsed, _ = validate_files(responses, inst, profiles, **reading)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
         if p.severity == "warning":
@@ -83,12 +137,12 @@ def validate_cmd(responses: str, instrument_path: str | None, profiles: str | No
     click.echo(f"valid: {len(parsed)} respondents, {n_orgs} organization{'s' if n_orgs != 1 else ''}")
 
 
-def _load_inputs(responses: str, instrument_path: str | None, profiles: str | None):
+def _load_inputs(responses: str, instrument_path: str | None, profiles: str | None, reading: dict):
     from ..io.loaders import load_profiles, load_responses
 
     inst = _instrument(instrument_path)
-    parsed = load_responses(responses, inst)
-    prof = load_profiles(profiles) if profiles else None
+    parsed = load_responses(responses, inst, **reading)
+    prof = load_profiles(profiles, limits=reading["limits"]) if profiles else None
     return inst, parsed, prof
 
 
@@ -108,14 +162,18 @@ def _assess(
     role_min: int = defaults.ROLE_MIN,
     rejected: dict | None = None,
     inputs_out: list | None = None,
+    reading: dict | None = None,
+    fingerprints: dict | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
     With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
     and put there with their reason, instead of failing the whole file. With an
     ``inputs_out`` list, the inputs read are appended to it (the history keeps the
-    respondents' facet scores).
+    respondents' facet scores). With a ``fingerprints`` dict, what each organization's
+    results are made from is put there (:func:`readiness.io.pipeline.fingerprints`).
     """
+    from ..io import pipeline
     from ..io.pipeline import load_inputs, make_options, parse_target, run
 
     inputs = load_inputs(
@@ -125,6 +183,7 @@ def _assess(
         peers=peers,
         playbook=playbook_path,
         isolate=rejected is not None,
+        **(reading or {}),
     )
     options = make_options(
         seed=seed,
@@ -138,7 +197,10 @@ def _assess(
         rejected.update(inputs.rejected)
     if inputs_out is not None:
         inputs_out.append(inputs)
-    return run(inputs, orgs=[org] if org else None, options=options)
+    docs = run(inputs, orgs=[org] if org else None, options=options)
+    if fingerprints is not None:
+        fingerprints.update(pipeline.fingerprints(inputs, options, list(docs)))
+    return docs
 
 
 _history_options = [
@@ -214,15 +276,6 @@ _common_assess_options = [
 ]
 
 
-def _with_options(options):
-    def decorate(f):
-        for option in reversed(options):
-            f = option(f)
-        return f
-
-    return decorate
-
-
 @cli.command("score")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", help="Organization id (default: every organization in the file).")
@@ -235,6 +288,7 @@ def _with_options(options):
     help="Write results.json (and roadmap.xlsx/csv) per organization into this folder.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print the tables.")
+@_with_options(_reading_options)
 def score_cmd(
     responses: str,
     org: str | None,
@@ -251,6 +305,10 @@ def score_cmd(
     json_out: str | None,
     out_dir: str | None,
     quiet: bool,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
 ) -> None:
     """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
     from ..io.exporters import org_folder, write_json
@@ -270,6 +328,7 @@ def score_cmd(
         target=target,
         capacity=capacity,
         role_min=role_min,
+        reading=_reading(sheet, ignore_columns, max_rows, max_unpacked_mb),
     )
     if json_out and len(docs) > 1:
         raise InputError(
@@ -297,6 +356,7 @@ def score_cmd(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 @_with_options(_history_options)
+@_with_options(_reading_options)
 def assess_cmd(
     responses: str,
     org: str,
@@ -314,6 +374,10 @@ def assess_cmd(
     pdf: bool,
     history_path: str | None,
     wave: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
 ) -> None:
     """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
     from ..io.exporters import org_folder
@@ -335,12 +399,14 @@ def assess_cmd(
         capacity=capacity,
         role_min=role_min,
         inputs_out=inputs,
+        reading=_reading(sheet, ignore_columns, max_rows, max_unpacked_mb),
     )
+    org_id, doc = next(iter(docs.items()))  # the id as read (normalized: readiness.core.ids)
     if history_path:
-        _record(history_path, inputs, {org: docs[org]}, wave, responses)
-    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
-    written = build(docs[org], folder, pdf=pdf)
-    click.echo(f"Report for {org}:")
+        _record(history_path, inputs, {org_id: doc}, wave, responses)
+    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org_id)
+    written = build(doc, folder, pdf=pdf)
+    click.echo(f"Report for {org_id}:")
     for path in written:
         click.echo(f"  {path.resolve()}")
 
@@ -369,6 +435,7 @@ def assess_cmd(
 @click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
 @_with_options(_history_options)
+@_with_options(_reading_options)
 def batch_cmd(
     responses: str,
     instrument_path: str | None,
@@ -390,6 +457,10 @@ def batch_cmd(
     no_progress: bool,
     history_path: str | None,
     wave: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
     from ..report.terminal import BatchProgress
@@ -400,6 +471,7 @@ def batch_cmd(
     _check_history(history_path, wave)
     inputs: list = []
     rejected: dict[str, str] = {}
+    made_from: dict[str, dict[str, str]] = {}
     docs = _assess(
         responses,
         org=None,
@@ -415,6 +487,8 @@ def batch_cmd(
         role_min=role_min,
         rejected=rejected,
         inputs_out=inputs,
+        reading=_reading(sheet, ignore_columns, max_rows, max_unpacked_mb),
+        fingerprints=made_from,
     )
     if history_path and docs:
         # every organization assessed, in one transaction, before the long rendering
@@ -430,6 +504,7 @@ def batch_cmd(
             pdf=pdf,
             rejected=rejected,
             on_progress=progress.update,
+            fingerprints=made_from,
         )
     click.echo(
         f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
@@ -582,6 +657,7 @@ def peers_group() -> None:
 )
 @click.option("--name", help="Name of the peer panel (default: kept, or the database file's name).")
 @click.option("--description", help="One or two sentences on what the peers are and where they come from.")
+@_with_options(_reading_options)
 def peers_import_cmd(
     responses: str,
     profiles: str,
@@ -590,11 +666,16 @@ def peers_import_cmd(
     synthetic: bool,
     name: str | None,
     description: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
 ) -> None:
     """Import peer responses and profiles (re-importing an organization replaces it)."""
     from ..io.peer_store import PeerStore, panel_info_path_for, read_panel_info
 
-    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles)
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
+    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles, reading)
     companion = panel_info_path_for(responses)
     if not synthetic and companion.exists() and read_panel_info(companion).synthetic:
         click.echo(

@@ -39,7 +39,8 @@ class Problem:
         if self.key is not None:
             where.append(f"at {self.key}")
         text = ", ".join(where) + ": " + self.message
-        return " ".join(text.split())  # one line, whatever the message held
+        # one line, whatever the message held; spaces inside a quoted value stay as written
+        return " ".join(part.strip() for part in text.splitlines())
 
 
 class ReadinessError(Exception):

@@ -119,11 +119,14 @@ def read_table(
     path = Path(path)
     limits = limits or Limits()
     source = path.name
-    data = read_bytes(path)
     suffix = path.suffix.lower()
+    wanted = tuple(h.casefold() for h in header)
+    text_file = suffix not in (".xlsx", ".xlsm", ".json", ".parquet", ".pq")
+    # Delimited text is read from disk as it is parsed (a large file is never held whole);
+    # the other formats are read into memory first (a workbook is compressed).
+    data = _scan_text(path, source, limits) if text_file else read_bytes(path)
     if not data.strip():
         raise InputError("file is empty", source=source)
-    wanted = tuple(h.casefold() for h in header)
     try:
         if suffix in (".xlsx", ".xlsm"):
             raw = _read_xlsx(data, source, sheet, wanted, limits)
@@ -132,7 +135,7 @@ def read_table(
         elif suffix in (".parquet", ".pq"):
             raw = _read_parquet(data, source, limits)
         else:
-            raw = _read_csv(data, source, wanted, limits)
+            raw = _read_csv(path, data, source, wanted)
     except InputError:
         raise
     except Exception as exc:  # a parser's own error on garbage: keep it to one line
@@ -263,10 +266,11 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, *, size_only: bool = False) -> bytes:
     """The bytes of a regular file; a folder, a device or a pipe is an :class:`InputError`.
 
-    A pipe or ``/dev/zero`` would otherwise block for ever or fill the memory.
+    A pipe or ``/dev/zero`` would otherwise block for ever or fill the memory. With
+    ``size_only`` the file is only checked (``b""`` is returned).
     """
     try:
         mode = path.stat().st_mode
@@ -278,6 +282,8 @@ def read_bytes(path: Path) -> bytes:
         raise InputError("is a folder, not a file", source=str(path))
     if not stat.S_ISREG(mode):
         raise InputError("is not a regular file (a device, pipe or socket)", source=str(path))
+    if size_only:
+        return b""
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -299,18 +305,66 @@ def _too_many_rows(source: str, n: int, limits: Limits, what: str = "rows") -> I
 
 
 # ---------------------------------------------------------------------- CSV
-def _read_csv(data: bytes, source: str, wanted: tuple[str, ...], limits: Limits) -> _Raw:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:4096]):
-        raise InputError("is UTF-16 text; save it as UTF-8 CSV", source=source)
-    if b"\x00" in data[:4096]:
-        raise InputError("looks like a binary file, not CSV text", source=source)
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    if lines > limits.max_rows + HEADER_SEARCH_ROWS:  # before parsing: counting newlines takes a moment
+def _scan_text(path: Path, source: str, limits: Limits) -> bytes:
+    """Check a text file before it is parsed, in one pass over its bytes; return its head.
+
+    Refuses a device or pipe, UTF-16 and binary data, more lines than the row limit
+    allows, and bytes that are not UTF-8 (naming the line). The head returned is enough
+    to find the header and its delimiter; it is ``b""`` when the file holds only space.
+    """
+    read_bytes(path, size_only=True)  # a regular file, or a one-line error
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    head = b""
+    lines = 0
+    offset = 0
+    blank = True
+    last = b"\n"
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                if not head:
+                    head = chunk[: 1 << 16]
+                    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(head[:4096]):
+                        raise InputError("is UTF-16 text; save it as UTF-8 CSV", source=source)
+                    if b"\x00" in head[:4096]:
+                        raise InputError("looks like a binary file, not CSV text", source=source)
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    at = max(0, exc.start - pending)  # the offset within this chunk
+                    line = lines + chunk[:at].count(b"\n") + 1
+                    raise InputError(
+                        f"is not UTF-8 text (byte 0x{chunk[at]:02x}); save it as UTF-8 CSV", source=source, row=line
+                    ) from None
+                lines += chunk.count(b"\n")
+                blank = blank and not chunk.strip()
+                last = chunk[-1:]
+                offset += len(chunk)
+                if lines > limits.max_rows + HEADER_SEARCH_ROWS:  # counting lines takes a moment
+                    raise _too_many_rows(source, lines, limits, "lines or more")
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                raise InputError(
+                    "is not UTF-8 text (it ends inside a character); save it as UTF-8 CSV", source=source, row=lines + 1
+                ) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", source=str(path)) from None
+    if last != b"\n":
+        lines += 1
+    if lines > limits.max_rows + HEADER_SEARCH_ROWS:
         raise _too_many_rows(source, lines, limits, "lines")
-    _check_utf8(data, source)
-    header_line, delimiter = _find_csv_header(data, wanted)
-    # Decoded as it is parsed: the text of a large file is never held whole beside its bytes.
-    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    return b"" if blank else head
+
+
+def _read_csv(path: Path, head: bytes, source: str, wanted: tuple[str, ...]) -> _Raw:
+    header_line, delimiter = _find_csv_header(head, wanted)
+    with open(path, encoding="utf-8-sig", newline="") as text:
+        return _parse_csv(text, source, header_line, delimiter)
+
+
+def _parse_csv(text: io.TextIOBase, source: str, header_line: int, delimiter: str) -> _Raw:
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     header: list[str] | None = None
     columns: list[_Column] = []
@@ -348,8 +402,6 @@ def _read_csv(data: bytes, source: str, wanted: tuple[str, ...], limits: Limits)
             for column, value in zip(columns, record):
                 column.add(value)
             rows.append(start)
-            if len(rows) > limits.max_rows:
-                raise _too_many_rows(source, len(rows), limits)
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise InputError(
@@ -363,37 +415,13 @@ def _read_csv(data: bytes, source: str, wanted: tuple[str, ...], limits: Limits)
     return _Raw(source, header, columns, rows, header_line, _skipped_note(source, skipped))
 
 
-def _check_utf8(data: bytes, source: str) -> None:
-    """Refuse text that is not UTF-8, naming the line of the first bad byte (decoded in pieces)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    step = 1 << 22
-    for offset in range(0, len(data), step):
-        try:
-            decoder.decode(data[offset : offset + step], final=offset + step >= len(data))
-        except UnicodeDecodeError:
-            bad = _first_bad_byte(data, max(0, offset - 4))  # the piece may begin inside a character
-            line = data[:bad].count(b"\n") + 1
-            raise InputError(
-                f"is not UTF-8 text (byte 0x{data[bad]:02x}); save it as UTF-8 CSV", source=source, row=line
-            ) from None
-
-
-def _first_bad_byte(data: bytes, start: int) -> int:
-    try:
-        data[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return start + exc.start
-    return start  # pragma: no cover
-
-
-def _find_csv_header(data: bytes, wanted: tuple[str, ...]) -> tuple[int, str]:
+def _find_csv_header(head: bytes, wanted: tuple[str, ...]) -> tuple[int, str]:
     """(line of the header, delimiter): the first line holding the wanted columns.
 
     Without ``wanted`` or when no line holds them: the first non-blank line, with the
     delimiter it holds most of.
     """
-    head = data[: 1 << 16].decode("utf-8-sig", errors="replace")
-    lines = head.splitlines()[:HEADER_SEARCH_ROWS]
+    lines = head.decode("utf-8-sig", errors="replace").splitlines()[:HEADER_SEARCH_ROWS]
     first: tuple[int, str] | None = None
     for n, line in enumerate(lines, start=1):
         if not line.strip():
