@@ -116,7 +116,8 @@ def test_xlsx_two_sheets_with_a_header_are_ambiguous_unless_named(tmp_path, mini
 def test_xlsx_no_sheet_with_the_header_names_the_sheet_it_read(tmp_path, mini):
     path = _workbook(tmp_path / "none.xlsx", {"Instructions": [["Read me"]], "Notes": [["org", "who"], ["X", "a1"]]})
     errors, _ = _errors(path, mini)
-    assert str(errors[0]).startswith("none.xlsx, sheet 'Instructions', row 1, column org_id: missing required column")
+    assert str(errors[0]).startswith("none.xlsx: no sheet holds a header with org_id, respondent_id, role")
+    assert "(its sheets: 'Instructions', 'Notes')" in errors[0].message
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])

@@ -378,28 +378,26 @@ def _ids(series: pd.Series) -> np.ndarray:
 def unknown_columns_problem(
     source: str, columns: Sequence[str], instrument: Instrument, header_row: int, *, ignored: bool
 ) -> Problem:
-    """One problem naming the columns that are no item of the instrument, each with the closest item."""
+    """One problem naming the columns that are no item of the instrument, with the closest items."""
     layout = instrument.layout
-    shown = []
-    for column in columns[:8]:
-        guess = closest_item(column, instrument)
-        shown.append(f"{column!r}" + (f" (did you mean {guess}?)" if guess else ""))
-    more = f" and {len(columns) - 8} more" if len(columns) > 8 else ""
-    what = f"column{'s' if len(columns) > 1 else ''} {', '.join(shown)}{more}"
-    verb = "are" if len(columns) > 1 else "is"
+    several = len(columns) > 1
+    names = ", ".join(repr(c) for c in columns[:8]) + (f" and {len(columns) - 8} more" if len(columns) > 8 else "")
+    guesses = [g for g in (closest_item(c, instrument) for c in columns[:8]) if g]
+    hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+    what = f"column{'s' if several else ''} {names} {'are' if several else 'is'} no item{'s' if several else ''}"
     if ignored:
         return Problem(
             source,
-            f"{what} {verb} no item of instrument {instrument.id!r}; left out (--ignore-columns)",
+            f"{what} of instrument {instrument.id!r}{hint}; left out (--ignore-columns)",
             row=header_row,
             column=columns[0],
             severity="warning",
         )
     return Problem(
         source,
-        f"{what} {verb} no item of instrument {instrument.id!r} (items are {layout.item_ids[0]} to "
-        f"{layout.item_ids[-1]}); rename {'them to item ids' if len(columns) > 1 else 'it to an item id'}, or give "
-        "--ignore-columns to read the file without them",
+        f"{what} of instrument {instrument.id!r}{hint}; items are {layout.item_ids[0]} to {layout.item_ids[-1]} "
+        f"(readiness instrument lists them): rename {'them' if several else 'it'}, or give --ignore-columns to "
+        f"read the file without {'them' if several else 'it'}",
         row=header_row,
         column=columns[0],
     )
@@ -963,16 +961,19 @@ def _case_mismatches(responses: Responses, profiles: pd.DataFrame, source: str) 
 
 
 def _cross_check(responses: Responses, profiles: pd.DataFrame, source: str) -> Iterable[Problem]:
-    yield from _case_mismatches(responses, profiles, source)
+    mismatched = list(_case_mismatches(responses, profiles, source))
+    yield from mismatched
     have = set(responses.org_ids)
+    folded = {o.casefold() for o in have}
     listed = list(profiles.index)
     rows = profiles.attrs.get("rows") or list(range(2, len(listed) + 2))
     matched = [o for o in listed if o in have]
     if not matched:
-        yield Problem(source, "no org_id in the profiles matches an organization in the responses", column="org_id")
+        if not mismatched:
+            yield Problem(source, "no org_id in the profiles matches an organization in the responses", column="org_id")
         return
     for n, org in enumerate(listed):
-        if org not in have:
+        if org not in have and org.casefold() not in folded:  # a case mismatch is said above
             yield Problem(source, f"organization {org[:40]!r} has no respondents", row=rows[n], column="org_id")
     for org in sorted(have - set(listed)):
         yield Problem(source, f"organization {org[:40]!r} in the responses has no profile", severity="warning")

@@ -473,6 +473,13 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None, wanted: tuple[str, .
         where = f"{source}, sheet {ws.title!r}"
         layout = _sheet_layout(data, ws._worksheet_path)
         header_at = _header_row(ws, wanted)
+        if wanted and header_at is None and sheet is None and len(wb.worksheets) > 1:
+            listed = ", ".join(repr(w.title) for w in wb.worksheets)
+            raise InputError(
+                f"no sheet holds a header with {', '.join(wanted)} (its sheets: {listed}); name the sheet to "
+                "read with --sheet, or add the missing columns",
+                source=source,
+            )
         # A formula Excel never calculated has no saved result and reads as empty: an
         # answer silently lost. Look for them (a second read) only when there are formulas.
         formulas = _formula_cells(data, ws.title, limits) if layout.formulas else set()
