@@ -359,3 +359,11 @@ def test_json_profiles_limits_apply(tmp_path):
     path.write_text(json.dumps([{"org_id": f"o{i}", "industry": "other"} for i in range(5)]), encoding="utf-8")
     with pytest.raises(InputError, match="has 5 records, more than the limit of 3 rows"):
         load_profiles(path, limits=Limits(max_rows=3))
+
+
+def test_one_workbook_with_answers_and_profiles(tmp_path, mini):
+    """Both sheets hold org_id: each reader takes the sheet named for what it reads."""
+    profiles = [["org_id", "industry", "agents"], ["X", "other", 12]]
+    path = _workbook(tmp_path / "both.xlsx", {"Responses": _rows(_frame()), "Profiles": profiles})
+    _same(load_responses(path, mini), load_responses(GOOD, mini))
+    assert list(load_profiles(path).index) == ["X"]

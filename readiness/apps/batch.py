@@ -158,13 +158,16 @@ def _engine():
 
     class WarmClient(PapermillNotebookClient):
         def papermill_execute_cells(self) -> None:
-            # papermill runs us inside the report's folder: the kernel moves there too, so
-            # that the notebook's relative results_json is found (a fresh kernel starts there)
-            reset = _RESET + f"import os as _os\n_os.chdir({os.getcwd()!r})\ndel _os\n"
+            # papermill runs us inside the report's folder: the kernel moves there first, so
+            # that the notebook's relative results_json is found (a fresh kernel starts
+            # there), and before the reset, which needs a working folder that still exists
+            # (the previous report's staged folder may be gone)
+            reset = f"import os as _os\n_os.chdir({os.getcwd()!r})\ndel _os\n" + _RESET
             msg_id = self.kc.execute(reset, silent=True, store_history=False)
             reply = self.wait_for_reply(msg_id)
             if reply is None or reply["content"]["status"] != "ok":
-                raise ReadinessError("could not reset the warm kernel before the report")
+                why = "" if reply is None else f": {reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+                raise ReadinessError(f"could not reset the warm kernel before the report{why}")
             super().papermill_execute_cells()
 
     class WarmEngine(NBClientEngine):

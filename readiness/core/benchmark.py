@@ -126,9 +126,12 @@ def choose_peer_group(
     """
     if k < MIN_K:
         raise ValueError(f"k must be at least {MIN_K} (got {k}): smaller peer groups could expose a peer")
-    # Ids reach here normalized by the loaders (readiness.core.ids); case is compared here.
     itself = {normalize_id(str(o)).casefold() for o in exclude}
-    pool = peers[~peers.index.astype(str).str.casefold().isin(itself)] if itself else peers
+    if itself:
+        keys = [normalize_id(str(o)).casefold() for o in peers.index]
+        pool = peers[[key not in itself for key in keys]]
+    else:
+        pool = peers
     known: dict[str, Any] = {key: profile.get(key) for key in GROUP_KEYS if _present(profile.get(key))}
     tried: list[tuple[str, ...]] = []
     for _, keys in FALLBACK_ORDER:

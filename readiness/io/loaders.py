@@ -80,6 +80,9 @@ _MAX_CELL = 10_000
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: Columns a profiles file must hold to be found below a title, or in a workbook's sheets.
 PROFILE_HEADER = ("org_id",)
+#: Sheet names read when several sheets of a workbook hold the header.
+RESPONSES_SHEETS = ("responses", "answers")
+PROFILES_SHEETS = ("profiles",)
 
 # A cell as text, exactly as written (kept under its old name for callers).
 _cell_text = cell_text
@@ -291,7 +294,7 @@ def load_responses(
     ``ignore_columns``: columns that are no item of the instrument are left out with a
     warning, instead of being an error.
     """
-    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits)
+    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
     return parse_responses(table, instrument, ignore_columns=ignore_columns)
 
 
@@ -312,7 +315,7 @@ def load_responses_isolating(
     organization (an unreadable file, a missing or unknown column, an empty org id) or
     that leave no organization standing raise :class:`InputError` as usual.
     """
-    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits)
+    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
     rejected: dict[str, str] = {}
     first_errors: list[Problem] | None = None
     while True:
@@ -712,7 +715,7 @@ def load_profiles(path: str | Path, *, sheet: str | None = None, limits: Limits 
     Returns a frame indexed by ``org_id`` with columns ``org_name, industry, agents,
     size_band, stage`` and one column per KPI present (float, NaN where blank).
     """
-    return parse_profiles(read_table(path, sheet=sheet, header=PROFILE_HEADER, limits=limits))
+    return parse_profiles(read_table(path, sheet=sheet, header=PROFILE_HEADER, limits=limits, prefer=PROFILES_SHEETS))
 
 
 def industry_of(text: str) -> str | None:
@@ -907,7 +910,7 @@ def validate_files(
     """
     problems: list[Problem] = []
     try:
-        table = read_table(responses_path, sheet=sheet, header=META_COLUMNS, limits=limits)
+        table = read_table(responses_path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
     except InputError as exc:
         return list(exc.problems), None, None
     found, responses = _check_responses(table, instrument, ignore_columns=ignore_columns)

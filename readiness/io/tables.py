@@ -97,6 +97,7 @@ def read_table(
     sheet: str | None = None,
     header: Sequence[str] = (),
     limits: Limits | None = None,
+    prefer: Sequence[str] = (),
 ) -> Table:
     """Read a CSV, XLSX, JSON or Parquet file as a table of text.
 
@@ -110,6 +111,9 @@ def read_table(
         holding them all, within the first rows; rows above it are skipped, and a
         workbook's sheet is chosen by it. Empty: the first non-empty row.
     limits : Limits, optional
+    prefer : sequence of str
+        Sheet names (any case) to read when several sheets hold the header
+        (``responses`` for answers, ``profiles`` for profiles).
 
     Raises
     ------
@@ -129,7 +133,7 @@ def read_table(
         raise InputError("file is empty", source=source)
     try:
         if suffix in (".xlsx", ".xlsm"):
-            raw = _read_xlsx(data, source, sheet, wanted, limits)
+            raw = _read_xlsx(data, source, sheet, wanted, limits, prefer)
         elif suffix == ".json":
             raw = _read_json(data, source, limits)
         elif suffix in (".parquet", ".pq"):
@@ -460,7 +464,9 @@ def _looks_utf16(head: bytes) -> bool:
 
 
 # ---------------------------------------------------------------------- XLSX
-def _read_xlsx(data: bytes, source: str, sheet: str | None, wanted: tuple[str, ...], limits: Limits) -> _Raw:
+def _read_xlsx(
+    data: bytes, source: str, sheet: str | None, wanted: tuple[str, ...], limits: Limits, prefer: Sequence[str] = ()
+) -> _Raw:
     import openpyxl
 
     if not data.startswith(b"PK"):
@@ -469,7 +475,7 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None, wanted: tuple[str, .
     _check_unpacked_size(data, source, limits)
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        ws = _choose_sheet(wb, source, sheet, wanted)
+        ws = _choose_sheet(wb, source, sheet, wanted, prefer)
         where = f"{source}, sheet {ws.title!r}"
         layout = _sheet_layout(data, ws._worksheet_path)
         header_at = _header_row(ws, wanted)
@@ -545,8 +551,8 @@ def _header_row(ws: Any, wanted: tuple[str, ...]) -> int | None:
     return None
 
 
-def _choose_sheet(wb: Any, source: str, sheet: str | None, wanted: tuple[str, ...]) -> Any:
-    """The named sheet; else the one visible sheet holding the header; else the likeliest."""
+def _choose_sheet(wb: Any, source: str, sheet: str | None, wanted: tuple[str, ...], prefer: Sequence[str] = ()) -> Any:
+    """The named sheet; else the one visible sheet holding the header (by its name if several); else the first."""
     names = [ws.title for ws in wb.worksheets]
     listed = ", ".join(repr(n) for n in names)
     if not names:
@@ -566,6 +572,9 @@ def _choose_sheet(wb: Any, source: str, sheet: str | None, wanted: tuple[str, ..
             if getattr(ws, "sheet_state", "visible") == "visible"
             and any(_is_header(v, wanted) for v in ws.iter_rows(values_only=True, max_row=HEADER_SEARCH_ROWS))
         ]
+        if len(holding) > 1:  # e.g. answers and profiles in one workbook: the sheet named for what is read
+            named = [n for n in holding if n.strip().casefold() in {p.casefold() for p in prefer}]
+            holding = named if len(named) == 1 else holding
         if len(holding) == 1:
             return wb[holding[0]]
         if len(holding) > 1:
@@ -574,7 +583,7 @@ def _choose_sheet(wb: Any, source: str, sheet: str | None, wanted: tuple[str, ..
                 f"{', '.join(wanted)}; say which to read with --sheet",
                 source=source,
             )
-    named = next((n for n in names if n.strip().casefold() in ("responses", "answers", "profiles")), names[0])
+    named = next((n for n in names if n.strip().casefold() in {p.casefold() for p in prefer}), names[0])
     return wb[named]
 
 
