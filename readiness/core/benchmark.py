@@ -128,8 +128,8 @@ def choose_peer_group(
         raise ValueError(f"k must be at least {MIN_K} (got {k}): smaller peer groups could expose a peer")
     itself = {normalize_id(str(o)).casefold() for o in exclude}
     if itself:
-        keys = [normalize_id(str(o)).casefold() for o in peers.index]
-        pool = peers[[key not in itself for key in keys]]
+        own = [normalize_id(str(o)).casefold() in itself for o in peers.index]
+        pool = peers[[not mine for mine in own]]
     else:
         pool = peers
     known: dict[str, Any] = {key: profile.get(key) for key in GROUP_KEYS if _present(profile.get(key))}
