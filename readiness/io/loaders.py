@@ -482,37 +482,46 @@ def _collect_response_problems(
         problems.append(p)
         return sum(q.severity == "error" for q in problems) < MAX_PROBLEMS
 
-    # --- ids: normalized, checked, compared without regard to case
+    # --- ids: normalized, checked, compared without regard to case (as integer codes:
+    # a large file's ids are hashed once, not row by row)
     ids: dict[str, np.ndarray] = {}
+    id_codes: dict[str, np.ndarray] = {}
+    id_names: dict[str, np.ndarray] = {}
     for name in ("org_id", "respondent_id"):
         col = by_key[name]
         codes, uniques = column_codes(cells[col])
         normal = [normalize_id(u) for u in uniques]
-        ids[name] = np.array(normal, dtype=object)[codes]
-        changed = [u for u, v in zip(uniques, normal) if v != u.strip()]
+        merged, names = pd.factorize(np.array(normal, dtype=object), use_na_sentinel=False)
+        id_codes[name] = merged[codes]
+        id_names[name] = np.asarray(names, dtype=object)
+        ids[name] = id_names[name][id_codes[name]]
+        changed = [k for k, (u, v) in enumerate(zip(uniques, normal)) if v != u.strip()]
         if changed:
-            where = np.flatnonzero(np.isin(codes, [uniques.index(c) for c in changed]))
+            where = np.flatnonzero(np.isin(codes, changed))
+            raw = uniques[changed[0]]
             problems.append(
                 Problem(
                     src,
                     f"{name} of {len(where)} row(s) held invisible characters or full-width forms, read as "
-                    f"the plain id ({changed[0][:40]!r} as {normalize_id(changed[0])[:40]!r})",
+                    f"the plain id ({raw[:40]!r} as {normalize_id(raw)[:40]!r})",
                     row=int(rows[where[0]]),
                     column=col,
                     severity="warning",
                 )
             )
-        for code, text in enumerate(normal):
+        for code, text in enumerate(names.tolist()):
             message = id_problem(text, name)
             if message is None:
                 continue
-            for i in np.flatnonzero(codes == code).tolist():
+            for i in np.flatnonzero(id_codes[name] == code).tolist():
                 if not add(Problem(src, message, row=int(rows[i]), column=col)):
                     return problems, None
     org, rid = ids["org_id"], ids["respondent_id"]
-    first_at = pd.DataFrame({"o": org, "r": rid, "row": rows}).drop_duplicates(["o", "r"])
-    org_first = first_at.drop_duplicates("o")
-    for a, row_a, b, row_b in case_clashes(org_first["o"].tolist(), org_first["row"].tolist()):
+    org_code, rid_code = id_codes["org_id"], id_codes["respondent_id"]
+    # organizations in the order met, each with its first row
+    _, org_first = np.unique(org_code, return_index=True)
+    org_first.sort()
+    for a, row_a, b, row_b in case_clashes(org[org_first].tolist(), rows[org_first].tolist()):
         if not add(
             Problem(
                 src,
@@ -523,20 +532,27 @@ def _collect_response_problems(
             )
         ):
             return problems, None
-    for o, group in first_at.groupby("o", sort=False):
-        if len(group) < 2:
-            continue
-        for a, row_a, b, row_b in case_clashes(group["r"].tolist(), group["row"].tolist()):
-            if not add(
-                Problem(
-                    src,
-                    f"respondent_id {b[:40]!r} and {a[:40]!r} (row {row_a}) of organization {str(o)[:40]!r} "
-                    "differ only in case: one respondent written two ways, or two respondents?",
-                    row=row_b,
-                    column=by_key["respondent_id"],
-                )
-            ):
-                return problems, None
+    # respondents: (organization, id) pairs in the order met; a pair whose id differs from an
+    # earlier one of its organization only by case is a clash, the same pair again a duplicate
+    pair = org_code.astype(np.int64) * max(len(id_names["respondent_id"]), 1) + rid_code
+    _, pair_first = np.unique(pair, return_index=True)
+    pair_first.sort()
+    folded, _ = pd.factorize(np.array([r.casefold() for r in id_names["respondent_id"].tolist()], dtype=object))
+    spelled = pd.DataFrame({"o": org_code[pair_first], "f": folded[rid_code[pair_first]]})
+    for at in np.flatnonzero(spelled.duplicated().to_numpy()).tolist():
+        i = int(pair_first[at])
+        same = (org_code == org_code[i]) & (folded[rid_code] == folded[rid_code[i]])
+        j = int(np.flatnonzero(same)[0])
+        if not add(
+            Problem(
+                src,
+                f"respondent_id {rid[i][:40]!r} and {rid[j][:40]!r} (row {int(rows[j])}) of organization "
+                f"{org[i][:40]!r} differ only in case: one respondent written two ways, or two respondents?",
+                row=int(rows[i]),
+                column=by_key["respondent_id"],
+            )
+        ):
+            return problems, None
 
     # --- roles, as the instrument names them, in any case and spacing
     role_col = by_key["role"]
@@ -558,9 +574,9 @@ def _collect_response_problems(
                 return problems, None
     role = np.array([r or "" for r in role_of], dtype=object)[codes]
 
-    dup = pd.DataFrame({"o": org, "r": rid}).duplicated(keep="first").to_numpy()
+    dup = pd.Series(pair).duplicated(keep="first").to_numpy()
     for i in np.flatnonzero(dup).tolist():
-        first = int(rows[np.flatnonzero((org == org[i]) & (rid == rid[i]))[0]])
+        first = int(rows[np.flatnonzero(pair == pair[i])[0]])
         if not add(
             Problem(
                 src,

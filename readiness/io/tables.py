@@ -166,39 +166,76 @@ class _Raw:
     notes: list[Problem] = field(default_factory=list)
 
 
-class _Column:
-    """One column's cells, dictionary-encoded as they are read (compact for answers)."""
+#: Rows read before their cells are encoded, column by column, in one vectorized step.
+_CHUNK = 10_000
 
-    __slots__ = ("codes", "index", "uniques")
+
+class _Column:
+    """One column's cells, dictionary-encoded in chunks (compact: a byte per answer)."""
+
+    __slots__ = ("chunks", "index", "uniques")
 
     def __init__(self, n_empty: int = 0) -> None:
         self.index: dict[str, int] = {"": 0}
         self.uniques: list[str] = [""]
-        self.codes = array("B", bytes(n_empty))
+        self.chunks: list[np.ndarray] = [np.zeros(n_empty, dtype=np.int8)] if n_empty else []
 
-    def add(self, value: str) -> None:
-        code = self.index.get(value)
-        if code is None:
-            code = len(self.uniques)
-            self.index[value] = code
-            self.uniques.append(value)
-            if code == 256 and self.codes.typecode == "B":
-                self.codes = array("H", self.codes)
-            elif code == 65536 and self.codes.typecode == "H":
-                self.codes = array("l", self.codes)
-        self.codes.append(code)
+    def extend(self, values: Sequence[str]) -> None:
+        codes, found = pd.factorize(np.array(values, dtype=object), use_na_sentinel=False)
+        mapping = np.empty(len(found), dtype=np.int64)
+        for k, value in enumerate(found.tolist()):  # a few distinct values per chunk, ids aside
+            code = self.index.get(value)
+            if code is None:
+                code = self.index[value] = len(self.uniques)
+                self.uniques.append(value)
+            mapping[k] = code
+        self.chunks.append(mapping[codes].astype(_code_type(len(self.uniques))))
+
+    def codes(self) -> np.ndarray:
+        kind = _code_type(len(self.uniques))
+        return np.concatenate([c.astype(kind, copy=False) for c in self.chunks]) if self.chunks else np.zeros(0, kind)
 
     def first_value(self) -> tuple[int, str] | None:
         """Position and text of the first non-empty cell, if any."""
         if len(self.uniques) == 1:
             return None
-        codes = np.frombuffer(self.codes, dtype=self.codes.typecode)
+        codes = self.codes()
         at = int(np.flatnonzero(codes != 0)[0])
         return at, self.uniques[int(codes[at])]
 
     def categorical(self) -> pd.Categorical:
-        codes = np.frombuffer(self.codes, dtype=self.codes.typecode)
-        return pd.Categorical.from_codes(codes.astype(np.int64 if codes.dtype.itemsize > 2 else np.int32), self.uniques)
+        return pd.Categorical.from_codes(self.codes(), self.uniques)
+
+
+def _code_type(n: int) -> type[np.signedinteger]:
+    return np.int8 if n < 128 else np.int16 if n < 32768 else np.int32
+
+
+class _Builder:
+    """Rows in, encoded columns out: rows are buffered and encoded a chunk at a time."""
+
+    def __init__(self, width: int) -> None:
+        self.columns = [_Column() for _ in range(width)]
+        self.buffer: list[Sequence[str]] = []
+        self.n = 0
+
+    def add(self, cells: Sequence[str]) -> None:
+        self.buffer.append(cells)
+        self.n += 1
+        if len(self.buffer) >= _CHUNK:
+            self.flush()
+
+    def widen(self, extra: int) -> None:
+        """More columns, empty in the rows read so far (a value beyond the last named column)."""
+        self.flush()
+        self.columns.extend(_Column(self.n) for _ in range(extra))
+
+    def flush(self) -> list[_Column]:
+        if self.buffer:
+            for column, values in zip(self.columns, zip(*self.buffer)):
+                column.extend(values)
+            self.buffer = []
+        return self.columns
 
 
 def _finish(raw: _Raw) -> Table:
@@ -232,7 +269,11 @@ def _finish(raw: _Raw) -> Table:
     if problems:
         raise InputError(problems=problems[:MAX_PROBLEMS])
     keep = [i for i, name in enumerate(names) if name]
-    frame = pd.DataFrame({names[i]: raw.columns[i].categorical() for i in keep}, index=pd.RangeIndex(len(row_numbers)))
+    data = {}
+    for i in keep:  # each column's chunks are let go as soon as it is built
+        data[names[i]] = raw.columns[i].categorical()
+        raw.columns[i].chunks = []
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(row_numbers)))
     return Table(source, [names[i] for i in keep], frame, row_numbers, raw.header_row, tuple(raw.notes))
 
 
@@ -371,7 +412,7 @@ def _read_csv(path: Path, head: bytes, source: str, wanted: tuple[str, ...]) -> 
 def _parse_csv(text: io.TextIOBase, source: str, header_line: int, delimiter: str) -> _Raw:
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     header: list[str] | None = None
-    columns: list[_Column] = []
+    builder = _Builder(0)
     rows = array("l")
     problems: list[Problem] = []
     skipped: list[int] = []
@@ -389,7 +430,7 @@ def _parse_csv(text: io.TextIOBase, source: str, header_line: int, delimiter: st
                         skipped.append(start)
                     continue
                 header = record
-                columns = [_Column() for _ in header]
+                builder = _Builder(len(header))
                 continue
             if blank:
                 continue  # blank lines are not respondents
@@ -403,8 +444,7 @@ def _parse_csv(text: io.TextIOBase, source: str, header_line: int, delimiter: st
                         )
                     )
                 continue
-            for column, value in zip(columns, record):
-                column.add(value)
+            builder.add(record)
             rows.append(start)
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
@@ -416,7 +456,7 @@ def _parse_csv(text: io.TextIOBase, source: str, header_line: int, delimiter: st
         raise InputError("file has no header row", source=source)
     if problems:
         raise InputError(problems=problems)
-    return _Raw(source, header, columns, rows, header_line, _skipped_note(source, skipped))
+    return _Raw(source, header, builder.flush(), rows, header_line, _skipped_note(source, skipped))
 
 
 def _find_csv_header(head: bytes, wanted: tuple[str, ...]) -> tuple[int, str]:
@@ -491,7 +531,7 @@ def _read_xlsx(
         formulas = _formula_cells(data, ws.title, limits) if layout.formulas else set()
         header: list[str] | None = None
         header_row = 0
-        columns: list[_Column] = []
+        builder = _Builder(0)
         rows = array("l")
         skipped: list[int] = []
         for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -518,23 +558,21 @@ def _read_xlsx(
                     skipped.append(r)
                     continue
                 header, header_row = cells, r
-                columns = [_Column() for _ in header]
+                builder = _Builder(len(header))
                 continue
             if blank:
                 continue
             if len(cells) > len(header):  # a value beyond the last named column: an unnamed column
                 extra = len(cells) - len(header)
                 header.extend([""] * extra)
-                columns.extend(_Column(len(rows)) for _ in range(extra))
-            for column, value in zip(columns, cells):
-                column.add(value)
-            for column in columns[len(cells) :]:
-                column.add("")
+                builder.widen(extra)
+            builder.add(cells + [""] * (len(header) - len(cells)))
             rows.append(r)
             if len(rows) > limits.max_rows:
                 raise _too_many_rows(where, len(rows), limits)
         if header is None:
             raise InputError(f"sheet {ws.title!r} is empty", source=source)
+        columns = builder.flush()
         _check_layout(layout, where, header, header_row, columns, rows)
         return _Raw(where, header, columns, rows, header_row, _skipped_note(where, skipped))
     finally:
@@ -790,9 +828,10 @@ def _read_json(data: bytes, source: str, limits: Limits) -> _Raw:
             if k not in position:
                 position[k] = len(header)
                 header.append(str(k))
-    columns = [_Column() for _ in header]
+    builder = _Builder(len(header))
     for n, rec in enumerate(doc, start=1):
-        for k, column in zip(header, columns):
+        cells = []
+        for k in header:
             v = rec.get(k)
             if isinstance(v, (dict, list)):
                 raise InputError("a cell must be a number, text or null", source=source, row=n, column=k)
@@ -803,8 +842,9 @@ def _read_json(data: bytes, source: str, limits: Limits) -> _Raw:
                     row=n,
                     column=k,
                 )
-            column.add(cell_text(v))
-    return _Raw(source, header, columns, array("l", range(1, len(doc) + 1)))
+            cells.append(cell_text(v))
+        builder.add(cells)
+    return _Raw(source, header, builder.flush(), array("l", range(1, len(doc) + 1)))
 
 
 # ---------------------------------------------------------------------- Parquet
@@ -831,14 +871,16 @@ def _read_parquet(data: bytes, source: str, limits: Limits) -> _Raw:
             raise InputError(
                 f"column holds {kind} values; a cell must be a number, text or empty", source=source, row=1, column=name
             )
-        cells = _Column()
+        texts = []
         for r, v in enumerate(column.to_pylist(), start=2):
             try:
-                cells.add(cell_text(v))
+                texts.append(cell_text(v))
             except TypeError as exc:
                 raise InputError(
                     f"a cell must be a number, text or empty ({exc})", source=source, row=r, column=name
                 ) from None
+        cells = _Column()
+        cells.extend(texts)
         columns.append(cells)
     return _Raw(source, header, columns, array("l", range(2, table.num_rows + 2)))
 
