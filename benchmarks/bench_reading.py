@@ -24,6 +24,7 @@ multiples of the file size. Then it writes a workbook of a few MB that unpacks t
 from __future__ import annotations
 
 import argparse
+import csv
 import io
 import random
 import resource
@@ -53,16 +54,13 @@ def write_csv(path: Path, megabytes: float, seed: int = 14, labels: bool = False
     digits = ["1", "2", "3", "4", "5", "3", "4", "", "NA"]
     choices = {i: (list(inst.items[i].labels) + ["", "N/A"]) if labels else digits for i in items}
     target = int(megabytes * 1e6)
-    n = size = 0
+    n = 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        header = ",".join(["org_id", "respondent_id", "role", *items]) + "\n"
-        fh.write(header)
-        size += len(header)
-        while size < target:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["org_id", "respondent_id", "role", *items])
+        while fh.tell() < target:
             cells = [rng.choice(choices[i]) for i in items]
-            line = ",".join([f"ORG{n // 40:05d}", f"R{n:07d}", roles[n % 10], *cells]) + "\n"
-            fh.write(line)
-            size += len(line)
+            writer.writerow([f"ORG{n // 40:05d}", f"R{n:07d}", roles[n % 10], *cells])
             n += 1
     return n
 

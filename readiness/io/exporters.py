@@ -177,6 +177,8 @@ def _carry_over(folder: Path, stage: Path) -> None:
     for entry in folder.iterdir():
         if entry.name in mine or (entry.name.startswith(".") and ".tmp" in entry.name):
             continue
+        if os.path.lexists(stage / entry.name):  # the new set has its own: never the earlier one's
+            continue
         walk: list[tuple[str, list[str], list[str]]]
         if entry.is_symlink() or not entry.is_dir():
             walk = [(str(folder), [], [entry.name])]
