@@ -169,3 +169,15 @@ def test_assess_killed_at_any_moment_leaves_one_whole_set(tmp_path):
     time.sleep(0.02)
     subprocess.run(_assess(out, 1), cwd=tmp_path, check=True, capture_output=True, timeout=600)
     assert _consistent(out, earlier, started) == "new" and _beside(out) == []
+
+
+def test_a_progress_report_and_a_results_report_share_a_folder(earlier):
+    """compare --out replaces only the progress files; assess only the report files."""
+    from readiness.io.exporters import PROGRESS_FILES
+
+    with staged_folder(earlier, replaces=PROGRESS_FILES) as stage:
+        (stage / "compare.json").write_text("progress")
+    assert _set(earlier)["results.json"] == b"earlier results.json" and (earlier / "compare.json").exists()
+    with staged_folder(earlier) as stage:
+        (stage / "results.json").write_text("new")
+    assert _set(earlier) == {"compare.json": b"progress", "results.json": b"new"}

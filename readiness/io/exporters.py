@@ -14,7 +14,7 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "PROGRESS_FILES",
     "REPORT_FILES",
     "atomic_path",
     "clean_leftovers",
@@ -78,7 +79,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------------- report folders
-#: The files of a report folder, written together (``assess``, ``demo``, ``batch``).
+#: The files of a report folder, written together (``assess``, ``demo``, ``batch``); a new
+#: set replaces these, and keeps every other file of the folder.
 REPORT_FILES: tuple[str, ...] = (
     "results.json",
     "roadmap.xlsx",
@@ -87,6 +89,15 @@ REPORT_FILES: tuple[str, ...] = (
     "report.html",
     "report.pdf",
     "fingerprint.json",
+)
+#: The files of a progress report (``compare --out``), replaced the same way.
+PROGRESS_FILES: tuple[str, ...] = (
+    "compare.json",
+    "roadmap-next.xlsx",
+    "roadmap-next.csv",
+    "progress.ipynb",
+    "progress.html",
+    "progress.pdf",
 )
 #: Most entries of the user's own a report folder may hold (they are carried into the new set).
 _MAX_CARRIED = 1000
@@ -97,7 +108,7 @@ def _stage_prefix(folder: Path, kind: str) -> str:
 
 
 @contextmanager
-def staged_folder(folder: str | Path) -> Iterator[Path]:
+def staged_folder(folder: str | Path, *, replaces: Iterable[str] = REPORT_FILES) -> Iterator[Path]:
     """Prepare a whole report folder beside ``folder``, then swap it in at once.
 
     Yields a new hidden folder beside ``folder`` (:func:`new_stage`) to write the
@@ -110,7 +121,7 @@ def staged_folder(folder: str | Path) -> Iterator[Path]:
     stage = new_stage(folder)
     try:
         yield stage
-        commit_stage(stage, folder)
+        commit_stage(stage, folder, replaces=replaces)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -131,17 +142,18 @@ def new_stage(folder: str | Path) -> Path:
     return stage
 
 
-def commit_stage(stage: str | Path, folder: str | Path) -> None:
+def commit_stage(stage: str | Path, folder: str | Path, *, replaces: Iterable[str] = REPORT_FILES) -> None:
     """Swap a prepared set in: ``stage`` takes ``folder``'s place in one step.
 
-    Files already in ``folder`` that are not report files (:data:`REPORT_FILES`) are the
-    user's: they are carried into the new set first (hard links). The exchange is atomic
+    Files already in ``folder`` other than those the set ``replaces`` (the report files,
+    :data:`REPORT_FILES`) are the user's, or another report's: they are carried into the
+    new set first (hard links). The exchange is atomic
     (Linux ``renameat2(RENAME_EXCHANGE)``); elsewhere it is two renames, and a run cut
     between them is completed by the next one. The earlier set is removed after.
     """
     stage, folder = Path(stage), Path(os.path.abspath(folder))
     if folder.is_dir():
-        _carry_over(folder, stage)
+        _carry_over(folder, stage, set(replaces))
     _fsync(stage)
     _swap_in(stage, folder)
 
@@ -170,9 +182,8 @@ def clean_leftovers(folder: str | Path) -> list[Path]:
     return removed
 
 
-def _carry_over(folder: Path, stage: Path) -> None:
-    """Hard-link the user's own files of ``folder`` into the staged set (a copy where links fail)."""
-    mine = set(REPORT_FILES)
+def _carry_over(folder: Path, stage: Path, mine: set[str]) -> None:
+    """Hard-link the other files of ``folder`` into the staged set (a copy where links fail)."""
     count = 0
     for entry in folder.iterdir():
         if entry.name in mine or (entry.name.startswith(".") and ".tmp" in entry.name):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..io.exporters import staged_folder, write_text
+from ..io.exporters import PROGRESS_FILES, staged_folder, write_text
 from ..io.pipeline import load_portfolio, write_outputs
 from .execute import execute, portfolio_notebook, progress_notebook
 from .html import to_html
@@ -96,17 +96,20 @@ def build_progress(
     from ..io.comparison import write_progress_outputs
 
     folder = Path(folder)
-    written = write_progress_outputs(folder, doc)
-    executed = execute(
-        folder / "progress.ipynb",
-        {"compare_json": str((folder / "compare.json").resolve())},
-        notebook=progress_notebook(),
-        kernel_name=kernel_name,
-    )
-    written.append(folder / "progress.ipynb")
-    name = str(doc["organization"].get("name") or doc["organization"]["id"])
-    html = write_text(folder / "progress.html", to_html(executed, title=f"Progress report: {name}"))
-    written.append(html)
-    if pdf:
-        written.append(to_pdf(html, folder / "progress.pdf"))
-    return written
+    # all or nothing, as build() writes a report folder; a results report beside it stays
+    with staged_folder(folder, replaces=PROGRESS_FILES) as stage:
+        written = write_progress_outputs(stage, doc)
+        executed = execute(
+            stage / "progress.ipynb",
+            {"compare_json": "compare.json"},
+            cwd=stage,
+            notebook=progress_notebook(),
+            kernel_name=kernel_name,
+        )
+        written.append(stage / "progress.ipynb")
+        name = str(doc["organization"].get("name") or doc["organization"]["id"])
+        html = write_text(stage / "progress.html", to_html(executed, title=f"Progress report: {name}"))
+        written.append(html)
+        if pdf:
+            written.append(to_pdf(html, stage / "progress.pdf"))
+    return [folder / path.name for path in written]
