@@ -84,8 +84,9 @@ PROFILE_HEADER = ("org_id",)
 RESPONSES_SHEETS = ("responses", "answers")
 PROFILES_SHEETS = ("profiles",)
 
-# A cell as text, exactly as written (kept under its old name for callers).
+# Kept under their old names for callers of this module.
 _cell_text = cell_text
+_read_bytes = read_bytes
 
 
 # ---------------------------------------------------------------------- instruments

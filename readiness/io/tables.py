@@ -43,7 +43,7 @@ from ..core.defaults import MAX_ROWS, MAX_UNPACKED_MB
 from ..core.errors import MAX_PROBLEMS, InputError, Problem
 from ..core.ids import remove_invisible
 
-__all__ = ["Limits", "Table", "cell_text", "clean_header", "read_bytes", "read_table"]
+__all__ = ["Limits", "Table", "cell_text", "check_unpacked_size", "clean_header", "read_bytes", "read_table"]
 
 #: Rows searched for the header (a title or notes may sit above it).
 HEADER_SEARCH_ROWS = 30
@@ -512,7 +512,7 @@ def _read_xlsx(
     if not data.startswith(b"PK"):
         what = "it holds text (a CSV file renamed .xlsx?)" if _is_text(data[:4096]) else "it is not a zip archive"
         raise InputError(f"cannot be read as an Excel workbook: {what}", source=source)
-    _check_unpacked_size(data, source, limits)
+    check_unpacked_size(data, source, limits)
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         ws = _choose_sheet(wb, source, sheet, wanted, prefer)
@@ -728,7 +728,7 @@ def _check_layout(
                 )
 
 
-def _check_unpacked_size(data: bytes, source: str, limits: Limits) -> None:
+def check_unpacked_size(data: bytes, source: str, limits: Limits) -> None:
     """Refuse a workbook that unpacks to more than the limit, before anything is unpacked."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
