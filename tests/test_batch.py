@@ -152,9 +152,10 @@ def test_a_broken_organization_fails_alone(docs, tmp_path):
     for org in docs:
         if org != bad:
             assert rows[org]["status"] == "ok"
-    # nothing half-written for the failed organization
+    # nothing half-written for the failed organization: no folder (it had none before), no staged set
     folder = tmp_path / org_folder(bad)
-    assert not (folder / "report.html").exists() and not [p for p in folder.iterdir() if p.name.startswith(".")]
+    assert not folder.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{folder.name}.")]
 
 
 def _outputs(nb) -> list:
