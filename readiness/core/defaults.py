@@ -49,5 +49,5 @@ DONT_KNOW_LINE = 1 / 3
 #: with a hundred respondents each stays well below it.
 MAX_ROWS = 1_000_000
 #: Most megabytes a workbook (XLSX) or Parquet file may unpack to (``--max-unpacked-mb``);
-#: checked before anything is unpacked (a sheet of a million answers unpacks to about 40 MB).
+#: checked before anything is unpacked (a sheet of a million answers unpacks to about 35 MB).
 MAX_UNPACKED_MB = 200.0
