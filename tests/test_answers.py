@@ -27,7 +27,7 @@ def _same(a, b):
 
 @pytest.mark.parametrize("written", ["3", "3.0", "3.00", "03", "+3", " 3 ", "\uff13", "3.", "3e0", "\uff0b\uff13"])
 def test_numerals_equal_to_an_integer_are_that_integer(written):
-    assert AnswerReader(LABELS, 5).read(written) == (3.0, False, None)
+    assert AnswerReader(LABELS, 5).read(written) == (3.0, False, False, None)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_numerals_equal_to_an_integer_are_that_integer(written):
     ],
 )
 def test_labels_compared_after_nfkc_case_and_spacing(written):
-    assert AnswerReader(LABELS, 5).read(written) == (5.0, False, None)
+    assert AnswerReader(LABELS, 5).read(written) == (5.0, False, False, None)
 
 
 def test_straightened_quotes_match():
@@ -57,19 +57,28 @@ def test_not_applicable(written):
 
 
 @pytest.mark.parametrize(
+    "written", ["DK", "dk", "Don't know", "Don\u2019t know", "DON\u2019T  KNOW", " dont know ", "\uff24\uff2b"]
+)
+def test_dont_know_in_any_spelling(written):
+    """Issue 13's "don't know" through issue 14's normalization: a curly apostrophe matches."""
+    reading = AnswerReader(LABELS, 5).read(written)
+    assert reading.dont_know and not reading.not_applicable and reading.problem is None
+
+
+@pytest.mark.parametrize(
     "written, message",
     [
         ("3.5", "answer '3.5' is not a whole number from 1 to 5"),
         ("6", "answer 6 is outside 1..5"),
         ("06", "answer 06 is outside 1..5"),
         ("Strongly  agreed", "unknown answer 'Strongly  agreed'"),  # the double space kept, as written
-        ("Don\u2019t know", "unknown answer 'Don\u2019t know'"),  # the curly apostrophe kept
+        ("Don\u2019t knw", "unknown answer 'Don\u2019t knw'"),  # the curly apostrophe kept
         ("x" * 300, "... (300 characters)"),
     ],
 )
 def test_messages_quote_the_value_as_written(written, message):
-    value, na, problem = AnswerReader(LABELS, 5).read(written)
-    assert math.isnan(value) and not na and message in problem
+    value, na, dk, problem = AnswerReader(LABELS, 5).read(written)
+    assert math.isnan(value) and not na and not dk and message in problem
 
 
 @given(st.integers(min_value=1, max_value=5), st.sampled_from(["{}", "{}.0", "0{}", "+{}", "{}.000"]))

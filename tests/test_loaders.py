@@ -344,13 +344,16 @@ def test_a_file_answered_on_version_one_is_recognized(bundled):
     assert len(old) == 3 and old.instrument.version == "1.0"
 
 
-def test_a_current_file_with_a_stray_old_column_only_warns(tmp_path, bundled):
+def test_a_current_file_with_a_stray_old_column_is_refused_unless_ignored(tmp_path, bundled):
+    """Issue 14: a column that is no item is an error naming it; --ignore-columns reads without it."""
     text = (DATA.parent.parent / "data" / "examples" / "responses.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
     path = tmp_path / "r.csv"
     path.write_text("\n".join([lines[0] + ",PEO_BEL_3"] + [line + ",3" for line in lines[1:]]) + "\n")
-    responses = load_responses(path, bundled)
-    assert any("PEO_BEL_3: column matches no item" in w for w in responses.warnings)
+    with pytest.raises(InputError, match="column 'PEO_BEL_3' is no item of instrument"):
+        load_responses(path, bundled)
+    responses = load_responses(path, bundled, ignore_columns=True)
+    assert any("column 'PEO_BEL_3' is no item" in w and "left out" in w for w in responses.warnings)
 
 
 def test_open_question_answers_are_kept_as_text(tmp_path, mini):

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InputError
-from .citations import cite
 from ..core.ids import FORMULA_PREFIXES, folder_name, starts_like_formula
+from .citations import cite
 
 if TYPE_CHECKING:
     import pandas as pd

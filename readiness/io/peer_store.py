@@ -350,7 +350,9 @@ class PeerStore:
             )
 
         # One constructor for answers, whoever read them: the instrument's rules and warnings.
-        position = pd.Series(np.arange(len(people)), index=pd.MultiIndex.from_frame(people[["org_id", "respondent_id"]]))
+        position = pd.Series(
+            np.arange(len(people)), index=pd.MultiIndex.from_frame(people[["org_id", "respondent_id"]])
+        )
         person = (
             position.reindex(pd.MultiIndex.from_frame(cells[["org_id", "respondent_id"]])).to_numpy()
             if not cells.empty
