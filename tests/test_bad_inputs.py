@@ -70,25 +70,75 @@ RESPONSES = [
     ("no_item_columns.csv", "no_item_columns.csv, row 1", "no column matches an item of instrument 'mini'"),
     ("unnamed_column.csv", "unnamed_column.csv, row 2", "column 5 has no name in the header but holds 'oops'"),
     ("unclosed_quote.csv", "unclosed_quote.csv, row 3", "malformed CSV"),
+    (
+        "misnamed_item_hyphen.csv",
+        "misnamed_item_hyphen.csv, row 1, column P-1",
+        "column 'P-1' is no item of instrument 'mini' (did you mean P1?)",
+    ),
+    (
+        "misnamed_item_question_text.csv",
+        "misnamed_item_question_text.csv, row 1, column Practice one",
+        "(did you mean P1?)",
+    ),
+    ("misnamed_item_newline.csv", "misnamed_item_newline.csv, row 1, column 'R\\n2'", "(did you mean R2?)"),
+    ("org_id_case_split.csv", "org_id_case_split.csv, row 3, column org_id", "'x' and 'X' (row 2) differ only in case"),
+    (
+        "respondent_id_case_split.csv",
+        "respondent_id_case_split.csv, row 3, column respondent_id",
+        "'A1' and 'a1' (row 2) of organization 'X' differ only in case",
+    ),
+    ("dimension_empty.csv", "dimension_empty.csv, row 2, column T1", "no answer to any technology item"),
+    (
+        "xlsx_merged_answers.xlsx",
+        "xlsx_merged_answers.xlsx, sheet 'Responses', row 3, column P1",
+        "cells D3:E3 are merged",
+    ),
+    ("xlsx_hidden_row.xlsx", "xlsx_hidden_row.xlsx, sheet 'Responses', row 3", "row 3 is hidden"),
+    ("xlsx_hidden_column.xlsx", "xlsx_hidden_column.xlsx, sheet 'Responses', row 1, column P2", "column E is hidden"),
+    ("xlsx_two_header_sheets.xlsx", "xlsx_two_header_sheets.xlsx", "sheets 'Site A', 'Site B' each hold a header"),
+    (
+        "xlsx_instructions_only.xlsx",
+        "xlsx_instructions_only.xlsx",
+        "no sheet holds a header with org_id, respondent_id, role (its sheets: 'Instructions', 'Notes')",
+    ),
+    ("xlsx_zip_bomb.xlsx", "xlsx_zip_bomb.xlsx", "unpacks to 250 MB, more than the limit of 200 MB"),
+    ("json_duplicate_key.json", "json_duplicate_key.json, row 1, column P1", "has the key 'P1' twice"),
+    ("json_nan.json", "json_nan.json, row 2, column P1", "NaN is not a value JSON allows"),
     ("xlsx_garbage_zip.xlsx", "xlsx_garbage_zip.xlsx", "cannot be read as an Excel workbook"),
     ("xlsx_renamed_csv.xlsx", "xlsx_renamed_csv.xlsx", "a CSV file renamed .xlsx?"),
     ("xlsx_truncated.xlsx", "xlsx_truncated.xlsx", "cannot be read as an Excel workbook"),
-    ("xlsx_out_of_range.xlsx", "xlsx_out_of_range.xlsx, row 3, column P2", "answer 7 is outside 1..5"),
-    ("xlsx_unknown_role.xlsx", "xlsx_unknown_role.xlsx, row 4, column role", "unknown role 'director'"),
+    (
+        "xlsx_out_of_range.xlsx",
+        "xlsx_out_of_range.xlsx, sheet 'Responses', row 3, column P2",
+        "answer 7 is outside 1..5",
+    ),
+    (
+        "xlsx_unknown_role.xlsx",
+        "xlsx_unknown_role.xlsx, sheet 'Responses', row 4, column role",
+        "unknown role 'Director'",
+    ),
     (
         "xlsx_formula_unsaved.xlsx",
-        "xlsx_formula_unsaved.xlsx, row 2, column T1",
+        "xlsx_formula_unsaved.xlsx, sheet 'Responses', row 2, column T1",
         "formula whose result was never saved",
     ),
     ("xlsx_empty_sheet.xlsx", "xlsx_empty_sheet.xlsx", "sheet 'Responses' is empty"),
-    ("xlsx_header_only.xlsx", "xlsx_header_only.xlsx, row 1", "no respondent rows"),
+    ("xlsx_header_only.xlsx", "xlsx_header_only.xlsx, sheet 'Responses', row 1", "no respondent rows"),
     (
         "xlsx_value_beyond_header.xlsx",
-        "xlsx_value_beyond_header.xlsx, row 3",
+        "xlsx_value_beyond_header.xlsx, sheet 'Responses', row 3",
         "column 16 has no name in the header but holds 'stray note'",
     ),
-    ("xlsx_duplicate_columns_case.xlsx", "xlsx_duplicate_columns_case.xlsx, row 1, column p1", "duplicate column 'p1'"),
-    ("xlsx_date_answer.xlsx", "xlsx_date_answer.xlsx, row 2, column K1", "unknown answer '2024-01-05 00:00:00'"),
+    (
+        "xlsx_duplicate_columns_case.xlsx",
+        "xlsx_duplicate_columns_case.xlsx, sheet 'Responses', row 1, column p1",
+        "duplicate column 'p1'",
+    ),
+    (
+        "xlsx_date_answer.xlsx",
+        "xlsx_date_answer.xlsx, sheet 'Responses', row 2, column K1",
+        "unknown answer '2024-01-05 00:00:00'",
+    ),
     ("json_not_list.json", "json_not_list.json", "must be a list of records"),
     ("json_scalar.json", "json_scalar.json", "must be a list of records"),
     ("json_list_of_lists.json", "json_list_of_lists.json, row 1", "each record must be an object"),
@@ -127,6 +177,36 @@ PROFILES = [
     ("profiles_renamed_csv.xlsx", "profiles_renamed_csv.xlsx", "a CSV file renamed .xlsx?"),
     ("profiles_header_only.csv", "profiles_header_only.csv, row 1", "no organization rows"),
     ("profiles_latin1.csv", "profiles_latin1.csv, row 2", "not UTF-8 text (byte 0xe9)"),
+    (
+        "profiles_unknown_industry.csv",
+        "profiles_unknown_industry.csv, row 2, column industry",
+        "industry 'retail' is not one of",
+    ),
+    (
+        "profiles_rate_fraction.csv",
+        "profiles_rate_fraction.csv, row 2, column first_call_resolution",
+        "looks like a fraction",
+    ),
+    (
+        "profiles_agents_fraction.csv",
+        "profiles_agents_fraction.csv, row 2, column agents",
+        "agents '120.5' must be a whole number",
+    ),
+    (
+        "profiles_agents_infinite.csv",
+        "profiles_agents_infinite.csv, row 2, column agents",
+        "agents 'inf' must be a whole number",
+    ),
+    (
+        "profiles_band_contradicts_agents.csv",
+        "profiles_band_contradicts_agents.csv, row 2, column size_band",
+        "does not agree with agents 400",
+    ),
+    (
+        "profiles_org_case_split.csv",
+        "profiles_org_case_split.csv, row 2, column org_id",
+        "differs only in case from 'X'",
+    ),
 ]
 
 INSTRUMENTS = [
@@ -256,12 +336,33 @@ def test_corpus_is_complete_and_listed():
 
 
 def test_corpus_is_reproducible():
-    made = runpy.run_path(str(BAD / "make_corpus.py"))["corpus"]()  # run_path leaves no __pycache__
-    assert set(made) == {name for _, name, _, _ in CASES}
+    script = runpy.run_path(str(BAD / "make_corpus.py"))  # run_path leaves no __pycache__
+    made = {**script["corpus"](), **{f"../equivalent/{k}": v for k, v in script["equivalent"]().items()}}
+    assert {k for k in made if not k.startswith("../")} == {name for _, name, _, _ in CASES}
+    assert {k[len("../equivalent/") :] for k in made if k.startswith("../")} == EQUIVALENT_FILES
     # XLSX and Parquet bytes carry the writer's version, so only the text files are held
     # to byte equality here; the script itself writes fixed timestamps into both.
     text = [name for name in made if not name.endswith((".xlsx", ".parquet"))]
     assert [name for name in text if (BAD / name).read_bytes() != made[name]] == []
+
+
+EQUIVALENT = DATA / "equivalent"
+EQUIVALENT_FILES = {p.name for p in EQUIVALENT.iterdir() if p.is_file()}
+
+
+@pytest.mark.parametrize("name", sorted(EQUIVALENT_FILES))
+def test_an_equivalent_file_reads_exactly_like_the_good_one(mini, name):
+    """Issue 14: written another way, the same answers; never refused, never read differently."""
+    import numpy as np
+
+    from readiness.io.loaders import load_responses, validate_files
+
+    good, odd = load_responses(GOOD, mini), load_responses(EQUIVALENT / name, mini)
+    assert odd.meta[["org_id", "respondent_id", "role"]].equals(good.meta[["org_id", "respondent_id", "role"]])
+    np.testing.assert_array_equal(odd.values, good.values)
+    np.testing.assert_array_equal(odd.not_applicable, good.not_applicable)
+    problems, _, _ = validate_files(EQUIVALENT / name, mini)
+    assert not [p for p in problems if p.severity == "error"]
 
 
 @pytest.mark.parametrize("kind, name, where, message", CASES, ids=[c[1] for c in CASES])

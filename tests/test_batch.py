@@ -152,9 +152,10 @@ def test_a_broken_organization_fails_alone(docs, tmp_path):
     for org in docs:
         if org != bad:
             assert rows[org]["status"] == "ok"
-    # nothing half-written for the failed organization
+    # nothing half-written for the failed organization: no folder (it had none before), no staged set
     folder = tmp_path / org_folder(bad)
-    assert not (folder / "report.html").exists() and not [p for p in folder.iterdir() if p.name.startswith(".")]
+    assert not folder.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{folder.name}.")]
 
 
 def _outputs(nb) -> list:
@@ -358,3 +359,88 @@ def test_bad_batch_options(clients, capsys):
     responses, profiles = clients
     assert main(["batch", str(responses), "--workers", "0", "--no-progress"]) == 2
     assert main(["batch", str(responses), "--scheduler", "tcp://127.0.0.1:1", "--no-progress"]) == 2
+
+
+def test_resume_redoes_an_organization_whose_answers_changed(tmp_path):
+    """Change one organization's answers, resume: its new result; the other is kept as it was."""
+    responses, profiles = _subset(tmp_path, 2)
+    out = tmp_path / "out"
+    cmd = [
+        str(BIN / "readiness"),
+        "batch",
+        str(responses),
+        "--profiles",
+        str(profiles),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--bootstrap",
+        "20",
+        "--no-progress",
+        "--resume",
+    ]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    orgs = list(manifest(out))
+    changed, kept = orgs[0], orgs[1]
+    before = {o: (out / org_folder(o) / "report.html").stat().st_mtime_ns for o in orgs}
+    old_doc = json.loads((out / org_folder(changed) / "results.json").read_text(encoding="utf-8"))
+
+    with open(responses, newline="") as fh:
+        rows = list(csv.reader(fh))
+    answer_columns = range(3, len(rows[0]))
+    for row in rows[1:]:
+        if row[0] == changed:  # every answer of this organization one point higher, capped at 5
+            for j in answer_columns:
+                if row[j].isdigit():
+                    row[j] = str(min(5, int(row[j]) + 1))
+    with open(responses, "w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "1 done, 0 failed, 1 already complete" in res.stdout
+    new_doc = json.loads((out / org_folder(changed) / "results.json").read_text(encoding="utf-8"))
+    assert new_doc["overall"]["score"] > old_doc["overall"]["score"]
+    # the same as scoring the changed file afresh
+    single = tmp_path / "single.json"
+    subprocess.run(
+        [
+            str(BIN / "readiness"),
+            "score",
+            str(responses),
+            "--org",
+            changed,
+            "--profiles",
+            str(profiles),
+            "--bootstrap",
+            "20",
+            "--json",
+            str(single),
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert (out / org_folder(changed) / "results.json").read_bytes() == single.read_bytes()
+    html = (out / org_folder(changed) / "report.html").read_text(encoding="utf-8")
+    assert f"<b>{new_doc['overall']['score']:,.0f}</b> out of 100" in html
+    assert (out / org_folder(kept) / "report.html").stat().st_mtime_ns == before[kept]
+    made_from = json.loads((out / org_folder(changed) / "fingerprint.json").read_text(encoding="utf-8"))["made_from"]
+    assert {"answers", "profile", "instrument", "playbook", "options", "readiness"} <= set(made_from)
+
+
+def test_resume_redoes_everything_when_an_option_changes(docs, tmp_path):
+    first = run_batch(docs, tmp_path, workers=1, warm=False, fingerprints={o: {"options": "a"} for o in docs})
+    assert first.done == len(docs)
+    again = run_batch(
+        docs, tmp_path, workers=1, warm=False, resume=True, fingerprints={o: {"options": "a"} for o in docs}
+    )
+    assert again.skipped == len(docs) and again.done == 0
+    changed = run_batch(
+        docs, tmp_path, workers=1, warm=False, resume=True, fingerprints={o: {"options": "b"} for o in docs}
+    )
+    assert changed.skipped == 0 and changed.done == len(docs)

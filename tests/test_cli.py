@@ -96,7 +96,9 @@ def test_score_writes_results_json(capsys, tmp_path):
     assert doc["respondents"] == {
         "n": 3,
         "by_role": {"agent": 2, "manager": 1},
+        "answering_by_role": {"agent": 2, "manager": 1},
         "withheld_roles": [],
+        "withheld_in": {},
         "role_min": 1,
         "answers": {"answered": 25, "not_applicable": 1, "dont_know": 0, "unanswered": 4},
     }

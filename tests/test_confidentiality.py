@@ -140,7 +140,10 @@ def test_roles_under_the_minimum_are_withheld_everywhere_in_results(small_world)
     assert doc["respondents"]["by_role"] == {"agent": 17, "manager": 1, "supervisor": 4}
     assert doc["respondents"]["withheld_roles"] == ["supervisor", "manager"]
     blocks = [doc["overall"], *doc["dimensions"].values(), *doc["facets"].values()]
-    assert all(b["by_role"].get("manager") is None and b["by_role"].get("supervisor") is None for b in blocks)
+    assert all(b["by_role"].get("manager") is None for b in blocks)
+    # supervisors are held back with the manager wherever the manager has a score (overall and
+    # every dimension here); a facet the manager left unanswered has nothing of theirs to protect
+    assert all(b["by_role"].get("supervisor") is None for b in [doc["overall"], *doc["dimensions"].values()])
     assert any(b["by_role"].get("agent") is not None for b in blocks)  # agents (17) are still shown
     assert any("withheld" in w and "manager" in w for w in doc["warnings"])
 
@@ -177,3 +180,90 @@ def test_small_peer_panel_shows_no_peer_statistic(small_world):
         "fewer than 5 peer centers, and so small a panel is never analysed"
         in small_world["outputs"]["report/report.html"]
     )
+
+
+# ---------------------------------------------------------------------- the role minimum counts answers
+def _example_with(managers_answering: dict[str, list[str] | None]):
+    """The example center with its three managers' answers replaced.
+
+    ``managers_answering`` maps each manager (by position 0..2) to the item prefixes they
+    keep (``None``: all their answers; ``[]``: none, a blank row).
+    """
+    from readiness.io.loaders import load_instrument, load_profiles, load_responses
+
+    inst = load_instrument()
+    responses = pd.read_csv(EXAMPLES / "responses.csv", dtype=str, keep_default_na=False)
+    managers = list(responses.index[responses["role"] == "manager"])
+    assert len(managers) == 3
+    items = [c for c in responses.columns if c not in ("org_id", "respondent_id", "role")]
+    for position, keep in managers_answering.items():
+        if keep is None:
+            continue
+        for item in items:
+            if not any(item.startswith(prefix) for prefix in keep):
+                responses.at[managers[position], item] = ""
+    return inst, responses, load_profiles(EXAMPLES / "profiles.csv"), load_responses
+
+
+def _assess_frame(tmp_path, frame, inst, profiles, load_responses, role_min=3):
+    from readiness.core.assessment import Options, assess
+
+    path = tmp_path / "client.csv"
+    frame.to_csv(path, index=False)
+    return assess(load_responses(path, inst), profiles=profiles, options=Options(n_boot=0, role_min=role_min))[
+        "NORTHBANK"
+    ]
+
+
+def test_managers_who_answered_nothing_do_not_count_toward_the_minimum(tmp_path):
+    """Three managers listed, two of them blank: the one manager's scores are withheld everywhere."""
+    inst, frame, profiles, load = _example_with({0: None, 1: [], 2: []})
+    doc = _assess_frame(tmp_path, frame, inst, profiles, load)
+    assert doc["respondents"]["by_role"]["manager"] == 3  # listed
+    assert doc["respondents"]["answering_by_role"]["manager"] == 1  # with a score
+    assert "manager" in doc["respondents"]["withheld_roles"]
+    blocks = [doc["overall"], *doc["dimensions"].values(), *doc["facets"].values()]
+    assert all(b["by_role"].get("manager") is None for b in blocks)
+    # complementary: the next smallest role (supervisors, 4) is held back with it overall
+    assert doc["overall"]["by_role"]["supervisor"] is None and doc["overall"]["by_role"]["agent"] is not None
+    assert any("fewer than 3 respondents with answers" in w for w in doc["warnings"])
+
+
+def test_three_answering_managers_are_shown(tmp_path):
+    inst, frame, profiles, load = _example_with({0: None, 1: None, 2: None})
+    doc = _assess_frame(tmp_path, frame, inst, profiles, load)
+    assert doc["respondents"]["answering_by_role"]["manager"] == 3
+    assert doc["overall"]["by_role"]["manager"] is not None
+    assert "manager" not in doc["respondents"]["withheld_roles"]
+    # a facet where fewer than three managers have a score still hides them there
+    for facet, roles in doc["respondents"]["withheld_in"].items():
+        assert all(doc["facets"].get(facet, doc["dimensions"].get(facet))["by_role"][r] is None for r in roles)
+
+
+def test_a_facet_only_one_manager_answered_is_withheld_for_managers(tmp_path):
+    """One manager of three answered the hiring items: the managers' hiring score is not shown."""
+    inst, frame, profiles, load = _example_with(
+        {0: None, 1: ["PEO_LEA", "PRO", "TEC", "KNO"], 2: ["PEO_LEA", "PRO", "TEC", "KNO"]}
+    )
+    doc = _assess_frame(tmp_path, frame, inst, profiles, load)
+    hiring = doc["facets"]["people.hiring"]["by_role"]
+    assert hiring["manager"] is None
+    # with managers hidden, one more role is hidden so the facet score cannot give it away
+    assert sum(v is None for v in hiring.values()) >= 2
+    # elsewhere the three managers count: their overall and leadership scores are shown
+    assert doc["overall"]["by_role"]["manager"] is not None
+    assert doc["facets"]["people.leadership"]["by_role"]["manager"] is not None
+    # the hidden value is not the lone manager's facet score anywhere in the document
+    from readiness.core.scoring import respondent_facet_scores
+    from readiness.io.loaders import load_responses
+
+    path = tmp_path / "client.csv"
+    responses = load_responses(path, inst)
+    S = respondent_facet_scores(responses)
+    lone = responses.meta.index[(responses.meta["role"] == "manager")]
+    facet = list(inst.layout.facet_ids).index("people.hiring")
+    values = [round(float(S[i, facet]), 4) for i in lone if S[i, facet] == S[i, facet]]
+    assert len(values) == 1
+    assert str(values[0]) not in json.dumps(doc["facets"]["people.hiring"])
+    assert "manager" in doc["respondents"]["withheld_in"]["people.hiring"]
+    assert any("people.hiring (" in w for w in doc["warnings"])

@@ -361,7 +361,7 @@ def test_withheld_roles_are_named_not_drawn(docs):
     legend = " ".join(t.get_text() for t in ax.get_legend().get_texts())
     for role in withheld:
         assert f"{role}s (n = " not in legend and f"{role}s" in legend
-    assert "withheld (roles under 4 respondents are not shown)" in legend
+    assert "withheld (roles where fewer than 4 answered are not shown)" in legend
     ax = plots.facet_heatmap(doc)
     columns = [t.get_text() for t in ax.get_xticklabels()]
     assert not [r for r in withheld if f"{r}s" in columns]

@@ -130,11 +130,19 @@ def test_missing_required_column(tmp_path, mini):
     assert errors[0].column == "respondent_id" and "missing required column" in errors[0].message
 
 
-def test_unknown_item_column_is_a_warning(tmp_path, mini):
+def test_unknown_item_column_is_an_error_naming_it(tmp_path, mini):
     text = "\n".join([HEADER + ",EXTRA_1", *(r + ",5" for r in GOOD)])
-    errors, warnings = problems_of(tmp_path, mini, text)
-    assert not errors
-    assert any(w.column == "EXTRA_1" and "matches no item" in w.message for w in warnings)
+    errors, _ = problems_of(tmp_path, mini, text)
+    assert errors[0].column == "EXTRA_1" and errors[0].row == 1
+    assert "'EXTRA_1' is no item of instrument 'mini'" in errors[0].message and "--ignore-columns" in errors[0].message
+
+
+def test_unknown_item_column_ignored_on_request_is_a_warning(tmp_path, mini):
+    path = write(tmp_path, "\n".join([HEADER + ",EXTRA_1", *(r + ",5" for r in GOOD)]))
+    problems, parsed, _ = validate_files(path, mini, ignore_columns=True)
+    assert not [p for p in problems if p.severity == "error"]
+    assert any(p.column == "EXTRA_1" and "left out" in p.message for p in problems)
+    same_answers(parsed, reference(mini))
 
 
 def test_na_on_item_without_na_counts_as_unanswered(tmp_path, mini):
@@ -197,7 +205,7 @@ def test_profiles_derive_size_band(tmp_path):
                 PROFILE_HEADER,
                 "X,Center X,Financial Services,120,considering,12.5,420",
                 "Y,,technology,51,established,,300",
-                "Z,Z co,utilities,1000,transitioning,3%,600",
+                "Z,Z co,Banking,1000,transitioning,3%,600",
             ]
         ),
         "p.csv",
@@ -206,7 +214,7 @@ def test_profiles_derive_size_band(tmp_path):
     assert prof.loc["X", "size_band"] == "51-150" and prof.loc["Y", "size_band"] == "51-150"
     assert prof.loc["Z", "size_band"] == ">500"
     assert prof.loc["X", "industry"] == "financial_services"
-    assert prof.loc["Z", "industry"] == "utilities"  # kept as given: forms its own group
+    assert prof.loc["Z", "industry"] == "financial_services"  # a synonym of the vocabulary (core.profile)
     assert prof.loc["Y", "org_name"] == "Y"
     assert np.isnan(prof.loc["Y", "sales_conversion_rate"]) and prof.loc["Z", "sales_conversion_rate"] == 3.0
 
@@ -274,7 +282,7 @@ def test_xlsx_formula_never_calculated_is_an_error_not_a_blank(tmp_path, mini):
     with pytest.raises(InputError) as info:
         load_responses(path, mini)
     p = info.value.problems[0]
-    assert (p.source, p.row, p.column) == ("unsaved.xlsx", 2, "P1") and "never saved" in p.message
+    assert (p.source, p.row, p.column) == ("unsaved.xlsx, sheet 'Responses'", 2, "P1") and "never saved" in p.message
 
 
 def test_utf16_without_byte_order_mark(tmp_path, mini):
@@ -336,13 +344,16 @@ def test_a_file_answered_on_version_one_is_recognized(bundled):
     assert len(old) == 3 and old.instrument.version == "1.0"
 
 
-def test_a_current_file_with_a_stray_old_column_only_warns(tmp_path, bundled):
+def test_a_current_file_with_a_stray_old_column_is_refused_unless_ignored(tmp_path, bundled):
+    """Issue 14: a column that is no item is an error naming it; --ignore-columns reads without it."""
     text = (DATA.parent.parent / "data" / "examples" / "responses.csv").read_text(encoding="utf-8")
     lines = text.splitlines()
     path = tmp_path / "r.csv"
     path.write_text("\n".join([lines[0] + ",PEO_BEL_3"] + [line + ",3" for line in lines[1:]]) + "\n")
-    responses = load_responses(path, bundled)
-    assert any("PEO_BEL_3: column matches no item" in w for w in responses.warnings)
+    with pytest.raises(InputError, match="column 'PEO_BEL_3' is no item of instrument"):
+        load_responses(path, bundled)
+    responses = load_responses(path, bundled, ignore_columns=True)
+    assert any("column 'PEO_BEL_3' is no item" in w and "left out" in w for w in responses.warnings)
 
 
 def test_open_question_answers_are_kept_as_text(tmp_path, mini):

@@ -569,7 +569,7 @@ def test_validate_lists_every_problem_of_an_export(capsys, tmp_path, mini):
     code, _, err = cli(capsys, "validate", export, "--from", "qualtrics", "--org-column", "site", "--instrument", MINI)
     assert code == 2
     assert err.strip().splitlines() == [
-        "error: q.csv, row 5, column role: unknown role 'boss'; expected one of agent, manager",
+        "error: q.csv, row 5, column role: unknown role 'Boss'; expected one of agent, manager",  # quoted as written
         "error: q.csv, row 6, column T1: answer 7 is outside 1..5",
     ]
 

@@ -12,19 +12,28 @@ Before every report the kernel is reset (user namespace, matplotlib figures and
 settings, execution counter), so one report cannot leak state into the next; a kernel
 that dies is replaced for the next report.
 
-Safety: every file is written under a temporary name and renamed when complete. An
-organization is done when its last file exists (``report.html``, or ``report.pdf`` with
-``--pdf``); ``--resume`` skips done organizations, removes temporary leftovers of a
-killed run and redoes the rest. An organization that is redone loses its earlier
-report files before its new ``results.json`` is written, so a report never sits beside
-results it was not made from. ``manifest.csv`` (rewritten atomically after each
-organization) records status, start time, seconds, files and the error of each.
+Safety: each organization's folder is written all or nothing, as ``assess`` writes
+its own (:func:`readiness.io.exporters.staged_folder`): the driver prepares
+``results.json``, the roadmap exports and ``fingerprint.json`` in a hidden folder beside
+the organization's, the worker renders the report into it and swaps the whole set in.
+A kill at any moment leaves each folder with its earlier complete set or the new one.
+``fingerprint.json`` says what the results were made from (the organization's answers
+and profile, the instrument, playbook, peers and references, the options and the
+version of readiness: :func:`readiness.io.pipeline.fingerprints`). An organization is
+done when its files exist and its fingerprint is that of the current inputs;
+``--resume`` skips done organizations, removes leftovers of a killed run and redoes the
+rest, so an organization whose inputs changed is redone. ``manifest.csv`` (rewritten
+atomically after each organization) records status, start time, seconds, files and the
+error of each.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +42,16 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import InputError, ReadinessError
-from ..io.exporters import neutralize, org_folder, write_text
+from ..io.exporters import (
+    clean_leftovers,
+    commit_stage,
+    dumps_json,
+    neutralize,
+    new_stage,
+    org_folder,
+    write_json,
+    write_text,
+)
 
 __all__ = [
     "ENGINE_NAME",
@@ -42,14 +60,15 @@ __all__ = [
     "Task",
     "WarmKernel",
     "clean_partial_files",
+    "fingerprint_of",
     "is_complete",
     "render_task",
     "run_batch",
 ]
 
 ENGINE_NAME = "readiness-warm"
-#: Files rendered from results.json by a worker.
-REPORT_FILES = ("report.ipynb", "report.html", "report.pdf")
+#: What an organization's results were made from, beside them.
+FINGERPRINT_FILE = "fingerprint.json"
 MANIFEST_COLUMNS = ("org_id", "status", "started", "seconds", "files", "error")
 
 #: Code run in a warm kernel once, after it starts: the report's imports, and a snapshot
@@ -139,10 +158,16 @@ def _engine():
 
     class WarmClient(PapermillNotebookClient):
         def papermill_execute_cells(self) -> None:
-            msg_id = self.kc.execute(_RESET, silent=True, store_history=False)
+            # papermill runs us inside the report's folder: the kernel moves there first, so
+            # that the notebook's relative results_json is found (a fresh kernel starts
+            # there), and before the reset, which needs a working folder that still exists
+            # (the previous report's staged folder may be gone)
+            reset = f"import os as _os\n_os.chdir({os.getcwd()!r})\ndel _os\n" + _RESET
+            msg_id = self.kc.execute(reset, silent=True, store_history=False)
             reply = self.wait_for_reply(msg_id)
             if reply is None or reply["content"]["status"] != "ok":
-                raise ReadinessError("could not reset the warm kernel before the report")
+                why = "" if reply is None else f": {reply['content'].get('ename')}: {reply['content'].get('evalue')}"
+                raise ReadinessError(f"could not reset the warm kernel before the report{why}")
             super().papermill_execute_cells()
 
     class WarmEngine(NBClientEngine):
@@ -201,6 +226,9 @@ class Task:
     title: str
     pdf: bool = False
     warm: bool = True
+    #: the hidden folder beside ``folder`` holding the new results, where the report is
+    #: rendered before the whole set is swapped in (empty: render in ``folder`` itself)
+    stage: str = ""
 
 
 def render_task(task: Task) -> dict[str, Any]:
@@ -212,24 +240,30 @@ def render_task(task: Task) -> dict[str, Any]:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     folder = Path(task.folder)
-    files = [name for name in ("results.json", "roadmap.xlsx", "roadmap.csv") if (folder / name).exists()]
+    work = Path(task.stage) if task.stage else folder
+    files = [name for name in ("results.json", "roadmap.xlsx", "roadmap.csv") if (work / name).exists()]
     try:
         if task.warm:
             register_engine()
         nb = execute(
-            folder / "report.ipynb",
-            {"results_json": str((folder / "results.json").resolve())},
+            work / "report.ipynb",
+            {"results_json": "results.json"},
+            cwd=work,
             engine_name=ENGINE_NAME if task.warm else None,
         )
         files.append("report.ipynb")
-        write_text(folder / "report.html", to_html(nb, title=task.title))
+        write_text(work / "report.html", to_html(nb, title=task.title))
         files.append("report.html")
         if task.pdf:
-            to_pdf(folder / "report.html", folder / "report.pdf")
+            to_pdf(work / "report.html", work / "report.pdf")
             files.append("report.pdf")
+        if task.stage:
+            commit_stage(work, folder)  # the whole set at once: the earlier one, or this one
         status, error = "ok", ""
     except Exception as exc:  # one organization fails alone; the reason goes to the manifest
         status, error = "failed", _one_line(exc)
+        if task.stage:
+            shutil.rmtree(work, ignore_errors=True)  # the earlier set stays as it was
     return {
         "org_id": task.org_id,
         "status": status,
@@ -240,29 +274,49 @@ def render_task(task: Task) -> dict[str, Any]:
     }
 
 
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
 def _one_line(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ReadinessError) else str(exc)
     return " ".join(text.split())[:500]
 
 
 # ---------------------------------------------------------------------- completeness
-def is_complete(folder: str | Path, *, pdf: bool = False) -> bool:
-    """All files of an organization exist (each was renamed into place only when complete)."""
+def is_complete(folder: str | Path, *, pdf: bool = False, fingerprint: str | None = None) -> bool:
+    """All files of an organization exist, made from the inputs whose ``fingerprint`` is given.
+
+    Each folder is swapped in whole, so files that exist belong together; with a
+    ``fingerprint`` they must also have been made from those inputs (``fingerprint.json``).
+    """
     folder = Path(folder)
     needed = ["results.json", "report.ipynb", "report.html"] + (["report.pdf"] if pdf else [])
-    return all((folder / name).is_file() for name in needed)
+    if not all((folder / name).is_file() for name in needed):
+        return False
+    return fingerprint is None or _stored_fingerprint(folder) == fingerprint
+
+
+def fingerprint_of(parts: Mapping[str, str]) -> str:
+    """One digest of what results were made from (:func:`readiness.io.pipeline.fingerprints`)."""
+    import hashlib
+
+    return hashlib.blake2b(json.dumps(dict(parts), sort_keys=True).encode(), digest_size=16).hexdigest()
+
+
+def _stored_fingerprint(folder: Path) -> str | None:
+    try:
+        doc = json.loads((folder / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc.get("fingerprint") if isinstance(doc, dict) else None
 
 
 def clean_partial_files(folder: str | Path) -> list[Path]:
-    """Remove temporary files a killed run left behind (hidden ``*.tmp*`` names)."""
-    folder = Path(folder)
-    removed = []
-    if folder.is_dir():
-        for path in folder.iterdir():
-            if path.name.startswith(".") and ".tmp" in path.name and path.is_file():
-                path.unlink(missing_ok=True)
-                removed.append(path)
-    return removed
+    """Remove what a killed run left: hidden temporary files in ``folder``, staged sets beside it."""
+    return clean_leftovers(folder)
 
 
 # ---------------------------------------------------------------------- the batch
@@ -312,13 +366,16 @@ def run_batch(
     warm: bool = True,
     rejected: Mapping[str, str] | None = None,
     on_progress: Callable[[BatchSummary, dict[str, Any] | None], None] | None = None,
+    fingerprints: Mapping[str, Mapping[str, str]] | None = None,
 ) -> BatchSummary:
     """Write every organization's report folder under ``out_dir``; see the module docstring.
 
     ``docs`` are the results documents from :func:`~readiness.core.assessment.assess`;
     ``rejected`` maps organizations whose input rows were bad to the reason, and they are
-    recorded as failed without a folder. Returns a summary; ``manifest.csv`` in ``out_dir``
-    has one row per organization.
+    recorded as failed without a folder. ``fingerprints`` say what each organization's
+    results were made from (:func:`readiness.io.pipeline.fingerprints`; default: the
+    results document itself). Returns a summary; ``manifest.csv`` in ``out_dir`` has one
+    row per organization.
     """
     from ..io.pipeline import write_outputs
 
@@ -347,8 +404,10 @@ def run_batch(
         }
     for org_id, doc in docs.items():
         folder = out / org_folder(org_id)
-        clean_partial_files(folder)
-        if resume and is_complete(folder, pdf=pdf):
+        clean_leftovers(folder)
+        parts = dict((fingerprints or {}).get(org_id) or {"results": _digest(dumps_json(doc))})
+        fingerprint = fingerprint_of(parts)
+        if resume and is_complete(folder, pdf=pdf, fingerprint=fingerprint):
             row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
             row.update(org_id=org_id, status="ok")
             row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
@@ -356,14 +415,14 @@ def run_batch(
             rows[org_id] = row
             summary.skipped += 1
             continue
-        # A report left from an earlier run shows older results: remove it before the new
-        # results.json lands, or a failed render here would leave a folder that --resume
-        # takes for complete with a report that does not match its results.
-        for stale in REPORT_FILES:
-            (folder / stale).unlink(missing_ok=True)
-        write_outputs(folder, doc)  # results.json and roadmap exports, from the driver
+        # The new set is prepared beside the folder and swapped in whole by the worker: the
+        # folder keeps its earlier complete set (whose fingerprint is not this one, so
+        # --resume redoes it) until the new one is complete.
+        stage = new_stage(folder)
+        write_outputs(stage, doc)  # results.json and roadmap exports, from the driver
+        write_json(stage / FINGERPRINT_FILE, {"fingerprint": fingerprint, "made_from": parts})
         name = str(doc["organization"].get("name") or org_id)
-        tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm))
+        tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm, stage=str(stage)))
         rows[org_id] = {"org_id": org_id, "status": "pending", "started": "", "seconds": "", "files": "", "error": ""}
     order = list(docs) + [o for o in rejected if o not in docs]
     _write_manifest(manifest_path, (rows[o] for o in order))

@@ -49,12 +49,6 @@ _export_options = [
         default="",
         help="With --from: the text of the question asking the role (default: 'What is your role?').",
     ),
-    click.option(
-        "--ignore-columns",
-        "ignore_columns",
-        is_flag=True,
-        help="With --from: leave out questions that match no item instead of refusing the export.",
-    ),
 ]
 
 
@@ -64,11 +58,15 @@ def _with_export_options(f):
     return f
 
 
-def _export(tool: str | None, org: str | None, org_column: str, role_question: str, ignore_columns: bool):
-    """The conversion options of an export given to validate/score/assess/batch, or ``None``."""
+def _export(tool: str | None, org: str | None, org_column: str, role_question: str, reading: dict):
+    """The conversion options of an export given to validate/score/assess/batch, or ``None``.
+
+    ``reading``: the file-reading options (:func:`_reading`); with an export,
+    ``--ignore-columns`` leaves out questions that match no item.
+    """
     if not tool:
-        if org_column or role_question or ignore_columns:
-            raise InputError("--org-column, --role-question and --ignore-columns go with --from", source="command line")
+        if org_column or role_question:
+            raise InputError("--org-column and --role-question go with --from", source="command line")
         return None
     from ..io.survey_import import ExportOptions
 
@@ -76,8 +74,10 @@ def _export(tool: str | None, org: str | None, org_column: str, role_question: s
         tool=tool,
         org_column=org_column,
         role_question=role_question,
-        ignore_columns=ignore_columns,
+        ignore_columns=reading["ignore_columns"],
         default_org="" if org_column else (org or ""),
+        sheet=reading["sheet"],
+        limits=reading["limits"],
     )
 
 
@@ -113,36 +113,87 @@ def instrument_cmd(instrument_path: str | None, as_json: bool) -> None:
         )
 
 
+_reading_options = [
+    click.option("--sheet", help="Workbook sheet of the responses (default: the sheet holding the header)."),
+    click.option(
+        "--ignore-columns",
+        "ignore_columns",
+        is_flag=True,
+        help="Leave out columns that are no item of the instrument (default: they are an error).",
+    ),
+    click.option(
+        "--max-rows",
+        "max_rows",
+        type=int,
+        default=defaults.MAX_ROWS,
+        show_default=True,
+        help="Most rows an input file may hold (checked before it is read).",
+    ),
+    click.option(
+        "--max-unpacked-mb",
+        "max_unpacked_mb",
+        type=float,
+        default=defaults.MAX_UNPACKED_MB,
+        show_default=True,
+        help="Most megabytes a workbook or Parquet file may unpack to (checked before it is unpacked).",
+    ),
+]
+
+
+def _reading(sheet: str | None, ignore_columns: bool, max_rows: int, max_unpacked_mb: float) -> dict:
+    """How to read the input files: keyword arguments of the loaders and the pipeline."""
+    from ..io.tables import Limits
+
+    limits = Limits(max_rows=max_rows, max_unpacked_mb=max_unpacked_mb)
+    return {"sheet": sheet, "ignore_columns": ignore_columns, "limits": limits}
+
+
+def _with_options(options):
+    def decorate(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return decorate
+
+
 @cli.command("validate")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option(
     "--instrument", "instrument_path", type=click.Path(dir_okay=False), help="Instrument YAML, or a bundled one's name."
 )
 @click.option("--profiles", type=click.Path(dir_okay=False), help="Organization profiles file.")
+@_with_options(_reading_options)
 @_with_export_options
 @click.option("--org", "org", default="", help="With --from: the organization of every row, when no column holds it.")
 def validate_cmd(
     responses: str,
     instrument_path: str | None,
     profiles: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
     export_tool: str | None,
     org_column: str,
     role_question: str,
-    ignore_columns: bool,
     org: str,
 ) -> None:
     """Check a responses file (and profiles); list every problem found."""
     from ..io.loaders import validate_files
 
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
     inst = _instrument(instrument_path)
-    export = _export(export_tool, org, org_column, role_question, ignore_columns)
+    export = _export(export_tool, org, org_column, role_question, reading)
     if export is None:
-        problems, parsed, _ = validate_files(responses, inst, profiles)
+        problems, parsed, _ = validate_files(responses, inst, profiles, **reading)
     else:
         from ..io.survey_import import convert_export
 
         conversion = convert_export(responses, inst, export)
-        problems, parsed, _ = validate_files(responses, inst, profiles, table=conversion.table)
+        problems, parsed, _ = validate_files(
+            responses, inst, profiles, table=conversion.table, limits=reading["limits"]
+        )
         problems = conversion.relabel(problems)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -159,12 +210,12 @@ def validate_cmd(
     click.echo(f"valid: {len(parsed)} respondents, {n_orgs} organization{'s' if n_orgs != 1 else ''}")
 
 
-def _load_inputs(responses: str, instrument_path: str | None, profiles: str | None):
+def _load_inputs(responses: str, instrument_path: str | None, profiles: str | None, reading: dict):
     from ..io.loaders import load_profiles, load_responses
 
     inst = _instrument(instrument_path)
-    parsed = load_responses(responses, inst)
-    prof = load_profiles(profiles) if profiles else None
+    parsed = load_responses(responses, inst, **reading)
+    prof = load_profiles(profiles, limits=reading["limits"]) if profiles else None
     return inst, parsed, prof
 
 
@@ -185,14 +236,18 @@ def _assess(
     rejected: dict | None = None,
     inputs_out: list | None = None,
     export=None,
+    reading: dict | None = None,
+    fingerprints: dict | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
     With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
     and put there with their reason, instead of failing the whole file. With an
     ``inputs_out`` list, the inputs read are appended to it (the history keeps the
-    respondents' facet scores).
+    respondents' facet scores). With a ``fingerprints`` dict, what each organization's
+    results are made from is put there (:func:`readiness.io.pipeline.fingerprints`).
     """
+    from ..io import pipeline
     from ..io.pipeline import load_inputs, make_options, parse_target, run
 
     inputs = load_inputs(
@@ -203,6 +258,7 @@ def _assess(
         playbook=playbook_path,
         isolate=rejected is not None,
         export=export,
+        **(reading or {}),
     )
     options = make_options(
         seed=seed,
@@ -216,7 +272,10 @@ def _assess(
         rejected.update(inputs.rejected)
     if inputs_out is not None:
         inputs_out.append(inputs)
-    return run(inputs, orgs=[org] if org else None, options=options)
+    docs = run(inputs, orgs=[org] if org else None, options=options)
+    if fingerprints is not None:
+        fingerprints.update(pipeline.fingerprints(inputs, options, list(docs)))
+    return docs
 
 
 _history_options = [
@@ -292,15 +351,6 @@ _common_assess_options = [
 ]
 
 
-def _with_options(options):
-    def decorate(f):
-        for option in reversed(options):
-            f = option(f)
-        return f
-
-    return decorate
-
-
 @cli.command("score")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", help="Organization id (default: every organization in the file).")
@@ -313,6 +363,7 @@ def _with_options(options):
     help="Write results.json (and roadmap.xlsx/csv) per organization into this folder.",
 )
 @click.option("--quiet", is_flag=True, help="Do not print the tables.")
+@_with_options(_reading_options)
 @_with_export_options
 def score_cmd(
     responses: str,
@@ -330,15 +381,20 @@ def score_cmd(
     json_out: str | None,
     out_dir: str | None,
     quiet: bool,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
     export_tool: str | None,
     org_column: str,
     role_question: str,
-    ignore_columns: bool,
 ) -> None:
     """Score organizations: results.json without notebooks (benchmark and roadmap with --peers)."""
     from ..io.exporters import org_folder, write_json
     from ..io.pipeline import write_outputs
     from ..report.terminal import print_results
+
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
 
     docs = _assess(
         responses,
@@ -353,7 +409,8 @@ def score_cmd(
         target=target,
         capacity=capacity,
         role_min=role_min,
-        export=_export(export_tool, org, org_column, role_question, ignore_columns),
+        export=_export(export_tool, org, org_column, role_question, reading),
+        reading=reading,
     )
     if json_out and len(docs) > 1:
         raise InputError(
@@ -381,6 +438,7 @@ def score_cmd(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 @_with_options(_history_options)
+@_with_options(_reading_options)
 @_with_export_options
 def assess_cmd(
     responses: str,
@@ -399,14 +457,19 @@ def assess_cmd(
     pdf: bool,
     history_path: str | None,
     wave: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
     export_tool: str | None,
     org_column: str,
     role_question: str,
-    ignore_columns: bool,
 ) -> None:
     """Full client report for one organization: results, roadmap exports, report.html (and PDF)."""
     from ..io.exporters import org_folder
     from ..report.folder import build
+
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
 
     _check_history(history_path, wave)
     inputs: list = []
@@ -424,13 +487,15 @@ def assess_cmd(
         capacity=capacity,
         role_min=role_min,
         inputs_out=inputs,
-        export=_export(export_tool, org, org_column, role_question, ignore_columns),
+        export=_export(export_tool, org, org_column, role_question, reading),
+        reading=reading,
     )
+    org_id, doc = next(iter(docs.items()))  # the id as read (normalized: readiness.core.ids)
     if history_path:
-        _record(history_path, inputs, {org: docs[org]}, wave, responses)
-    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org)
-    written = build(docs[org], folder, pdf=pdf)
-    click.echo(f"Report for {org}:")
+        _record(history_path, inputs, {org_id: doc}, wave, responses)
+    folder = Path(out_dir) if out_dir else Path("out") / org_folder(org_id)
+    written = build(doc, folder, pdf=pdf)
+    click.echo(f"Report for {org_id}:")
     for path in written:
         click.echo(f"  {path.resolve()}")
 
@@ -459,6 +524,7 @@ def assess_cmd(
 @click.option("--pdf", is_flag=True, help="Also write report.pdf for each organization.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (one line per organization instead).")
 @_with_options(_history_options)
+@_with_options(_reading_options)
 @_with_export_options
 @click.option("--org", "org", default="", help="With --from: the organization of every row, when no column holds it.")
 def batch_cmd(
@@ -482,21 +548,27 @@ def batch_cmd(
     no_progress: bool,
     history_path: str | None,
     wave: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
     export_tool: str | None,
     org_column: str,
     role_question: str,
-    ignore_columns: bool,
     org: str,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
     from ..report.terminal import BatchProgress
     from .batch import run_batch
 
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
+
     if scheduler and executor != "dask":
         raise InputError("--scheduler needs --executor dask", source="command line")
     _check_history(history_path, wave)
     inputs: list = []
     rejected: dict[str, str] = {}
+    made_from: dict[str, dict[str, str]] = {}
     docs = _assess(
         responses,
         org=None,
@@ -512,7 +584,9 @@ def batch_cmd(
         role_min=role_min,
         rejected=rejected,
         inputs_out=inputs,
-        export=_export(export_tool, org, org_column, role_question, ignore_columns),
+        export=_export(export_tool, org, org_column, role_question, reading),
+        reading=reading,
+        fingerprints=made_from,
     )
     if history_path and docs:
         # every organization assessed, in one transaction, before the long rendering
@@ -528,6 +602,7 @@ def batch_cmd(
             pdf=pdf,
             rejected=rejected,
             on_progress=progress.update,
+            fingerprints=made_from,
         )
     click.echo(
         f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
@@ -785,6 +860,7 @@ def peers_group() -> None:
 )
 @click.option("--name", help="Name of the peer panel (default: kept, or the database file's name).")
 @click.option("--description", help="One or two sentences on what the peers are and where they come from.")
+@_with_options(_reading_options)
 def peers_import_cmd(
     responses: str,
     profiles: str,
@@ -793,11 +869,16 @@ def peers_import_cmd(
     synthetic: bool,
     name: str | None,
     description: str | None,
+    sheet: str | None,
+    ignore_columns: bool,
+    max_rows: int,
+    max_unpacked_mb: float,
 ) -> None:
     """Import peer responses and profiles (re-importing an organization replaces it)."""
     from ..io.peer_store import PeerStore, panel_info_path_for, read_panel_info
 
-    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles)
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
+    inst, parsed, prof = _load_inputs(responses, instrument_path, profiles, reading)
     companion = panel_info_path_for(responses)
     if not synthetic and companion.exists() and read_panel_info(companion).synthetic:
         click.echo(

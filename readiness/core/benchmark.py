@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .defaults import MIN_K, K
+from .ids import normalize_id
 from .instrument import DIMENSIONS
 from .profile import CONTEXT
 from .results import clean_number
@@ -119,12 +120,18 @@ def choose_peer_group(
     """The narrowest group with at least ``k`` peers, falling back in :data:`FALLBACK_ORDER`.
 
     Attributes the organization's profile lacks cannot be matched and are dropped from
-    the start. The organization itself (``exclude``) is never its own peer. Returns
+    the start. The organization itself (``exclude``) is never its own peer, whatever the
+    case or invisible characters its id is written with in the peer data. Returns
     ``None`` when even all peers together are fewer than ``k``.
     """
     if k < MIN_K:
         raise ValueError(f"k must be at least {MIN_K} (got {k}): smaller peer groups could expose a peer")
-    pool = peers.drop(index=[o for o in exclude if o in peers.index])
+    itself = {normalize_id(str(o)).casefold() for o in exclude}
+    if itself:
+        own = [normalize_id(str(o)).casefold() in itself for o in peers.index]
+        pool = peers[[not mine for mine in own]]
+    else:
+        pool = peers
     known: dict[str, Any] = {key: profile.get(key) for key in GROUP_KEYS if _present(profile.get(key))}
     tried: list[tuple[str, ...]] = []
     for _, keys in FALLBACK_ORDER:

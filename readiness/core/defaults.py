@@ -12,6 +12,8 @@ __all__ = [
     "BARRIER_LINE",
     "CI_LEVEL",
     "DONT_KNOW_LINE",
+    "MAX_ROWS",
+    "MAX_UNPACKED_MB",
     "MIN_K",
     "N_BOOT",
     "PORTFOLIO_N_BOOT",
@@ -42,3 +44,10 @@ AGREEMENT_SPLIT = 0.5
 #: A facet where more than this share of the questions asked were answered "don't know"
 #: is pointed out: the people asked cannot see the practice (``docs/scoring.md``).
 DONT_KNOW_LINE = 1 / 3
+#: Most data rows (respondents, organizations) an input file may hold (``--max-rows``);
+#: checked before the file is parsed. A firm's overnight batch of a few thousand sites
+#: with a hundred respondents each stays well below it.
+MAX_ROWS = 1_000_000
+#: Most megabytes a workbook (XLSX) or Parquet file may unpack to (``--max-unpacked-mb``);
+#: checked before anything is unpacked (a sheet of a million answers unpacks to about 35 MB).
+MAX_UNPACKED_MB = 200.0

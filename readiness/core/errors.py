@@ -35,11 +35,13 @@ class Problem:
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
-            where.append(f"column {self.column}")
+            # a name holding a line break or other control character is shown escaped
+            where.append(f"column {self.column}" if self.column.isprintable() else f"column {self.column!r}")
         if self.key is not None:
             where.append(f"at {self.key}")
         text = ", ".join(where) + ": " + self.message
-        return " ".join(text.split())  # one line, whatever the message held
+        # one line, whatever the message held; spaces inside a quoted value stay as written
+        return " ".join(part.strip() for part in text.splitlines())
 
 
 class ReadinessError(Exception):

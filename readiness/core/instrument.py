@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .answers import is_reserved_label
+from .answers import is_reserved_label, normalize_label, numeral_value
 from .errors import InputError, Problem
 from .levels import Level, check_levels, levels_json
 
@@ -82,12 +82,13 @@ class Item(_Model):
     @field_validator("labels")
     @classmethod
     def _distinct_labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        lowered = [label.strip().lower() for label in value]
+        # compared as answers are read (readiness.core.answers): case, spacing, quotes aside
+        lowered = [normalize_label(label) for label in value]
         if any(not label for label in lowered):
             raise ValueError("labels must not be empty")
         if len(set(lowered)) != len(lowered):
-            raise ValueError("labels must differ from each other (ignoring case)")
-        if any(_NUMBER.match(label) for label in lowered):
+            raise ValueError("labels must differ from each other (ignoring case, spacing and quote marks)")
+        if any(_NUMBER.match(label) or numeral_value(label) is not None for label in lowered):
             raise ValueError("a label must not be a number: numbers are answers already")
         if any(is_reserved_label(label) for label in lowered):
             raise ValueError("'NA', 'N/A', 'DK' and 'Don't know' are reserved for not applicable and don't know")

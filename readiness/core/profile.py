@@ -10,9 +10,11 @@ from __future__ import annotations
 __all__ = [
     "CONTEXT",
     "INDUSTRIES",
+    "INDUSTRY_SYNONYMS",
     "KPIS",
     "KPI_DIRECTIONS",
     "RANKED_KPIS",
+    "RATE_KPIS",
     "SIZE_BANDS",
     "STAGES",
     "next_stage",
@@ -23,8 +25,38 @@ __all__ = [
 SIZE_BANDS: tuple[str, ...] = ("<=50", "51-150", "151-500", ">500")
 #: Transition stages, least to most advanced.
 STAGES: tuple[str, ...] = ("not_considering", "considering", "transitioning", "established")
-#: The study's five industry groups; any other value forms its own group.
+#: The study's five industry groups. A profile's industry is one of these, or a synonym
+#: below; anything else is refused (an unknown industry would silently match no peer and
+#: fall back to all peers). ``other`` is for an industry outside the five.
 INDUSTRIES: tuple[str, ...] = ("financial_services", "technology", "professional_services", "manufacturing", "other")
+#: Other ways profiles write the five industries (compared after case folding, with
+#: spaces, hyphens, slashes and ``&`` read as ``_``). Listed in docs/input-formats.md.
+INDUSTRY_SYNONYMS: dict[str, str] = {
+    "financial": "financial_services",
+    "finance": "financial_services",
+    "financial_service": "financial_services",
+    "financials": "financial_services",
+    "banking": "financial_services",
+    "bank": "financial_services",
+    "banks": "financial_services",
+    "insurance": "financial_services",
+    "banking_insurance": "financial_services",
+    "banking_and_insurance": "financial_services",
+    "tech": "technology",
+    "high_tech": "technology",
+    "hi_tech": "technology",
+    "it": "technology",
+    "information_technology": "technology",
+    "software": "technology",
+    "professional_service": "professional_services",
+    "professional": "professional_services",
+    "business_services": "professional_services",
+    "consulting": "professional_services",
+    "manufacturer": "manufacturing",
+    "manufacturers": "manufacturing",
+    "industrial": "manufacturing",
+    "others": "other",
+}
 
 #: The direction of a KPI that is shown beside peers but never ranked: no "better" way.
 CONTEXT = "context"
@@ -49,6 +81,9 @@ KPI_DIRECTIONS: dict[str, str] = {name: spec[0] for name, spec in KPIS.items()}
 #: The KPIs with a better direction: ranked against peers (standing, quartile) and used
 #: by the driver models' impact weights.
 RANKED_KPIS: tuple[str, ...] = tuple(name for name, direction in KPI_DIRECTIONS.items() if direction != CONTEXT)
+#: KPIs given in percent: a value between 0 and 1 there is most likely a fraction
+#: (0.85 for 85 %), which the loader refuses unless it is written with ``%``.
+RATE_KPIS: frozenset[str] = frozenset(name for name, spec in KPIS.items() if spec[3].startswith("%"))
 
 
 def size_band(agents: float) -> str:

@@ -57,10 +57,12 @@ def _ci(low: Any, high: Any) -> list[float] | None:
 
 
 def withheld_roles(counts: Mapping[str, int], role_min: int, order: Sequence[str] = ()) -> list[str]:
-    """Roles whose scores an organization's report must not show.
+    """Roles whose scores one block of an organization's report (overall, a dimension, a facet) must not show.
 
-    A role with fewer than ``role_min`` respondents is withheld, so that one manager's
-    answers cannot be read off the report. When exactly one role is withheld and others
+    ``counts`` are the respondents of each role *with a score in that block*: a role with
+    fewer than ``role_min`` of them is withheld, so that one manager's answers cannot be
+    read off the report (listing three managers of whom two answered nothing protects
+    no one). When exactly one role is withheld and others
     have respondents, the smallest of those others is withheld too (complementary
     suppression): the organization score is a weighted mean of the role scores, so with a
     single role hidden it could be recovered from the overall and the roles shown. Ties
@@ -116,11 +118,27 @@ def build_results(
     roles = scores.by_role[scores.by_role["org_id"] == org_id]
     counts = scores.respondents[scores.respondents["org_id"] == org_id].set_index("role")
 
-    withheld = withheld_roles({r: int(counts.at[r, "n"]) for r in counts.index}, role_min, instrument.layout.role_ids)
+    order = instrument.layout.role_ids
+    withheld_in: dict[tuple[str, str], list[str]] = {}
 
     def by_role(level: str, ident: str) -> dict[str, float | None]:
+        # The role minimum counts the respondents with a score in this block, block by block.
         sel = roles[(roles["level"] == level) & (roles["id"] == ident)]
+        scored = {r: int(n) for r, n in zip(sel["role"], sel["n"])}
+        withheld = withheld_roles(scored, role_min, order)
+        if withheld:
+            withheld_in[(level, ident)] = withheld
         return suppress_block({r: clean_number(s) for r, s in zip(sel["role"], sel["score"])}, withheld)
+
+    overall_roles = by_role("overall", "overall")
+    dimension_roles = {d: by_role("dimension", d) for d in dims.index}
+    facet_roles = {f: by_role("facet", f) for f in facets.index}
+    answering = {r: int(n) for r, n in zip(*(roles.loc[roles["level"] == "overall", c] for c in ("role", "n")))}
+    overall_withheld = withheld_in.get(("overall", "overall"), [])
+    # blocks where more roles are withheld than overall (few of a role answered there)
+    withheld_more = {
+        ident: w for (level, ident), w in withheld_in.items() if level != "overall" and set(w) - set(overall_withheld)
+    }
 
     warn = list(warnings)
     n = int(overall["n_respondents"])
@@ -139,11 +157,17 @@ def build_results(
             f'{instrument.facets[f].title}: {dont_know[f]:.0%} of the answers are "don\'t know"; '
             "many of the people asked cannot see this practice"
         )
-    if withheld:
-        small = [r for r in withheld if counts.at[r, "n"] < role_min]
-        partner = [r for r in withheld if r not in small]
+    missing_dims = [d for d in dims.index if clean_number(dims.at[d, "score"]) is None]
+    if missing_dims and clean_number(overall["score"]) is not None:
         warn.append(
-            f"scores by role withheld for {', '.join(small)}: fewer than {role_min} respondents, so "
+            f"no score for dimension(s) {', '.join(missing_dims)}: too few answers, so the overall score is "
+            "the weighted mean of the other dimensions only"
+        )
+    if overall_withheld:
+        small = [r for r in overall_withheld if answering.get(r, 0) < role_min]
+        partner = [r for r in overall_withheld if r not in small]
+        warn.append(
+            f"scores by role withheld for {', '.join(small)}: fewer than {role_min} respondents with answers, so "
             "no one's answers can be read off the report"
             + (
                 f"; {partner[0]} is withheld too, or the hidden scores could be worked out from the "
@@ -151,6 +175,13 @@ def build_results(
                 if partner
                 else ""
             )
+        )
+    more = [f"{ident} ({', '.join(w)})" for ident, w in withheld_more.items()]
+    if more:
+        warn.append(
+            f"scores by role also withheld where fewer than {role_min} respondents of a role have a score: "
+            + "; ".join(more[:8])
+            + (f"; and {len(more) - 8} more" if len(more) > 8 else "")
         )
 
     return {
@@ -166,7 +197,9 @@ def build_results(
         "respondents": {
             "n": n,
             "by_role": {r: int(counts.at[r, "n"]) for r in counts.index},
-            "withheld_roles": withheld,
+            "answering_by_role": answering,
+            "withheld_roles": overall_withheld,
+            "withheld_in": withheld_more,
             "role_min": role_min,
             "answers": {
                 "answered": int(counts["answered"].sum()),
@@ -180,7 +213,7 @@ def build_results(
             "ci": _ci(overall["ci_low"], overall["ci_high"]),
             "level": _text(overall["level"]),
             "barrier": _text(overall["barrier"]),
-            "by_role": by_role("overall", "overall"),
+            "by_role": overall_roles,
         },
         "dimensions": {
             d: {
@@ -189,7 +222,7 @@ def build_results(
                 "percentile": None,
                 "level": _level(dims.at[d, "score"], instrument),
                 "alpha": clean_number(dims.at[d, "alpha"]),
-                "by_role": by_role("dimension", d),
+                "by_role": dimension_roles[d],
             }
             for d in dims.index
         },
@@ -200,7 +233,7 @@ def build_results(
                 "score": clean_number(facets.at[f, "score"]),
                 "ci": _ci(facets.at[f, "ci_low"], facets.at[f, "ci_high"]),
                 "n": int(facets.at[f, "n"]),
-                "by_role": by_role("facet", f),
+                "by_role": facet_roles[f],
                 "rwg": clean_number(facets.at[f, "rwg"]),
                 "alpha": clean_number(facets.at[f, "alpha"]),
                 "percentile": None,

@@ -66,6 +66,7 @@ def normalize(values: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarra
     ``(x' - 1) / (k - 1) * 100``. NaN stays NaN.
     """
     k = layout.scale_points
+    values = np.asarray(values, dtype=np.float64)  # answers are stored in single precision; scores in double
     raw = np.where(layout.reverse, (k + 1) - values, values)
     return raw, (raw - 1.0) / (k - 1) * 100.0
 
@@ -127,7 +128,10 @@ class Scores:
         organization's respondents (one per respondent and item asked of their role),
         ``n_dont_know`` those answered "don't know"
     by_role : DataFrame
-        ``org_id, level, id, role, score, n`` where level is facet, dimension or overall
+        ``org_id, level, id, role, score, n, listed`` where level is facet, dimension or
+        overall; ``n`` counts the role's respondents with a score at that level (a facet
+        score; a score on any facet of the dimension; on any facet), ``listed`` all of
+        the role's respondents
     respondents : DataFrame
         ``org_id, role, n, answered, not_applicable, dont_know, unanswered`` (answer
         counts over the items asked of the role)
@@ -273,7 +277,18 @@ def score(
         },
         index=org_index,
     )
-    by_role = _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size)
+    # Respondents of each role with a score at each level (what the role minimum counts):
+    # a facet score; any facet score in the dimension; any facet score at all.
+    has_dim = (valid.astype(float) @ layout.facet_by_dimension) > 0
+    if len(g_start):
+        role_dim_n = np.add.reduceat(has_dim.astype(np.int64), g_start, axis=0)
+        role_overall_n = np.add.reduceat(valid.any(axis=1).astype(np.int64), g_start)
+    else:
+        role_dim_n = np.zeros((0, len(layout.dimension_ids)), dtype=np.int64)
+        role_overall_n = np.zeros(0, dtype=np.int64)
+    by_role = _by_role_frame(
+        org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, role_dim_n, role_overall_n, g_size
+    )
     respondents = _answer_counts(responses, prepared, g_start, g_org, g_role, g_size)
     respondent_facets = pd.concat(
         [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
@@ -582,7 +597,9 @@ def _barriers(org_facet: np.ndarray, ci: np.ndarray, layout: Layout, threshold: 
     return out
 
 
-def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size) -> pd.DataFrame:
+def _by_role_frame(
+    org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, role_dim_n, role_overall_n, g_size
+) -> pd.DataFrame:
     n_g, n_f, n_d = len(g_org), len(layout.facet_ids), len(layout.dimension_ids)
     orgs = np.array(org_ids, dtype=object)[g_org]
     roles = np.array(layout.role_ids, dtype=object)[g_role]
@@ -595,6 +612,7 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
                 "role": np.repeat(roles, n_f),
                 "score": role_mean.ravel(),
                 "n": role_n.ravel(),
+                "listed": np.repeat(g_size, n_f),
             }
         ),
         pd.DataFrame(
@@ -604,7 +622,8 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
                 "id": np.tile(np.array(layout.dimension_ids, dtype=object), n_g),
                 "role": np.repeat(roles, n_d),
                 "score": role_dim.ravel(),
-                "n": np.repeat(g_size, n_d),
+                "n": role_dim_n.ravel(),
+                "listed": np.repeat(g_size, n_d),
             }
         ),
         pd.DataFrame(
@@ -614,7 +633,8 @@ def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, 
                 "id": "overall",
                 "role": roles,
                 "score": role_overall,
-                "n": g_size,
+                "n": role_overall_n,
+                "listed": g_size,
             }
         ),
     ]

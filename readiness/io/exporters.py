@@ -6,24 +6,38 @@ place when complete, so a crash or a kill never leaves a half-written file behin
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
+import secrets
+import shutil
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.errors import InputError
+from ..core.ids import FORMULA_PREFIXES, folder_name, starts_like_formula
 from .citations import cite
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "FORMULA_PREFIXES",
+    "PROGRESS_FILES",
+    "REPORT_FILES",
     "atomic_path",
+    "clean_leftovers",
+    "commit_stage",
     "dumps_json",
     "neutralize",
+    "new_stage",
     "org_folder",
+    "staged_folder",
     "write_bytes",
     "write_json",
     "write_roadmap_csv",
@@ -62,6 +76,187 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
         raise
     _fsync(path.parent)
+
+
+# ---------------------------------------------------------------------- report folders
+#: The files of a report folder, written together (``assess``, ``demo``, ``batch``); a new
+#: set replaces these, and keeps every other file of the folder.
+REPORT_FILES: tuple[str, ...] = (
+    "results.json",
+    "roadmap.xlsx",
+    "roadmap.csv",
+    "report.ipynb",
+    "report.html",
+    "report.pdf",
+    "fingerprint.json",
+)
+#: The files of a progress report (``compare --out``), replaced the same way.
+PROGRESS_FILES: tuple[str, ...] = (
+    "compare.json",
+    "roadmap-next.xlsx",
+    "roadmap-next.csv",
+    "progress.ipynb",
+    "progress.html",
+    "progress.pdf",
+)
+#: Most entries of the user's own a report folder may hold (they are carried into the new set).
+_MAX_CARRIED = 1000
+
+
+def _stage_prefix(folder: Path, kind: str) -> str:
+    return f".{folder.name}.readiness-{kind}-"
+
+
+@contextmanager
+def staged_folder(folder: str | Path, *, replaces: Iterable[str] = REPORT_FILES) -> Iterator[Path]:
+    """Prepare a whole report folder beside ``folder``, then swap it in at once.
+
+    Yields a new hidden folder beside ``folder`` (:func:`new_stage`) to write the
+    complete set of files into. When the block ends without an error the set takes
+    ``folder``'s place (:func:`commit_stage`); on an error it is removed and ``folder``
+    is left as it was. A kill at any moment leaves ``folder`` holding either the earlier
+    complete set or the new one, never a mix; leftovers of a killed run are removed when
+    the next run starts (:func:`clean_leftovers`).
+    """
+    stage = new_stage(folder)
+    try:
+        yield stage
+        commit_stage(stage, folder, replaces=replaces)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def new_stage(folder: str | Path) -> Path:
+    """A new, empty hidden folder beside ``folder`` to prepare its next set of files in.
+
+    Leftovers of a killed run are removed first; a ``folder`` that is a file is refused.
+    """
+    folder = Path(os.path.abspath(folder))
+    if folder.exists() and not folder.is_dir():
+        raise InputError("is a file, not a folder; give --out a folder", source=str(folder))
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(folder)
+    stage = Path(tempfile.mkdtemp(prefix=_stage_prefix(folder, "new"), dir=folder.parent))
+    os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; a report folder gets the usual mode
+    return stage
+
+
+def commit_stage(stage: str | Path, folder: str | Path, *, replaces: Iterable[str] = REPORT_FILES) -> None:
+    """Swap a prepared set in: ``stage`` takes ``folder``'s place in one step.
+
+    Files already in ``folder`` other than those the set ``replaces`` (the report files,
+    :data:`REPORT_FILES`) are the user's, or another report's: they are carried into the
+    new set first (hard links). The exchange is atomic
+    (Linux ``renameat2(RENAME_EXCHANGE)``); elsewhere it is two renames, and a run cut
+    between them is completed by the next one. The earlier set is removed after.
+    """
+    stage, folder = Path(stage), Path(os.path.abspath(folder))
+    if folder.is_dir():
+        _carry_over(folder, stage, set(replaces))
+    _fsync(stage)
+    _swap_in(stage, folder)
+
+
+def clean_leftovers(folder: str | Path) -> list[Path]:
+    """Remove what a killed run left: staged folders beside ``folder``, hidden temporary files in it.
+
+    A run cut between the two renames of the fallback swap (not on Linux) left no
+    ``folder`` but its earlier set under a hidden name: that set is put back.
+    """
+    folder = Path(os.path.abspath(folder))
+    removed: list[Path] = []
+    if folder.parent.is_dir():
+        mine = [p for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}.readiness-") and p.is_dir()]
+        for path in sorted(mine, key=lambda p: "-old-" not in p.name):  # an earlier set first
+            if "-old-" in path.name and not folder.exists():
+                os.rename(path, folder)
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.name.startswith(".") and ".tmp" in path.name and path.is_file():
+                path.unlink(missing_ok=True)  # atomic_path's temporary files (and papermill's beside them)
+                removed.append(path)
+    return removed
+
+
+def _carry_over(folder: Path, stage: Path, mine: set[str]) -> None:
+    """Hard-link the other files of ``folder`` into the staged set (a copy where links fail)."""
+    count = 0
+    for entry in folder.iterdir():
+        if entry.name in mine or (entry.name.startswith(".") and ".tmp" in entry.name):
+            continue
+        if os.path.lexists(stage / entry.name):  # the new set has its own: never the earlier one's
+            continue
+        walk: list[tuple[str, list[str], list[str]]]
+        if entry.is_symlink() or not entry.is_dir():
+            walk = [(str(folder), [], [entry.name])]
+        else:
+            walk = list(os.walk(entry))
+        for root, dirs, files in walk:
+            count += len(dirs) + len(files)
+            if count > _MAX_CARRIED:
+                raise InputError(
+                    f"holds more than {_MAX_CARRIED} files that are not a report's; give --out an empty folder "
+                    "or the folder of an earlier report",
+                    source=str(folder),
+                )
+            target = stage / Path(root).relative_to(folder)
+            target.mkdir(parents=True, exist_ok=True)
+            for name in dirs:
+                if (Path(root) / name).is_symlink():
+                    os.symlink(os.readlink(Path(root) / name), target / name)
+                else:
+                    (target / name).mkdir(exist_ok=True)
+            for name in files:
+                _link(Path(root) / name, target / name)
+
+
+def _link(source: Path, target: Path) -> None:
+    if source.is_symlink():
+        os.symlink(os.readlink(source), target)
+        return
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links on this file system: a copy, written atomically
+        with atomic_path(target) as tmp:
+            shutil.copy2(source, tmp)
+
+
+def _swap_in(stage: Path, folder: Path) -> None:
+    """Put the staged set in ``folder``'s place; the earlier set, if any, is removed after."""
+    if not os.path.lexists(folder):
+        os.rename(stage, folder)
+        _fsync(folder.parent)
+        return
+    if _exchange(stage, folder):
+        earlier = stage  # the exchange left the earlier set under the staged name
+    else:
+        earlier = folder.parent / f"{_stage_prefix(folder, 'old')}{secrets.token_hex(4)}"
+        os.rename(folder, earlier)
+        os.rename(stage, folder)  # a kill between the two renames: clean_leftovers puts the earlier set back
+    _fsync(folder.parent)
+    shutil.rmtree(earlier, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2``); ``False`` where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # an old C library
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False  # a file system that cannot exchange: the two-rename fallback
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def _fsync(path: Path) -> None:
@@ -104,25 +299,11 @@ def write_json(path: str | Path, document: Any) -> Path:
 
 
 def org_folder(org_id: str) -> str:
-    """A safe, collision-free folder name for an organization id.
-
-    Keeps letters, digits, ``-`` and ``_`` (others become ``_``), at most 48 of them,
-    then appends a short hash of the exact id so that ids differing only in case or
-    punctuation never share a folder, and no id can climb out of the output folder.
-    """
-    import hashlib
-    import re
-
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", org_id).strip("_-")[:48] or "org"
-    digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=4).hexdigest()
-    return f"{stem}-{digest}"
+    """A safe, collision-free folder name for an organization id (:func:`readiness.core.ids.folder_name`)."""
+    return folder_name(org_id)
 
 
 # ---------------------------------------------------------------------- roadmap exports
-#: Leading characters a spreadsheet may treat as the start of a formula (OWASP's list, a
-#: newline, and the full-width signs East Asian input methods type in place of ASCII).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
 ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
     # (results.json key or fill-in column, header, width)
     ("rank", "Rank", 6),
@@ -147,16 +328,17 @@ ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
 def neutralize(value: Any) -> Any:
     """Make text inert in a spreadsheet: prefix an apostrophe to formula-like text.
 
-    Text is formula-like when it starts with one of :data:`FORMULA_PREFIXES`, also after
-    leading spaces (some spreadsheet tools trim them on import). Numbers and other
-    non-text values pass through unchanged.
+    Text is formula-like when it starts with one of
+    :data:`readiness.core.ids.FORMULA_PREFIXES`, also after leading spaces (some
+    spreadsheet tools trim them on import). Numbers and other non-text values pass
+    through unchanged.
 
     Examples
     --------
     >>> neutralize("=SUM(A1:A9)"), neutralize("  +1"), neutralize("Coach daily"), neutralize(-3)
     ("'=SUM(A1:A9)", "'  +1", 'Coach daily', -3)
     """
-    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 

@@ -1,24 +1,25 @@
 """Reading and validating inputs: instruments, responses and organization profiles.
 
-The io layer: everything read from disk is checked here and turned
-into the core's types, or into an :class:`~readiness.core.errors.InputError` whose problems
-each name the file, the row and the column. After this module, code trusts its inputs.
+The io layer: everything read from disk is checked here and turned into the core's
+types, or into an :class:`~readiness.core.errors.InputError` whose problems each name
+the file, the row and the column. After this module, code trusts its inputs.
 
-Formats: CSV (any common delimiter, UTF-8 with or without BOM), XLSX, JSON (a list of
-records, or ``{"responses": [...]}``) and Parquet.
+Files are read as tables of text by :mod:`readiness.io.tables` (CSV, XLSX, JSON,
+Parquet, within :class:`~readiness.io.tables.Limits`). Here the cells are read as ids
+(:mod:`readiness.core.ids`: normalized, checked, compared without regard to case),
+roles and answers (:mod:`readiness.core.answers`), and the answers become
+:class:`~readiness.core.responses.Responses` through the one constructor,
+:func:`~readiness.core.responses.build_responses`. A column that is no item of the
+instrument is an error (naming the closest item) unless ``ignore_columns`` is given.
 """
 
 from __future__ import annotations
 
-import csv
+import difflib
 import functools
-import io
-import json
 import math
 import re
-import stat
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +27,15 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..core.answers import DONT_KNOW_SPELLINGS, NOT_APPLICABLE_SPELLINGS, OPEN_TEXT_MAX
+from ..core.answers import OPEN_TEXT_MAX, AnswerReader, normalize_label, numeral_value, quote_value
 from ..core.errors import MAX_PROBLEMS, InputError, Problem
+from ..core.ids import case_clashes, id_problem, normalize_id
 from ..core.instrument import META_COLUMNS, Instrument
 from ..core.levels import Level
-from ..core.profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES, size_band
-from ..core.responses import Responses
+from ..core.profile import INDUSTRIES, INDUSTRY_SYNONYMS, KPIS, RATE_KPIS, SIZE_BANDS, STAGES, size_band
+from ..core.responses import Responses, build_responses, canonical_order, missing_dimensions
 from .resources import DEFAULT_INSTRUMENT_NAME, DEFAULT_PLAYBOOK_NAME, template_path
+from .tables import Limits, Table, cell_text, column_codes, read_bytes, read_table
 
 if TYPE_CHECKING:  # for the annotation only: the roadmap module is imported when a playbook is loaded
     from ..core.roadmap import Playbook
@@ -46,6 +49,7 @@ __all__ = [
     "KPIS",
     "SIZE_BANDS",
     "STAGES",
+    "Limits",
     "Table",
     "check_profiles_match",
     "instrument_path",
@@ -60,7 +64,6 @@ __all__ = [
     "parse_profiles",
     "parse_responses",
     "parse_responses_isolating",
-    "read_rows",
     "read_table",
     "size_band",
     "validate_files",
@@ -74,388 +77,17 @@ DEFAULT_REFERENCES = template_path("references", "published-figures.yaml")
 DEFAULT_LEVELS = template_path("levels.yaml")
 
 _MAX_CELL = 10_000
-_MAX_ID = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: Control characters a free-text answer may not keep (line breaks and tabs it may).
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: An id may not start like a spreadsheet formula: ids travel into CSV and XLSX files.
-_FORMULA_START = r"^\s*[=+\-@\uff1d\uff0b\uff0d\uff20]"
+#: Columns a profiles file must hold to be found below a title, or in a workbook's sheets.
+PROFILE_HEADER = ("org_id",)
+#: Sheet names read when several sheets of a workbook hold the header.
+RESPONSES_SHEETS = ("responses", "answers")
+PROFILES_SHEETS = ("profiles",)
 
-
-@dataclass(frozen=True)
-class Table:
-    """A file read as text: column names and cells (stripped strings), with row numbers."""
-
-    source: str
-    columns: list[str]
-    cells: pd.DataFrame  # all str, '' for empty
-    rows: np.ndarray  # spreadsheet row number of each data row (header = 1)
-
-
-# ---------------------------------------------------------------------- tables
-def read_rows(path: str | Path, *, sheet: str | None = None) -> tuple[list[str], list[list[str]], list[int]]:
-    """Read a CSV, XLSX, JSON or Parquet file as rows of text, the header row unchecked.
-
-    Returns the first non-empty row, the non-empty rows after it (cells stripped) and
-    their row numbers as a spreadsheet counts them. For survey-tool exports, whose header
-    spans several rows and may leave cells empty or repeat names; :func:`read_table`
-    checks a one-row header on top of this. Raises :class:`InputError` for a missing,
-    empty, unreadable or ragged file.
-    """
-    path = Path(path)
-    source = path.name
-    data = _read_bytes(path)
-    suffix = path.suffix.lower()
-    if not data.strip():
-        raise InputError("file is empty", source=source)
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            header, body, rows = _read_xlsx(data, source, sheet)
-        elif suffix == ".json":
-            header, body, rows = _read_json(data, source)
-        elif suffix in (".parquet", ".pq"):
-            header, body, rows = _read_parquet(data, source)
-        else:
-            header, body, rows = _read_csv(data, source)
-    except InputError:
-        raise
-    except Exception as exc:  # a parser's own error on garbage: keep it to one line
-        kind = {
-            ".xlsx": "an Excel workbook",
-            ".xlsm": "an Excel workbook",
-            ".json": "JSON",
-            ".parquet": "a Parquet file",
-            ".pq": "a Parquet file",
-        }.get(suffix, "a delimited text file")
-        raise InputError(f"cannot be read as {kind} ({type(exc).__name__}: {str(exc)[:120]})", source=source) from None
-    return header, body, rows
-
-
-def read_table(path: str | Path, *, sheet: str | None = None) -> Table:
-    """Read a CSV, XLSX, JSON or Parquet file as a table of strings.
-
-    Raises :class:`InputError` for a missing, empty, unreadable or ragged file.
-    """
-    source = Path(path).name
-    header, body, rows = read_rows(path, sheet=sheet)
-    columns = [_clean_header(h) for h in header]
-    problems = []
-    seen: dict[str, int] = {}
-    for i, col in enumerate(columns):
-        if not col:
-            used = next((n for n, r in enumerate(body) if i < len(r) and r[i]), None)
-            if used is not None:
-                problems.append(
-                    Problem(
-                        source,
-                        f"column {i + 1} has no name in the header but holds {_cell_text(body[used][i])[:40]!r}",
-                        row=int(rows[used]),
-                    )
-                )
-            continue
-        key = col.lower()
-        if key in seen:
-            problems.append(
-                Problem(source, f"duplicate column {col!r} (also column {seen[key] + 1})", row=1, column=col)
-            )
-        seen[key] = i
-    if problems:
-        raise InputError(problems=problems)
-    keep = [i for i, c in enumerate(columns) if c]
-    frame = pd.DataFrame([[r[i] for i in keep] for r in body], columns=[columns[i] for i in keep], dtype=object)
-    return Table(source, [columns[i] for i in keep], frame, np.asarray(rows, dtype=np.int64))
-
-
-def _clean_header(value: Any) -> str:
-    return _cell_text(value).lstrip("\ufeff").strip()
-
-
-def _cell_text(value: Any) -> str:
-    """A cell as stripped text; raises ``TypeError`` for a value that is no cell (a list)."""
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value)).lower()
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        if math.isnan(value):
-            return ""
-        if value.is_integer():
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        try:
-            return bytes(value).decode("utf-8").strip()
-        except UnicodeDecodeError:
-            raise TypeError("binary data that is not UTF-8 text") from None
-    if isinstance(value, (dict, list, tuple, set, np.ndarray)):
-        raise TypeError(f"a {type(value).__name__} of values, not one number or text")
-    return str(value).strip()
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The bytes of a regular file; a folder, a device or a pipe is an :class:`InputError`.
-
-    A pipe or ``/dev/zero`` would otherwise block for ever or fill the memory.
-    """
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", source=str(path)) from None
-    if stat.S_ISDIR(mode):
-        raise InputError("is a folder, not a file", source=str(path))
-    if not stat.S_ISREG(mode):
-        raise InputError("is not a regular file (a device, pipe or socket)", source=str(path))
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror or type(exc).__name__})", source=str(path)) from None
-
-
-def _read_csv(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(data[:4096]):
-        raise InputError("is UTF-16 text; save it as UTF-8 CSV", source=source)
-    if b"\x00" in data[:4096]:
-        raise InputError("looks like a binary file, not CSV text", source=source)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8 CSV", source=source, row=line
-        ) from None
-    first_line = text.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
-    delimiter = max(counts, key=lambda d: counts[d])
-    if counts[delimiter] == 0:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    body: list[list[str]] = []
-    rows: list[int] = []
-    problems: list[Problem] = []
-    start = 1  # the line the record being read begins on: a quote left open names it
-    try:
-        while True:
-            start = reader.line_num + 1
-            record = next(reader, None)
-            if record is None:
-                break
-            if header is None:
-                if not any(c.strip() for c in record):
-                    continue
-                header = record
-                continue
-            if not any(c.strip() for c in record):
-                continue  # blank lines are not respondents
-            if len(record) != len(header):
-                if len(problems) < MAX_PROBLEMS:
-                    problems.append(
-                        Problem(
-                            source,
-                            f"has {len(record)} fields; the header has {len(header)} (delimiter {delimiter!r})",
-                            row=start,
-                        )
-                    )
-                continue
-            body.append([c.strip() for c in record])
-            rows.append(start)
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            raise InputError(
-                f"has a cell longer than {csv.field_size_limit()} characters", source=source, row=start
-            ) from None
-        raise InputError(f"malformed CSV ({exc})", source=source, row=start) from None
-    if header is None:
-        raise InputError("file has no header row", source=source)
-    if problems:
-        raise InputError(problems=problems)
-    return header, body, rows
-
-
-def _looks_utf16(head: bytes) -> bool:
-    """UTF-16 without a byte-order mark: every other byte of ASCII text is zero."""
-    if len(head) < 8:
-        return False
-    even, odd = head[0::2], head[1::2]
-    return (odd.count(0) > 0.9 * len(odd) and even.count(0) == 0) or (
-        even.count(0) > 0.9 * len(even) and odd.count(0) == 0
-    )
-
-
-def _read_xlsx(data: bytes, source: str, sheet: str | None) -> tuple[list[str], list[list[str]], list[int]]:
-    import openpyxl
-    from openpyxl.utils import get_column_letter
-
-    if not data.startswith(b"PK"):
-        what = "it holds text (a CSV file renamed .xlsx?)" if _is_text(data[:4096]) else "it is not a zip archive"
-        raise InputError(f"cannot be read as an Excel workbook: {what}", source=source)
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        names = [ws.title for ws in wb.worksheets]
-        if not names:
-            raise InputError("has no worksheet", source=source)
-        wanted = sheet or next(
-            (n for n in names if n.strip().lower() in ("responses", "answers", "profiles")), names[0]
-        )
-        if wanted not in names:
-            raise InputError(f"has no sheet named {wanted!r}", source=source)
-        ws = wb[wanted]
-        # A formula Excel never calculated has no saved result and reads as empty: an
-        # answer silently lost. Look for them (a second read) only when there are formulas.
-        formulas = _formula_cells(data, wanted) if _has_formulas(data) else set()
-        header: list[str] | None = None
-        body: list[list[str]] = []
-        rows: list[int] = []
-        for r, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            for c, v in enumerate(values, start=1):
-                if v is None and (r, c) in formulas:
-                    name = header[c - 1] if header and c <= len(header) and header[c - 1] else get_column_letter(c)
-                    raise InputError(
-                        "holds a formula whose result was never saved; open the file in Excel and "
-                        "save it, or paste the values",
-                        source=source,
-                        row=r,
-                        column=name,
-                    )
-            if header is None:
-                if not any(cells):
-                    continue
-                header = cells
-                continue
-            if not any(cells):
-                continue
-            if len(cells) > len(header):
-                extra = [c for c, v in enumerate(cells[len(header) :], start=len(header) + 1) if v]
-                if extra:
-                    raise InputError(
-                        f"has a value beyond the last named column (in spreadsheet column "
-                        f"{get_column_letter(extra[0])})",
-                        source=source,
-                        row=r,
-                    )
-            cells = (cells + [""] * len(header))[: len(header)]
-            body.append(cells)
-            rows.append(r)
-        if header is None:
-            raise InputError(f"sheet {wanted!r} is empty", source=source)
-        return header, body, rows
-    finally:
-        wb.close()
-
-
-def _is_text(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 3:  # not just a character cut at the end of the sample
-            return False
-    return b"\x00" not in head
-
-
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet of the workbook holds a formula (``<f>`` element)."""
-    import zipfile
-
-    pattern = re.compile(rb"<(?:\w+:)?f[\s>/]")
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                with archive.open(info) as fh:
-                    tail = b""
-                    while chunk := fh.read(1 << 20):  # in pieces: a sheet may expand to gigabytes
-                        if pattern.search(tail + chunk):
-                            return True
-                        tail = chunk[-16:]
-    return False
-
-
-def _formula_cells(data: bytes, sheet: str) -> set[tuple[int, int]]:
-    """(row, column) of every formula cell of one sheet."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    try:
-        out: set[tuple[int, int]] = set()
-        for r, row in enumerate(wb[sheet].iter_rows(), start=1):
-            for c, cell in enumerate(row, start=1):
-                if getattr(cell, "data_type", None) == "f":
-                    out.add((r, c))
-        return out
-    finally:
-        wb.close()
-
-
-def _read_json(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"is not UTF-8 text (byte 0x{data[exc.start]:02x})", source=source, row=line) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})", source=source
-        ) from None
-    except RecursionError:
-        raise InputError("is not valid JSON (nested too deeply)", source=source) from None
-    if isinstance(doc, dict):
-        key = next((k for k in ("responses", "profiles", "records", "data") if isinstance(doc.get(k), list)), None)
-        if key is None:
-            raise InputError("JSON must be a list of records or an object with a 'responses' list", source=source)
-        doc = doc[key]
-    if not isinstance(doc, list):
-        raise InputError("JSON must be a list of records", source=source)
-    if not doc:
-        raise InputError("JSON holds no records", source=source)
-    header: list[str] = []
-    seen: set[str] = set()
-    for n, rec in enumerate(doc, start=1):
-        if not isinstance(rec, dict):
-            raise InputError("each record must be an object of column: value", source=source, row=n)
-        for k in rec:
-            if k not in seen:
-                seen.add(k)
-                header.append(str(k))
-    body = []
-    for n, rec in enumerate(doc, start=1):
-        row = []
-        for k in header:
-            v = rec.get(k)
-            if isinstance(v, (dict, list)):
-                raise InputError("a cell must be a number, text or null", source=source, row=n, column=k)
-            row.append(_cell_text(v))
-        body.append(row)
-    return header, body, list(range(1, len(doc) + 1))
-
-
-def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[list[str]], list[int]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(io.BytesIO(data))
-    header = [str(c) for c in table.column_names]
-    columns = []
-    for name, column in zip(header, table.columns):
-        kind = column.type
-        if pa.types.is_nested(kind) or pa.types.is_map(kind) or pa.types.is_union(kind):
-            raise InputError(
-                f"column holds {kind} values; a cell must be a number, text or empty", source=source, row=1, column=name
-            )
-        values = column.to_pylist()
-        cells = []
-        for r, v in enumerate(values, start=2):
-            try:
-                cells.append(_cell_text(v))
-            except TypeError as exc:
-                raise InputError(
-                    f"a cell must be a number, text or empty ({exc})", source=source, row=r, column=name
-                ) from None
-        columns.append(cells)
-    body = [list(row) for row in zip(*columns)] if columns else []
-    return header, body, list(range(2, table.num_rows + 2))
+# Kept under their old names for callers of this module.
+_cell_text = cell_text
+_read_bytes = read_bytes
 
 
 # ---------------------------------------------------------------------- instruments
@@ -567,11 +199,14 @@ def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:
             raise InputError("a target profile must map facet ids to scores", source=path.name)
         pairs: list[tuple[str, Any, int | None]] = [(str(k), v, None) for k, v in doc.items()]
     else:
-        table = read_table(path)
+        table = read_table(path, header=("facet", "target"))
         cols = {c.lower(): c for c in table.columns}
         if "facet" not in cols or "target" not in cols:
             raise InputError("a target profile needs columns facet and target", source=table.source, row=1)
-        pairs = [(f, t, int(r)) for f, t, r in zip(table.cells[cols["facet"]], table.cells[cols["target"]], table.rows)]
+        pairs = [
+            (str(f).strip(), t, int(r))
+            for f, t, r in zip(table.cells[cols["facet"]], table.cells[cols["target"]], table.rows)
+        ]
     out: dict[str, float] = {}
     for facet, value, row in pairs:
         # A file names the row and column; a YAML mapping names the key.
@@ -595,7 +230,7 @@ def load_targets(path: str | Path, instrument: Instrument) -> dict[str, float]:
 
 
 def _read_yaml(path: Path) -> Any:
-    data = _read_bytes(path)
+    data = read_bytes(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -648,56 +283,88 @@ def _check_size(doc: Any, source: str) -> None:
 
 
 # ---------------------------------------------------------------------- responses
-def load_responses(path: str | Path, instrument: Instrument, *, sheet: str | None = None) -> Responses:
-    """Read and validate a responses file in the canonical wide form."""
-    return parse_responses(read_table(path, sheet=sheet), instrument)
+def load_responses(
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    sheet: str | None = None,
+    ignore_columns: bool = False,
+    limits: Limits | None = None,
+) -> Responses:
+    """Read and validate a responses file in the canonical wide form.
+
+    ``ignore_columns``: columns that are no item of the instrument are left out with a
+    warning, instead of being an error.
+    """
+    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
+    return parse_responses(table, instrument, ignore_columns=ignore_columns)
 
 
 def load_responses_isolating(
-    path: str | Path, instrument: Instrument, *, sheet: str | None = None
+    path: str | Path,
+    instrument: Instrument,
+    *,
+    sheet: str | None = None,
+    ignore_columns: bool = False,
+    limits: Limits | None = None,
 ) -> tuple[Responses, dict[str, str]]:
     """Like :func:`load_responses`, but an organization whose own rows are bad is set aside.
 
     For batches: an error that belongs to rows of one organization (a bad answer, role or
     id, a duplicate respondent) takes that organization out, with the first such error as
-    its reason, and the others load. Returns the responses and ``{org_id: reason}``.
-    Errors that belong to no organization (an unreadable file, a missing column, an empty
-    org id) or that leave no organization standing raise :class:`InputError` as usual.
+    its reason, and the others load. Ids that differ only by case take out every
+    spelling. Returns the responses and ``{org_id: reason}``. Errors that belong to no
+    organization (an unreadable file, a missing or unknown column, an empty org id) or
+    that leave no organization standing raise :class:`InputError` as usual.
     """
-    return parse_responses_isolating(read_table(path, sheet=sheet), instrument)
+    table = read_table(path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
+    return parse_responses_isolating(table, instrument, ignore_columns=ignore_columns)
 
 
-def parse_responses_isolating(table: Table, instrument: Instrument) -> tuple[Responses, dict[str, str]]:
-    """:func:`load_responses_isolating` of a :class:`Table` already read."""
+def parse_responses_isolating(
+    table: Table, instrument: Instrument, *, ignore_columns: bool = False
+) -> tuple[Responses, dict[str, str]]:
+    """:func:`load_responses_isolating` of a :class:`Table` already read (a converted survey export)."""
     rejected: dict[str, str] = {}
     first_errors: list[Problem] | None = None
     while True:
-        problems, responses = _check_responses(table, instrument)
+        problems, responses = _check_responses(table, instrument, ignore_columns=ignore_columns)
         errors = [p for p in problems if p.severity == "error"]
         if not errors:
             assert responses is not None
             return responses, rejected
         first_errors = first_errors or errors
-        org_column = next((c for c in table.columns if c.strip().lower() == "org_id"), None)
-        if org_column is None or any(p.row is None or p.row < 2 for p in errors):
+        org_column = next((c for c in table.columns if c.casefold() == "org_id"), None)
+        if org_column is None or any(p.row is None or p.row <= table.header_row for p in errors):
             raise InputError(problems=first_errors)
-        org_of_row = dict(zip(table.rows.tolist(), table.cells[org_column].astype(str).tolist()))
+        org = _ids(table.cells[org_column])
+        org_of_row = dict(zip(table.rows.tolist(), org.tolist()))
         bad: dict[str, str] = {}
         for p in errors:
-            org = org_of_row.get(p.row, "")
-            if not org.strip():
+            name = org_of_row.get(p.row, "")
+            if not name:
                 raise InputError(problems=first_errors)
-            bad.setdefault(org, str(p))
-        rejected.update(bad)
-        keep = ~table.cells[org_column].astype(str).isin(list(bad)).to_numpy()
+            bad.setdefault(name.casefold(), str(p))
+        folded = pd.Series(org).str.casefold()
+        for name, fold in zip(org.tolist(), folded.tolist()):
+            if fold in bad:
+                rejected.setdefault(name, bad[fold])
+        keep = ~folded.isin(list(bad)).to_numpy()
         if not keep.any():
             raise InputError(problems=first_errors)
-        table = Table(table.source, table.columns, table.cells[keep].reset_index(drop=True), table.rows[keep])
+        table = Table(
+            table.source,
+            table.columns,
+            table.cells[keep].reset_index(drop=True),
+            table.rows[keep],
+            table.header_row,
+            table.notes,
+        )
 
 
-def parse_responses(table: Table, instrument: Instrument) -> Responses:
+def parse_responses(table: Table, instrument: Instrument, *, ignore_columns: bool = False) -> Responses:
     """Validate a :class:`Table` of answers; collect every problem (up to a cap)."""
-    problems, responses = _check_responses(table, instrument)
+    problems, responses = _check_responses(table, instrument, ignore_columns=ignore_columns)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(problems=errors)
@@ -705,187 +372,281 @@ def parse_responses(table: Table, instrument: Instrument) -> Responses:
     return responses
 
 
-def _check_responses(table: Table, instrument: Instrument) -> tuple[list[Problem], Responses | None]:
-    problems, responses = _collect_response_problems(table, instrument)
+def _check_responses(
+    table: Table, instrument: Instrument, *, ignore_columns: bool = False
+) -> tuple[list[Problem], Responses | None]:
+    problems, responses = _collect_response_problems(table, instrument, ignore_columns)
     position = {c: i for i, c in enumerate(table.columns)}
-    problems.sort(key=lambda p: (p.row or 0, position.get(p.column or "", -1)))
+    problems.sort(key=lambda p: (p.severity != "error", p.row or 0, position.get(p.column or "", -1)))
     return problems, responses
 
 
-def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[list[Problem], Responses | None]:
+def _ids(series: pd.Series) -> np.ndarray:
+    """A column of ids, normalized (:func:`readiness.core.ids.normalize_id`), one per row."""
+    codes, uniques = column_codes(series)
+    return np.array([normalize_id(u) for u in uniques], dtype=object)[codes]
+
+
+def unknown_columns_problem(
+    source: str, columns: Sequence[str], instrument: Instrument, header_row: int, *, ignored: bool
+) -> Problem:
+    """One problem naming the columns that are no item of the instrument, with the closest items."""
+    layout = instrument.layout
+    several = len(columns) > 1
+    names = ", ".join(repr(c) for c in columns[:8]) + (f" and {len(columns) - 8} more" if len(columns) > 8 else "")
+    guesses = [g for g in (closest_item(c, instrument) for c in columns[:8]) if g]
+    hint = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+    what = f"column{'s' if several else ''} {names} {'are' if several else 'is'} no item{'s' if several else ''}"
+    if ignored:
+        return Problem(
+            source,
+            f"{what} of instrument {instrument.id!r}{hint}; left out (--ignore-columns)",
+            row=header_row,
+            column=columns[0],
+            severity="warning",
+        )
+    return Problem(
+        source,
+        f"{what} of instrument {instrument.id!r}{hint}; items are {layout.item_ids[0]} to {layout.item_ids[-1]} "
+        f"(readiness instrument lists them): rename {'them' if several else 'it'}, or give --ignore-columns to "
+        f"read the file without {'them' if several else 'it'}",
+        row=header_row,
+        column=columns[0],
+    )
+
+
+def closest_item(column: str, instrument: Instrument) -> str | None:
+    """The item id a misnamed column most likely means: by its spelling, or by the item's text.
+
+    >>> closest_item("peo-hir-1", inst)                       # doctest: +SKIP
+    'PEO_HIR_1'
+    """
+    ids = list(instrument.layout.item_ids)
+    folded = {re.sub(r"[^0-9a-z]+", "_", i.casefold()): i for i in ids}
+    key = re.sub(r"[^0-9a-z]+", "_", normalize_label(column)).strip("_")
+    if key in folded:
+        return folded[key]
+    texts = {normalize_label(instrument.items[i].text): i for i in ids}
+    text = normalize_label(column)
+    if text in texts:
+        return texts[text]
+    near = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    if near:
+        return folded[near[0]]
+    near = difflib.get_close_matches(text, list(texts), n=1, cutoff=0.6)
+    return texts[near[0]] if near else None
+
+
+def _collect_response_problems(
+    table: Table, instrument: Instrument, ignore_columns: bool
+) -> tuple[list[Problem], Responses | None]:
     src = table.source
-    problems: list[Problem] = []
-    by_key = {c.strip().lower(): c for c in table.columns}
+    head = table.header_row
+    problems: list[Problem] = list(table.notes)
+    by_key = {c.casefold(): c for c in table.columns}
     missing = [c for c in META_COLUMNS if c not in by_key]
     if missing:
         return [
             Problem(
                 src,
-                f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
-                row=1,
+                f"missing required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}"
+                + (" (a title above the header is skipped only when the header holds all three)" if head > 1 else ""),
+                row=head,
                 column=missing[0],
             )
         ], None
     if table.cells.empty:
-        return [Problem(src, "has a header but no respondent rows", row=1)], None
+        return [Problem(src, "has a header but no respondent rows", row=head)], None
     layout = instrument.layout
-    item_key = {i.lower(): i for i in layout.item_ids}
-    item_cols = {item_key[c.lower()]: c for c in table.columns if c.lower() in item_key}
-    open_key = {q.lower(): q for q in instrument.open_question_ids}
-    open_cols = {open_key[c.lower()]: c for c in table.columns if c.lower() in open_key}
+    item_key = {i.casefold(): i for i in layout.item_ids}
+    item_cols = {item_key[c.casefold()]: c for c in table.columns if c.casefold() in item_key}
+    open_key = {q.casefold(): q for q in instrument.open_question_ids}
+    open_cols = {open_key[c.casefold()]: c for c in table.columns if c.casefold() in open_key}
     extra = [
         c
         for c in table.columns
-        if c.lower() not in item_key and c.lower() not in open_key and c.lower() not in META_COLUMNS
+        if c.casefold() not in item_key and c.casefold() not in open_key and c.casefold() not in META_COLUMNS
     ]
     hint = _other_instrument(extra, list(item_cols.values()) + list(open_cols.values()), instrument)
     if hint:
         # Read with this version, such a file would lose the items the versions do not
         # share and score the rest as if nothing were missing: refused, with the way out.
-        return [Problem(src, hint, row=1)], None
-    for c in extra:
-        problems.append(
-            Problem(src, "column matches no item of the instrument; ignored", row=1, column=c, severity="warning")
-        )
+        return [Problem(src, hint, row=head)], None
     if not item_cols:
-        problems.append(Problem(src, f"no column matches an item of instrument {instrument.id!r}", row=1))
+        others = f"; its other columns: {', '.join(repr(c) for c in extra[:8])}" if extra else ""
+        guess = next((g for g in (closest_item(c, instrument) for c in extra) if g), None)
+        hint = f" (did you mean {guess}?)" if guess else ""
+        problems.append(
+            Problem(src, f"no column matches an item of instrument {instrument.id!r}{others}{hint}", row=head)
+        )
         return problems, None
+    if extra:
+        problems.append(unknown_columns_problem(src, extra, instrument, head, ignored=ignore_columns))
 
     cells = table.cells
     rows = table.rows
-    org = cells[by_key["org_id"]].astype(str)
-    rid = cells[by_key["respondent_id"]].astype(str)
-    role = cells[by_key["role"]].astype(str).str.strip().str.lower()
+    n = len(cells)
 
     def add(p: Problem) -> bool:
         problems.append(p)
         return sum(q.severity == "error" for q in problems) < MAX_PROBLEMS
 
-    for name, series in (("org_id", org), ("respondent_id", rid)):
-        key_col = by_key[name]
-        for i in np.flatnonzero((series == "").to_numpy()):
-            if not add(Problem(src, f"{name} is empty", row=int(rows[i]), column=key_col)):
-                return problems, None
-        for i in np.flatnonzero(series.str.len().to_numpy() > _MAX_ID):
-            if not add(Problem(src, f"{name} is longer than {_MAX_ID} characters", row=int(rows[i]), column=key_col)):
-                return problems, None
-        bad = series.str.contains(_CONTROL) | series.str.contains(r"[/\\]") | series.str.contains(r"\.\.", regex=True)
-        for i in np.flatnonzero(bad.to_numpy()):
-            if not add(
+    # --- ids: normalized, checked, compared without regard to case (as integer codes:
+    # a large file's ids are hashed once, not row by row)
+    ids: dict[str, np.ndarray] = {}
+    id_codes: dict[str, np.ndarray] = {}
+    id_names: dict[str, np.ndarray] = {}
+    for name in ("org_id", "respondent_id"):
+        col = by_key[name]
+        codes, uniques = column_codes(cells[col])
+        normal = [normalize_id(u) for u in uniques]
+        merged, names = pd.factorize(np.array(normal, dtype=object), use_na_sentinel=False)
+        id_codes[name] = merged[codes]
+        id_names[name] = np.asarray(names, dtype=object)
+        ids[name] = id_names[name][id_codes[name]]
+        changed = [k for k, (u, v) in enumerate(zip(uniques, normal)) if v != u.strip()]
+        if changed:
+            where = np.flatnonzero(np.isin(codes, changed))
+            raw = uniques[changed[0]]
+            problems.append(
                 Problem(
                     src,
-                    f"{name} {series.iat[i][:40]!r} contains a control character, a path separator or '..'",
-                    row=int(rows[i]),
-                    column=key_col,
+                    f"{name} of {len(where)} row(s) held invisible characters or full-width forms, read as "
+                    f"the plain id ({raw[:40]!r} as {normalize_id(raw)[:40]!r})",
+                    row=int(rows[where[0]]),
+                    column=col,
+                    severity="warning",
                 )
-            ):
-                return problems, None
-        for i in np.flatnonzero(series.str.contains(_FORMULA_START, regex=True).to_numpy() & ~bad.to_numpy()):
-            if not add(
-                Problem(
-                    src,
-                    f"{name} {series.iat[i][:40]!r} starts like a spreadsheet formula (=, +, -, @)",
-                    row=int(rows[i]),
-                    column=key_col,
-                )
-            ):
-                return problems, None
-    known_roles = set(layout.role_ids)
-    for i in np.flatnonzero(~role.isin(known_roles).to_numpy()):
+            )
+        for code, text in enumerate(names.tolist()):
+            message = id_problem(text, name)
+            if message is None:
+                continue
+            for i in np.flatnonzero(id_codes[name] == code).tolist():
+                if not add(Problem(src, message, row=int(rows[i]), column=col)):
+                    return problems, None
+    org, rid = ids["org_id"], ids["respondent_id"]
+    org_code, rid_code = id_codes["org_id"], id_codes["respondent_id"]
+    # organizations in the order met, each with its first row
+    _, org_first = np.unique(org_code, return_index=True)
+    org_first.sort()
+    for a, row_a, b, row_b in case_clashes(org[org_first].tolist(), rows[org_first].tolist()):
         if not add(
             Problem(
                 src,
-                f"unknown role {role.iat[i][:40]!r}; expected one of {', '.join(layout.role_ids)}",
-                row=int(rows[i]),
-                column=by_key["role"],
+                f"org_id {b[:40]!r} and {a[:40]!r} (row {row_a}) differ only in case: write one organization "
+                "the same way throughout (or give two organizations ids that differ in more than case)",
+                row=row_b,
+                column=by_key["org_id"],
             )
         ):
             return problems, None
-    dup = pd.DataFrame({"o": org, "r": rid}).duplicated(keep="first").to_numpy()
-    for i in np.flatnonzero(dup):
-        first = int(rows[np.flatnonzero(((org == org.iat[i]) & (rid == rid.iat[i])).to_numpy())[0]])
+    # respondents: (organization, id) pairs in the order met; a pair whose id differs from an
+    # earlier one of its organization only by case is a clash, the same pair again a duplicate
+    pair = org_code.astype(np.int64) * max(len(id_names["respondent_id"]), 1) + rid_code
+    _, pair_first = np.unique(pair, return_index=True)
+    pair_first.sort()
+    folded, _ = pd.factorize(np.array([r.casefold() for r in id_names["respondent_id"].tolist()], dtype=object))
+    spelled = pd.DataFrame({"o": org_code[pair_first], "f": folded[rid_code[pair_first]]})
+    for at in np.flatnonzero(spelled.duplicated().to_numpy()).tolist():
+        i = int(pair_first[at])
+        same = (org_code == org_code[i]) & (folded[rid_code] == folded[rid_code[i]])
+        j = int(np.flatnonzero(same)[0])
         if not add(
             Problem(
                 src,
-                f"duplicate respondent {rid.iat[i][:40]!r} in organization {org.iat[i][:40]!r} (first at row {first})",
+                f"respondent_id {rid[i][:40]!r} and {rid[j][:40]!r} (row {int(rows[j])}) of organization "
+                f"{org[i][:40]!r} differ only in case: one respondent written two ways, or two respondents?",
                 row=int(rows[i]),
                 column=by_key["respondent_id"],
             )
         ):
             return problems, None
 
-    n = len(cells)
-    values = np.full((n, len(layout.item_ids)), np.nan)
-    na = np.zeros((n, len(layout.item_ids)), dtype=bool)
-    dk = np.zeros((n, len(layout.item_ids)), dtype=bool)
-    k = instrument.scale_points
-    role_codes = role.map({r: j for j, r in enumerate(layout.role_ids)})
-    asked_rows = layout.asked[role_codes.fillna(0).to_numpy(dtype=np.intp)]
-    asked_rows[role_codes.isna().to_numpy()] = True  # unknown role: already an error, no stray warnings
-    not_asked_count = 0
-    na_refused = 0
-    for j, item_id in enumerate(layout.item_ids):
-        col = item_cols.get(item_id)
-        if col is None:
+    # --- roles, as the instrument names them, in any case and spacing
+    role_col = by_key["role"]
+    codes, uniques = column_codes(cells[role_col])
+    known = {normalize_label(r): r for r in layout.role_ids}
+    role_of = [known.get(normalize_label(u)) for u in uniques]
+    for code, (raw, role_id) in enumerate(zip(uniques, role_of)):
+        if role_id is not None:
             continue
-        item = instrument.items[item_id]
-        lookup: dict[str, float] = {str(v): float(v) for v in range(1, k + 1)}
-        lookup.update({f"{v}.0": float(v) for v in range(1, k + 1)})
-        lookup.update({label.strip().lower(): float(v) for v, label in enumerate(item.labels, start=1)})
-        text = cells[col].astype(str).str.strip()
-        lowered = text.str.lower()
-        mapped = lowered.map(lookup)
-        is_na = lowered.isin(NOT_APPLICABLE_SPELLINGS).to_numpy()
-        is_dk = lowered.isin(DONT_KNOW_SPELLINGS).to_numpy()
-        empty = (text == "").to_numpy()
-        bad = mapped.isna().to_numpy() & ~is_na & ~is_dk & ~empty
-        for i in np.flatnonzero(bad):
-            if not add(Problem(src, _answer_problem(text.iat[i], k), row=int(rows[i]), column=col)):
+        for i in np.flatnonzero(codes == code).tolist():
+            if not add(
+                Problem(
+                    src,
+                    f"unknown role {quote_value(raw)}; expected one of {', '.join(layout.role_ids)}",
+                    row=int(rows[i]),
+                    column=role_col,
+                )
+            ):
                 return problems, None
-        col_values = mapped.to_numpy(dtype=float, na_value=np.nan)
-        if not item.allows_na and is_na.any():
-            na_refused += int(is_na.sum())
-            is_na = np.zeros_like(is_na)  # counts as unanswered: the item does not allow N/A
-        asked = asked_rows[:, j]
-        stray = ~asked & (~np.isnan(col_values) | is_na | is_dk)
-        not_asked_count += int(stray.sum())
-        values[:, j] = np.where(asked, col_values, np.nan)
-        na[:, j] = is_na & asked
-        dk[:, j] = is_dk & asked
-    texts, text_warnings = _open_answers(cells, rows, open_cols, instrument, role, src)
-    problems.extend(text_warnings)
-    if na_refused:
-        problems.append(
+    role = np.array([r or "" for r in role_of], dtype=object)[codes]
+
+    dup = pd.Series(pair).duplicated(keep="first").to_numpy()
+    for i in np.flatnonzero(dup).tolist():
+        first = int(rows[np.flatnonzero(pair == pair[i])[0]])
+        if not add(
             Problem(
                 src,
-                f"{na_refused} N/A answer(s) given to items that do not allow N/A were treated as unanswered",
-                severity="warning",
+                f"duplicate respondent {rid[i][:40]!r} in organization {org[i][:40]!r} (first at row {first})",
+                row=int(rows[i]),
+                column=by_key["respondent_id"],
             )
-        )
-    if not_asked_count:
-        problems.append(
-            Problem(
-                src,
-                f"{not_asked_count} answer(s) to items not asked of the respondent's role were ignored",
-                severity="warning",
-            )
-        )
+        ):
+            return problems, None
+
+    # --- answers: each distinct cell text read once (AnswerReader)
+    k = instrument.scale_points
+    read: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    for j, item_id in enumerate(layout.item_ids):
+        item_col = item_cols.get(item_id)
+        if item_col is None:
+            continue
+        codes, uniques = column_codes(cells[item_col])
+        reader = AnswerReader(instrument.items[item_id].labels, k)
+        found = [reader.read(u) for u in uniques]
+        for code, reading in enumerate(found):
+            if reading.problem is None:
+                continue
+            for i in np.flatnonzero(codes == code).tolist():
+                if not add(Problem(src, reading.problem, row=int(rows[i]), column=item_col)):
+                    return problems, None
+        value_of = np.array([r.value for r in found], dtype=np.float32)
+        na_of = np.array([r.not_applicable for r in found], dtype=bool)
+        dk_of = np.array([r.dont_know for r in found], dtype=bool)
+        read[j] = (codes, value_of, na_of, dk_of)
     if any(p.severity == "error" for p in problems):
         return problems, None
+
+    # Respondents in canonical order first, so the answers are written once, in place.
+    order = canonical_order(instrument, org.tolist(), rid.tolist(), role.tolist())
+    values = np.full((n, len(layout.item_ids)), np.nan, dtype=np.float32)
+    na = np.zeros(values.shape, dtype=bool)
+    dk = np.zeros(values.shape, dtype=bool)
+    for j, (codes, value_of, na_of, dk_of) in read.items():
+        ordered = np.asarray(codes)[order]
+        values[:, j] = value_of[ordered]
+        na[:, j] = na_of[ordered]
+        dk[:, j] = dk_of[ordered]
+    texts, text_warnings = _open_answers(cells, rows, open_cols, instrument, role, src)
+    problems.extend(text_warnings)
     warnings = [str(p) for p in problems if p.severity == "warning"]
-    responses = Responses.from_arrays(
+    responses, more = build_responses(
         instrument,
-        org.tolist(),
-        rid.tolist(),
-        role.tolist(),
+        org[order].tolist(),
+        rid[order].tolist(),
+        role[order].tolist(),
         values,
         na,
         dont_know=dk,
-        open_answers=texts,
-        rows=rows.tolist(),
-        warnings=warnings,
+        open_answers=texts[order],
+        rows=rows[order].tolist(),
+        columns=[item_cols.get(i) for i in layout.item_ids],
         source=src,
+        warnings=warnings,
     )
+    problems.extend(more)
     return problems, responses
 
 
@@ -894,7 +655,7 @@ def _open_answers(
     rows: np.ndarray,
     open_cols: dict[str, str],
     instrument: Instrument,
-    role: pd.Series,
+    role: np.ndarray,
     src: str,
 ) -> tuple[np.ndarray, list[Problem]]:
     """Free-text answers to the open questions, as given: any text, cut at
@@ -908,8 +669,8 @@ def _open_answers(
         col = open_cols.get(question.id)
         if col is None:
             continue
-        column = cells[col].astype(str).str.strip().str.replace(_TEXT_CONTROL, " ", regex=True)
-        asked = role.isin(question.roles).to_numpy()
+        column = cells[col].astype(object).astype(str).str.strip().str.replace(_TEXT_CONTROL, " ", regex=True)
+        asked = np.isin(role, list(question.roles))
         given = (column != "").to_numpy()
         stray = int((given & ~asked).sum())
         if stray:
@@ -946,11 +707,11 @@ def _other_instrument(unknown: list[str], matched: list[str], instrument: Instru
     """
     if not unknown:
         return ""
-    columns = {c.lower() for c in [*unknown, *matched]}
+    columns = {c.casefold() for c in [*unknown, *matched]}
     for name, other in _bundled_instruments():
         if (other.id, other.version) == (instrument.id, instrument.version):
             continue
-        known = {i.lower() for i in other.items} | {q.lower() for q in other.open_question_ids}
+        known = {i.casefold() for i in other.items} | {q.casefold() for q in other.open_question_ids}
         if columns <= known:
             shown = ", ".join(unknown[:3]) + (f" and {len(unknown) - 3} more" if len(unknown) > 3 else "")
             return (
@@ -972,106 +733,138 @@ def _bundled_instruments() -> tuple[tuple[str, Instrument], ...]:
     return tuple(out)
 
 
-def _answer_problem(value: str, k: int) -> str:
-    shown = value if len(value) <= 40 else value[:37] + "..."
-    try:
-        number = float(value)
-    except ValueError:
-        return f"unknown answer {shown!r}: expected 1..{k}, one of the item's labels, NA, DK or empty"
-    if not math.isfinite(number) or not number.is_integer():
-        return f"answer {shown!r} is not a whole number from 1 to {k}"
-    return f"answer {shown} is outside 1..{k}"
-
-
 # ---------------------------------------------------------------------- profiles
-def load_profiles(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+def load_profiles(path: str | Path, *, sheet: str | None = None, limits: Limits | None = None) -> pd.DataFrame:
     """Read and validate organization profiles.
 
     Returns a frame indexed by ``org_id`` with columns ``org_name, industry, agents,
     size_band, stage`` and one column per KPI present (float, NaN where blank).
     """
-    return parse_profiles(read_table(path, sheet=sheet))
+    return parse_profiles(read_table(path, sheet=sheet, header=PROFILE_HEADER, limits=limits, prefer=PROFILES_SHEETS))
+
+
+def industry_of(text: str) -> str | None:
+    """The vocabulary's industry for what a profile says, through the synonym table; ``None`` if none.
+
+    >>> industry_of("Financial Services"), industry_of("Banking"), industry_of("retail")
+    ('financial_services', 'financial_services', None)
+    """
+    key = re.sub(r"[\s\-/&,.]+", "_", normalize_label(text)).strip("_")
+    if key in INDUSTRIES:
+        return key
+    return INDUSTRY_SYNONYMS.get(key)
 
 
 def parse_profiles(table: Table) -> pd.DataFrame:
     src = table.source
-    by_key = {c.strip().lower(): c for c in table.columns}
+    head = table.header_row
+    by_key = {c.casefold(): c for c in table.columns}
     if "org_id" not in by_key:
-        raise InputError("missing required column org_id", source=src, row=1, column="org_id")
+        raise InputError("missing required column org_id", source=src, row=head, column="org_id")
     if table.cells.empty:
-        raise InputError("has a header but no organization rows", source=src, row=1)
+        raise InputError("has a header but no organization rows", source=src, row=head)
     problems: list[Problem] = []
     cells, rows = table.cells, table.rows
-    out = pd.DataFrame(index=pd.Index(cells[by_key["org_id"]].astype(str).to_numpy(), name="org_id"))
+    org_col = by_key["org_id"]
+    org_ids = _ids(cells[org_col])
+    out = pd.DataFrame(index=pd.Index(org_ids, name="org_id"))
     org = out.index.to_series()
-    for i in np.flatnonzero((org == "").to_numpy()):
-        problems.append(Problem(src, "org_id is empty", row=int(rows[i]), column=by_key["org_id"]))
-    for i in np.flatnonzero(org.duplicated().to_numpy()):
-        problems.append(
-            Problem(src, f"duplicate org_id {org.iat[i][:40]!r}", row=int(rows[i]), column=by_key["org_id"])
-        )
-    bad = org.str.contains(_CONTROL) | org.str.contains(r"[/\\]") | org.str.contains(r"\.\.", regex=True)
-    for i in np.flatnonzero(bad.to_numpy()):
-        problems.append(
-            Problem(
-                src,
-                f"org_id {org.iat[i][:40]!r} contains a control character, a path separator or '..'",
-                row=int(rows[i]),
-                column=by_key["org_id"],
-            )
-        )
-    for i in np.flatnonzero(org.str.contains(_FORMULA_START, regex=True).to_numpy() & ~bad.to_numpy()):
+    for i, org_text in enumerate(org_ids):
+        message = id_problem(org_text, "org_id")
+        if message is not None:
+            problems.append(Problem(src, message, row=int(rows[i]), column=org_col))
+    for i in np.flatnonzero(org.duplicated().to_numpy()).tolist():
+        if org_ids[i]:
+            problems.append(Problem(src, f"duplicate org_id {org_ids[i][:40]!r}", row=int(rows[i]), column=org_col))
+    distinct = org.drop_duplicates()
+    firsts = [int(rows[i]) for i in np.flatnonzero(~org.duplicated().to_numpy())]
+    for a, row_a, b, row_b in case_clashes(distinct.tolist(), firsts):
         problems.append(
             Problem(
                 src,
-                f"org_id {org.iat[i][:40]!r} starts like a spreadsheet formula (=, +, -, @)",
-                row=int(rows[i]),
-                column=by_key["org_id"],
+                f"org_id {b[:40]!r} and {a[:40]!r} (row {row_a}) differ only in case: one organization "
+                "written two ways, or two?",
+                row=row_b,
+                column=org_col,
             )
         )
 
     def text(name: str) -> pd.Series:
         col = by_key.get(name)
-        return cells[col].astype(str).str.strip() if col else pd.Series([""] * len(cells))
+        return cells[col].astype(object).astype(str).str.strip() if col else pd.Series([""] * len(cells))
 
     names = text("org_name")
     long = names.str.len().to_numpy() > _MAX_CELL
-    for i in np.flatnonzero(long):
+    for i in np.flatnonzero(long).tolist():
         problems.append(
             Problem(src, f"org_name is longer than {_MAX_CELL} characters", row=int(rows[i]), column=by_key["org_name"])
         )
     out["org_name"] = np.where(names.to_numpy() == "", org.to_numpy(), names.to_numpy())
-    industry = text("industry").str.lower().str.replace(" ", "_")
-    out["industry"] = np.where(industry.to_numpy() == "", None, industry.to_numpy())
 
-    agents = pd.Series([np.nan] * len(cells))
-    if "agents" in by_key:
-        raw = text("agents")
-        agents = pd.to_numeric(raw, errors="coerce")
-        for i in np.flatnonzero(((raw != "") & (agents.isna() | (agents < 1))).to_numpy()):
+    industry: list[str | None] = []
+    for i, raw in enumerate(text("industry").tolist()):
+        if not raw:
+            industry.append(None)
+            continue
+        found = industry_of(raw)
+        if found is None:
             problems.append(
                 Problem(
                     src,
-                    f"agents {raw.iat[i][:20]!r} must be a whole number of at least 1",
+                    f"industry {quote_value(raw)} is not one of {', '.join(INDUSTRIES)} (nor a synonym listed in "
+                    "docs/input-formats.md); use other for an industry outside these",
                     row=int(rows[i]),
-                    column=by_key["agents"],
+                    column=by_key["industry"],
                 )
             )
+        industry.append(found)
+    out["industry"] = industry
+
+    agents = np.full(len(cells), np.nan)
+    if "agents" in by_key:
+        for i, raw in enumerate(text("agents").tolist()):
+            if not raw:
+                continue
+            number = numeral_value(raw)
+            if number is None or not math.isfinite(number) or not number.is_integer() or number < 1:
+                problems.append(
+                    Problem(
+                        src,
+                        f"agents {quote_value(raw[:40])} must be a whole number of at least 1 (a headcount)",
+                        row=int(rows[i]),
+                        column=by_key["agents"],
+                    )
+                )
+                continue
+            agents[i] = number
     band = text("size_band").str.replace(" ", "")
-    for i in np.flatnonzero(((band != "") & ~band.isin(SIZE_BANDS)).to_numpy()):
-        problems.append(
-            Problem(
-                src,
-                f"size_band {band.iat[i][:20]!r} is not one of {', '.join(SIZE_BANDS)}",
-                row=int(rows[i]),
-                column=by_key["size_band"],
+    bands = []
+    for i, (given, count) in enumerate(zip(band.tolist(), agents)):
+        derived = size_band(count) if np.isfinite(count) else None
+        if given and given not in SIZE_BANDS:
+            problems.append(
+                Problem(
+                    src,
+                    f"size_band {given[:20]!r} is not one of {', '.join(SIZE_BANDS)}",
+                    row=int(rows[i]),
+                    column=by_key["size_band"],
+                )
             )
-        )
-    derived = [size_band(a) if np.isfinite(a) and a >= 1 else "" for a in agents.to_numpy(dtype=float)]
-    out["agents"] = agents.to_numpy(dtype=float)
-    out["size_band"] = [b if b else (d or None) for b, d in zip(band.tolist(), derived)]
+        elif given and derived and given != derived:
+            problems.append(
+                Problem(
+                    src,
+                    f"size_band {given!r} does not agree with agents {count:g}, which is in {derived}; "
+                    "correct one of them, or leave size_band empty",
+                    row=int(rows[i]),
+                    column=by_key["size_band"],
+                )
+            )
+        bands.append(given or derived)
+    out["agents"] = agents
+    out["size_band"] = bands
     stage = text("stage").str.lower().str.replace(" ", "_").str.replace("-", "_")
-    for i in np.flatnonzero(((stage != "") & ~stage.isin(STAGES)).to_numpy()):
+    for i in np.flatnonzero(((stage != "") & ~stage.isin(STAGES)).to_numpy()).tolist():
         problems.append(
             Problem(
                 src,
@@ -1086,21 +879,39 @@ def parse_profiles(table: Table) -> pd.DataFrame:
         col = by_key.get(kpi)
         if not col:
             continue
-        raw = text(kpi)
-        val = pd.to_numeric(raw.str.rstrip("%"), errors="coerce")
-        for i in np.flatnonzero(((raw != "") & val.isna()).to_numpy()):
-            problems.append(Problem(src, f"{kpi} {raw.iat[i][:20]!r} is not a number", row=int(rows[i]), column=col))
-        for i in np.flatnonzero(((val < low) | (val > high)).to_numpy()):
-            problems.append(
-                Problem(
-                    src, f"{kpi} {raw.iat[i][:20]} is outside {low:g}..{high:g} {unit}", row=int(rows[i]), column=col
+        values = np.full(len(cells), np.nan)
+        for i, raw in enumerate(text(kpi).tolist()):
+            if not raw:
+                continue
+            percent = raw.endswith("%")
+            number = numeral_value(raw[:-1] if percent else raw)
+            if number is None or not math.isfinite(number):
+                problems.append(
+                    Problem(src, f"{kpi} {quote_value(raw[:20])} is not a number", row=int(rows[i]), column=col)
                 )
-            )
-        out[kpi] = val.to_numpy(dtype=float)
+                continue
+            if not low <= number <= high:
+                problems.append(
+                    Problem(src, f"{kpi} {raw[:20]} is outside {low:g}..{high:g} {unit}", row=int(rows[i]), column=col)
+                )
+                continue
+            if kpi in RATE_KPIS and 0 < number < 1 and not percent:
+                problems.append(
+                    Problem(
+                        src,
+                        f"{kpi} {raw[:20]} looks like a fraction, but percentages are expected "
+                        f"({number * 100:g} for {number:g}); write {raw[:20]}% if it really is under one percent",
+                        row=int(rows[i]),
+                        column=col,
+                    )
+                )
+                continue
+            values[i] = number
+        out[kpi] = values
     known = {"org_id", "org_name", "industry", "agents", "size_band", "stage", *KPIS}
     if problems:
         raise InputError(problems=problems[:MAX_PROBLEMS])
-    out.attrs["ignored_columns"] = [c for c in table.columns if c.strip().lower() not in known]
+    out.attrs["ignored_columns"] = [c for c in table.columns if c.casefold() not in known]
     out.attrs["source"] = src
     out.attrs["rows"] = [int(r) for r in rows]
     return out
@@ -1113,24 +924,31 @@ def validate_files(
     profiles_path: str | Path | None = None,
     *,
     table: Table | None = None,
+    sheet: str | None = None,
+    ignore_columns: bool = False,
+    limits: Limits | None = None,
 ) -> tuple[list[Problem], Responses | None, pd.DataFrame | None]:
     """Check a responses file (and optional profiles) without stopping at the first problem.
 
     Returns all problems (errors and warnings), and the parsed inputs when there are no
-    errors. ``table``: the responses already read (a converted survey export).
+    errors. An organization with no answer to a whole dimension is an error here, as
+    it is for ``score`` and ``assess``. ``table``: the responses already read (a
+    converted survey export); ``responses_path`` then only names it.
     """
     problems: list[Problem] = []
     if table is None:
         try:
-            table = read_table(responses_path)
+            table = read_table(responses_path, sheet=sheet, header=META_COLUMNS, limits=limits, prefer=RESPONSES_SHEETS)
         except InputError as exc:
             return list(exc.problems), None, None
-    found, responses = _check_responses(table, instrument)
+    found, responses = _check_responses(table, instrument, ignore_columns=ignore_columns)
     problems.extend(found)
+    if responses is not None:
+        problems.extend(missing_dimensions(responses))
     profiles = None
     if profiles_path is not None:
         try:
-            profiles = load_profiles(profiles_path)
+            profiles = load_profiles(profiles_path, limits=limits)
         except InputError as exc:
             problems.extend(exc.problems)
         if profiles is not None and responses is not None:
@@ -1144,26 +962,49 @@ def check_profiles_match(responses: Responses, profiles: pd.DataFrame | None, so
     """Refuse profiles of which no organization has respondents: the wrong file was given.
 
     Organizations without a profile, and profiles without respondents, are allowed here
-    (``validate`` reports them); a profiles file that matches nothing never is.
+    (``validate`` reports them); a profiles file that matches nothing never is. A profile
+    whose id differs from an organization's only by case is refused: which is meant?
     """
     if profiles is None or not len(profiles):
         return
+    problems = list(_case_mismatches(responses, profiles, source))
+    if problems:
+        raise InputError(problems=problems)
     if not set(responses.org_ids) & set(profiles.index):
         raise InputError(
             "no org_id in the profiles matches an organization in the responses", source=source, column="org_id"
         )
 
 
+def _case_mismatches(responses: Responses, profiles: pd.DataFrame, source: str) -> Iterable[Problem]:
+    have = {o.casefold(): o for o in responses.org_ids}
+    rows = profiles.attrs.get("rows") or list(range(2, len(profiles) + 2))
+    for n, org in enumerate(profiles.index):
+        other = have.get(str(org).casefold())
+        if other is not None and other != org:
+            yield Problem(
+                source,
+                f"org_id {str(org)[:40]!r} differs only in case from {other[:40]!r} in the responses; "
+                "write it the same way in both files",
+                row=rows[n],
+                column="org_id",
+            )
+
+
 def _cross_check(responses: Responses, profiles: pd.DataFrame, source: str) -> Iterable[Problem]:
+    mismatched = list(_case_mismatches(responses, profiles, source))
+    yield from mismatched
     have = set(responses.org_ids)
+    folded = {o.casefold() for o in have}
     listed = list(profiles.index)
     rows = profiles.attrs.get("rows") or list(range(2, len(listed) + 2))
     matched = [o for o in listed if o in have]
     if not matched:
-        yield Problem(source, "no org_id in the profiles matches an organization in the responses", column="org_id")
+        if not mismatched:
+            yield Problem(source, "no org_id in the profiles matches an organization in the responses", column="org_id")
         return
     for n, org in enumerate(listed):
-        if org not in have:
+        if org not in have and org.casefold() not in folded:  # a case mismatch is said above
             yield Problem(source, f"organization {org[:40]!r} has no respondents", row=rows[n], column="org_id")
     for org in sorted(have - set(listed)):
         yield Problem(source, f"organization {org[:40]!r} in the responses has no profile", severity="warning")

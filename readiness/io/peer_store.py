@@ -61,7 +61,8 @@ from ..core.benchmark import PanelInfo
 from ..core.errors import InputError, Problem, StoreError
 from ..core.instrument import Instrument
 from ..core.profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES
-from ..core.responses import Responses
+from ..core.responses import Responses, responses_from_long
+from .tables import Limits
 
 __all__ = [
     "DB_SUFFIXES",
@@ -285,8 +286,8 @@ class PeerStore:
     def load(self, instrument: Instrument) -> tuple[Responses, pd.DataFrame]:
         """Read every organization back, aligned with ``instrument``.
 
-        Stored items the instrument lacks are ignored; instrument items the database
-        lacks read as unanswered. As :func:`readiness.io.loaders.load_responses` does, a
+        Stored items the instrument lacks are ignored (with a warning); instrument items
+        the database lacks read as unanswered. As :func:`readiness.io.loaders.load_responses` does, a
         not-applicable mark on an item that does not allow it counts as unanswered, and
         answers to items not asked of the respondent's role are dropped (each with a
         warning in ``Responses.warnings``).
@@ -311,17 +312,14 @@ class PeerStore:
         layout = instrument.layout
         with self._connect(read_only=True) as con:
             columns = self._check_schema(con)
-            # Match item ids without regard to case, as the responses loader does.
-            by_lower = {i.lower(): j for j, i in enumerate(layout.item_ids)}
             people = con.execute(
                 "SELECT org_id, respondent_id, min(role) AS role, count(DISTINCT role) AS n_roles "
                 "FROM answers GROUP BY org_id, respondent_id ORDER BY org_id, respondent_id"
             ).df()
             dk_column = "dont_know" if "dont_know" in columns["answers"] else "false AS dont_know"
             cells = con.execute(
-                f"SELECT org_id, respondent_id, lower(item_id) AS item, value, not_applicable, {dk_column} "
-                "FROM answers WHERE list_contains(?, lower(item_id))",
-                [list(by_lower)],
+                f"SELECT org_id, respondent_id, item_id AS item, value, not_applicable, {dk_column} "
+                "FROM answers WHERE item_id IS NOT NULL"
             ).df()
             kpi_cols = [c for c in KPIS if c in columns["profiles"]]
             profiles = con.execute(
@@ -351,70 +349,33 @@ class PeerStore:
                 _one_line(f"{name}: organization {missing[0]!r} has answers but no profile; the database is damaged")
             )
 
-        n, k = len(people), len(layout.item_ids)
-        values = np.full((n, k), np.nan)
-        not_applicable = np.zeros((n, k), dtype=bool)
-        dont_know = np.zeros((n, k), dtype=bool)
-        warnings: list[str] = []
-        if not cells.empty:
-            position = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(people[["org_id", "respondent_id"]]))
-            rows = position.reindex(pd.MultiIndex.from_frame(cells[["org_id", "respondent_id"]])).to_numpy()
-            cols = cells["item"].map(by_lower).to_numpy(dtype=np.intp)
-            vals = cells["value"].to_numpy(dtype=float, na_value=np.nan)
-            na = cells["not_applicable"].to_numpy(dtype=bool)
-            scale = instrument.scale_points
-            bad = ~np.isnan(vals) & ((vals < 1) | (vals > scale) | (vals != np.round(vals)))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InputError(
-                    f"stored answer {vals[i]:g} to item {layout.item_ids[cols[i]]} is outside "
-                    f"1..{scale} of instrument {instrument.id!r} ({int(bad.sum())} such answers)",
-                    source=name,
-                )
-            values[rows, cols] = vals
-            not_applicable[rows, cols] = na & np.isnan(vals)
-            dk = cells["dont_know"].fillna(False).to_numpy(dtype=bool)
-            dont_know[rows, cols] = dk & np.isnan(vals) & ~na
-            refused = not_applicable & ~layout.allows_na[None, :]
-            if refused.any():
-                warnings.append(
-                    str(
-                        Problem(
-                            name,
-                            f"{int(refused.sum())} N/A answer(s) given to items that do "
-                            "not allow N/A were treated as unanswered",
-                            severity="warning",
-                        )
-                    )
-                )
-                not_applicable &= ~refused
-        role_code = people["role"].map({r: i for i, r in enumerate(layout.role_ids)}).to_numpy(dtype=np.intp)
-        asked = layout.asked[role_code]
-        stray = ~asked & (~np.isnan(values) | not_applicable | dont_know)
-        if stray.any():
-            warnings.append(
-                str(
-                    Problem(
-                        name,
-                        f"{int(stray.sum())} answer(s) to items not asked of the respondent's role were ignored",
-                        severity="warning",
-                    )
-                )
-            )
-            values[~asked] = np.nan
-            not_applicable &= asked
-            dont_know &= asked
-        responses = Responses.from_arrays(
+        # One constructor for answers, whoever read them: the instrument's rules and warnings.
+        position = pd.Series(
+            np.arange(len(people)), index=pd.MultiIndex.from_frame(people[["org_id", "respondent_id"]])
+        )
+        person = (
+            position.reindex(pd.MultiIndex.from_frame(cells[["org_id", "respondent_id"]])).to_numpy()
+            if not cells.empty
+            else np.zeros(0, dtype=np.intp)
+        )
+        responses, problems = responses_from_long(
             instrument,
-            people["org_id"].tolist(),
-            people["respondent_id"].tolist(),
-            people["role"].tolist(),
-            values,
-            not_applicable,
-            dont_know=dont_know,
-            warnings=warnings,
+            list(zip(people["org_id"], people["respondent_id"], people["role"])),
+            person,
+            cells["item"].tolist(),
+            cells["value"].to_numpy(dtype=float, na_value=np.nan),
+            cells["not_applicable"].to_numpy(dtype=bool),
+            cells["dont_know"].fillna(False).to_numpy(dtype=bool),
             source=name,
         )
+        if responses is None:
+            errors = [p for p in problems if p.severity == "error"]
+            raise InputError(
+                problems=[
+                    Problem(name, f"stored {p.message} (item {p.column}, {len(errors)} such answer(s))")
+                    for p in errors[:1]
+                ]
+            )
         keep = set(people["org_id"])
         return responses, _profiles_frame(profiles[profiles["org_id"].isin(keep)], kpi_cols, name)
 
@@ -663,7 +624,9 @@ def load_peer_info(path: str | Path) -> PanelInfo:
     return PanelInfo(name=path.stem, description="", synthetic=False)
 
 
-def load_peer_data(path: str | Path, instrument: Instrument) -> tuple[Responses, pd.DataFrame]:
+def load_peer_data(
+    path: str | Path, instrument: Instrument, *, ignore_columns: bool = False, limits: Limits | None = None
+) -> tuple[Responses, pd.DataFrame]:
     """Peer answers and profiles from a peer database or from a responses file and its profiles.
 
     Parameters
@@ -672,6 +635,10 @@ def load_peer_data(path: str | Path, instrument: Instrument) -> tuple[Responses,
         A DuckDB file (``.duckdb``, ``.db``, ``.ddb``), or a responses file whose profiles
         sit beside it as :func:`profiles_path_for` says.
     instrument : Instrument
+    ignore_columns : bool
+        Leave out columns of a responses file that are no item (else an error).
+    limits : Limits, optional
+        How large the files may be.
 
     Raises
     ------
@@ -685,11 +652,11 @@ def load_peer_data(path: str | Path, instrument: Instrument) -> tuple[Responses,
     path = Path(path)
     if path.suffix.lower() in DB_SUFFIXES:
         return PeerStore(path, read_only=True).load(instrument)
-    responses = load_responses(path, instrument)
+    responses = load_responses(path, instrument, ignore_columns=ignore_columns, limits=limits)
     profiles_path = profiles_path_for(path)
     if not profiles_path.exists():
         raise InputError(f"the peer profiles file was not found; expected {profiles_path}", source=path.name)
-    profiles = load_profiles(profiles_path)
+    profiles = load_profiles(profiles_path, limits=limits)
     missing = [o for o in responses.org_ids if o not in profiles.index]
     if missing:
         raise InputError(

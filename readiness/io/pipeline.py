@@ -7,11 +7,14 @@ the per-organization outputs atomically (:mod:`exporters`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..core.assessment import Options, PeerPanel, assess
 from ..core.defaults import MIN_K, N_BOOT, PORTFOLIO_N_BOOT, ROLE_MIN, SEED, K
@@ -19,11 +22,14 @@ from ..core.errors import InputError
 from ..core.instrument import Instrument
 from ..core.roadmap import PlanOptions, Playbook
 from .resources import data_path
+from .tables import Limits
 
 __all__ = [
     "Inputs",
     "bundled_example",
     "bundled_panel",
+    "file_digest",
+    "fingerprints",
     "load_inputs",
     "load_portfolio",
     "load_results",
@@ -50,6 +56,8 @@ class Inputs:
     notes: tuple[str, ...] = ()
     #: organizations set aside because their own rows are bad: {org_id: one-line reason}
     rejected: Mapping[str, str] = field(default_factory=dict)
+    #: digests of the files every organization shares (instrument, playbook, peers, references)
+    digests: Mapping[str, str] = field(default_factory=dict)
 
 
 def _path(value: str | Path | None) -> str | None:
@@ -65,15 +73,26 @@ def load_inputs(
     playbook: str | Path | None = None,
     isolate: bool = False,
     export: Any = None,
+    sheet: str | None = None,
+    ignore_columns: bool = False,
+    limits: Limits | None = None,
 ) -> Inputs:
     """Read and validate every input file (empty strings mean "not given").
 
-    With ``isolate`` (batches), organizations whose own response rows are bad are set
-    aside in :attr:`Inputs.rejected` instead of failing the whole file. With ``export``
-    (:class:`readiness.io.survey_import.ExportOptions`), ``responses`` is a survey tool's
-    export, converted first; where the answers came from is added to the notes.
+    With ``isolate`` (batches), organizations whose own response rows are bad, or that
+    have no answer to a whole dimension, are set aside in :attr:`Inputs.rejected`
+    instead of failing the whole file. ``sheet`` picks the workbook sheet of the
+    responses; ``ignore_columns`` leaves out columns that are no item (else an error);
+    ``limits`` bound the size of every file read. With ``export``
+    (:class:`readiness.io.survey_import.ExportOptions`, which carries its own reading
+    options), ``responses`` is a survey tool's export, converted first; where the answers
+    came from is added to the notes.
     """
+    from ..core.responses import missing_dimensions
     from .loaders import (
+        DEFAULT_INSTRUMENT,
+        DEFAULT_PLAYBOOK,
+        DEFAULT_REFERENCES,
         check_profiles_match,
         load_instrument,
         load_playbook,
@@ -96,29 +115,103 @@ def load_inputs(
             parsed = conversion.parse(inst)
         notes.append(conversion.report.summary())
     elif isolate:
-        parsed, rejected = load_responses_isolating(responses, inst)
+        parsed, rejected = load_responses_isolating(
+            responses, inst, sheet=sheet, ignore_columns=ignore_columns, limits=limits
+        )
     else:
-        parsed = load_responses(responses, inst)
-    prof = load_profiles(profiles) if profiles and _path(profiles) else None
+        parsed = load_responses(responses, inst, sheet=sheet, ignore_columns=ignore_columns, limits=limits)
+    if isolate:
+        empty = missing_dimensions(parsed)
+        for problem in empty:
+            org = parsed.meta["org_id"][parsed.meta["row"] == problem.row].iat[0]
+            rejected.setdefault(org, str(problem))
+        if empty:
+            kept = [o for o in parsed.org_ids if o not in rejected]
+            if not kept:
+                raise InputError(problems=empty)
+            parsed = parsed.select(kept)
+    prof = load_profiles(profiles, limits=limits) if profiles and _path(profiles) else None
     if prof is not None:
         check_profiles_match(parsed, prof, Path(str(profiles)).name)  # the wrong file was given
     panel = None
+    digests = {
+        "instrument": file_digest(_path(instrument) or DEFAULT_INSTRUMENT),
+        "references": file_digest(DEFAULT_REFERENCES),
+    }
     if _path(peers):
-        from .peer_store import load_peer_data, load_peer_info
+        from .peer_store import DB_SUFFIXES, load_peer_data, load_peer_info, panel_info_path_for, profiles_path_for
 
-        peer_responses, peer_profiles = load_peer_data(str(peers), inst)
+        peer_responses, peer_profiles = load_peer_data(str(peers), inst, ignore_columns=ignore_columns, limits=limits)
         panel = PeerPanel.build(peer_responses, peer_profiles, info=load_peer_info(str(peers)))
+        digests["peers"] = file_digest(str(peers))
+        if Path(str(peers)).suffix.lower() not in DB_SUFFIXES:
+            digests["peer profiles"] = file_digest(profiles_path_for(str(peers)))
+            if panel_info_path_for(str(peers)).exists():
+                digests["peer panel"] = file_digest(panel_info_path_for(str(peers)))
     if _path(playbook):
         book = load_playbook(inst, str(playbook))
+        digests["playbook"] = file_digest(str(playbook))
     else:
         try:
             book = load_playbook(inst)
+            digests["playbook"] = file_digest(DEFAULT_PLAYBOOK)
         except InputError:
             book = None
             notes.append(
                 "no roadmap: the bundled playbook does not fit this instrument's facets; give one with --playbook"
             )
-    return Inputs(inst, parsed, prof, panel, book, load_references(), tuple(notes), rejected)
+    return Inputs(inst, parsed, prof, panel, book, load_references(), tuple(notes), rejected, digests)
+
+
+def file_digest(path: str | Path) -> str:
+    """A short BLAKE2b digest of a file's bytes (read in pieces)."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fingerprints(inputs: Inputs, options: Options | None, orgs: Sequence[str]) -> dict[str, dict[str, str]]:
+    """What each organization's results were made from, as digests: ``{org: {part: digest}}``.
+
+    Parts: the organization's own answers and profile, the shared files (instrument,
+    playbook, peers, references), the options and the version of readiness. Two runs
+    with the same parts give the same results (same input and seed, same output), so a
+    batch can tell a finished organization whose inputs changed from one that is done.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("readiness")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+        release = "unknown"
+    shared = {
+        **inputs.digests,
+        "options": _digest(repr(options or Options()).encode()),
+        "notes": _digest("\n".join(inputs.notes).encode()),
+        "readiness": release,
+    }
+    responses = inputs.responses
+    meta = responses.meta
+    out: dict[str, dict[str, str]] = {}
+    for org in orgs:
+        mask = (meta["org_id"] == org).to_numpy()
+        h = hashlib.blake2b(digest_size=16)
+        for column in ("respondent_id", "role"):
+            h.update("\x1f".join(meta.loc[mask, column].astype(str)).encode())
+            h.update(b"\x1e")
+        h.update(np.ascontiguousarray(responses.values[mask]).tobytes())
+        h.update(np.ascontiguousarray(responses.not_applicable[mask]).tobytes())
+        profile = ""
+        if inputs.profiles is not None and org in inputs.profiles.index:
+            profile = inputs.profiles.loc[org].to_json(default_handler=str)
+        out[org] = {"answers": h.hexdigest(), "profile": _digest(profile.encode()), **shared}
+    return out
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def parse_target(value: str | float | None, instrument: Instrument) -> float | dict[str, float] | None:
@@ -161,15 +254,30 @@ def make_options(
 
 
 def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options | None = None) -> dict[str, dict]:
-    """Assess the organizations (all by default); unknown ids are an :class:`InputError`."""
+    """Assess the organizations (all by default).
+
+    An id given in ``orgs`` is matched as the loaders match ids (normalized; see
+    :mod:`readiness.core.ids`); an unknown one, or one differing only in case from the
+    file's spelling, is an :class:`InputError`, and so is an organization with no answer
+    to a whole dimension (its overall would come from the others alone).
+    """
+    from ..core.ids import normalize_id
+    from ..core.responses import missing_dimensions
+
     known = set(inputs.responses.org_ids)
+    source = inputs.responses.source or "responses"
+    if orgs is not None:
+        orgs = [normalize_id(str(o)) for o in orgs]
     for org in orgs or ():
         if org not in known:
+            other = next((k for k in sorted(known) if k.casefold() == org.casefold()), None)
+            hint = f"; the file writes it {other!r}" if other else ""
             raise InputError(
-                f"organization {org!r} has no respondents in this file",
-                column="org_id",
-                source=inputs.responses.source or "responses",
+                f"organization {org!r} has no respondents in this file{hint}", column="org_id", source=source
             )
+    empty = missing_dimensions(inputs.responses, orgs)
+    if empty:
+        raise InputError(problems=empty)
     docs = assess(
         inputs.responses,
         profiles=inputs.profiles,

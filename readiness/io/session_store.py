@@ -55,9 +55,10 @@ import numpy as np
 import pandas as pd
 
 from ..core.answers import OPEN_TEXT_MAX
-from ..core.errors import InputError, StoreError
+from ..core.errors import InputError, Problem, StoreError
+from ..core.ids import id_problem, normalize_id
 from ..core.instrument import Instrument
-from ..core.responses import Responses
+from ..core.responses import Responses, responses_from_long
 from .peer_store import _columns, _in_transaction, _tables  # one transaction and schema helper for both stores
 
 __all__ = ["SCHEMA_VERSION", "STORE_KIND", "SessionInfo", "SessionStore", "check_name"]
@@ -69,9 +70,7 @@ STORE_KIND = "readiness-sessions"
 
 T = TypeVar("T")
 
-_MAX_ID = 200
 _MAX_COMMENT = 10_000
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _COMMENT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # newlines and tabs are fine
 
 _DDL = (
@@ -121,23 +120,15 @@ class SessionInfo:
 def check_name(value: Any, what: str, *, source: str = "session") -> str:
     """A session, organization or respondent id as the responses files accept it.
 
-    Surrounding spaces are removed. Raises :class:`InputError` when the id is empty, longer
-    than 200 characters, or holds a control character, a path separator or ``..`` (the
-    same rules as ``docs/input-formats.md``), so that every exported file loads cleanly.
+    Normalized and checked by the rules every reader shares (:mod:`readiness.core.ids`:
+    Unicode NFKC, invisible characters and surrounding spaces removed; not empty, at most
+    200 characters, no control character, path separator or ``..``, no formula start),
+    so that every exported file loads cleanly. Raises :class:`InputError` otherwise.
     """
-    text = str(value if value is not None else "").strip()
-    if not text:
-        raise InputError(f"{what} is empty", source=source, column=what)
-    if len(text) > _MAX_ID:
-        raise InputError(f"{what} is longer than {_MAX_ID} characters", source=source, column=what)
-    if _CONTROL.search(text) or "/" in text or "\\" in text or ".." in text:
-        raise InputError(
-            f"{what} {text[:40]!r} contains a control character, a path separator or '..'", source=source, column=what
-        )
-    if text[0] in "=+-@\uff1d\uff0b\uff0d\uff20":  # it would travel into CSV and XLSX files as a formula
-        raise InputError(
-            f"{what} {text[:40]!r} starts like a spreadsheet formula (=, +, -, @)", source=source, column=what
-        )
+    text = normalize_id(str(value if value is not None else ""))
+    problem = id_problem(text, what)
+    if problem is not None:
+        raise InputError(problem, source=source, column=what)
     return text
 
 
@@ -670,9 +661,8 @@ class SessionStore:
 
 # ---------------------------------------------------------------------- helpers
 def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], *, source: str) -> Responses:
-    """Long-form rows (respondents, answers) to :class:`Responses`, read as a loader would."""
-    layout = instrument.layout
-    roles = set(layout.role_ids)
+    """Long-form rows (respondents, answers) to :class:`Responses`, through the one constructor."""
+    roles = set(instrument.layout.role_ids)
     seen: dict[tuple[str, str], str] = {}
     row_of: dict[tuple[str, str], int] = {}
     for n, (session, org, rid, role) in enumerate(people):
@@ -691,18 +681,14 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
             )
         seen[(org, rid)] = session
         row_of[(session, rid)] = n
-    n_people, k = len(people), instrument.scale_points
-    values = np.full((n_people, len(layout.item_ids)), np.nan)
-    na = np.zeros(values.shape, dtype=bool)
-    dk = np.zeros(values.shape, dtype=bool)
-    column = {item_id: j for j, item_id in enumerate(layout.item_ids)}
+    # Open questions' texts (never scored) apart; every scored answer and mark through the
+    # one constructor, which applies the instrument's rules and words the warnings.
     questions = {q.id: (n, q) for n, q in enumerate(instrument.open_questions)}
-    texts = np.full((n_people, len(questions)), "", dtype=object)
-    role_code = {r: i for i, r in enumerate(layout.role_ids)}
-    ignored = not_asked = refused = 0
+    texts = np.full((len(people), len(questions)), "", dtype=object)
+    stray_texts: dict[str, int] = {}
+    kept = []
     for session, rid, item_id, value, not_applicable, dont_know, comment in given:
         i = row_of.get((session, rid))
-        j = column.get(item_id)
         if i is None:
             continue  # answers of a removed respondent: not part of the session any more
         if item_id in questions:
@@ -710,50 +696,31 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
             if people[i][3] in question.roles:
                 texts[i, q] = comment
             elif comment:
-                not_asked += 1
-            continue
-        if j is None:
-            if value is not None or not_applicable or dont_know:
-                ignored += 1
+                stray_texts[item_id] = stray_texts.get(item_id, 0) + 1
             continue
         if value is None and not (not_applicable or dont_know):
             continue  # a comment on an unanswered item: nothing to score
-        if not layout.asked[role_code[people[i][3]], j]:
-            not_asked += 1
-            continue
-        if dont_know:
-            dk[i, j] = True
-            continue
-        if not_applicable:
-            if layout.allows_na[j]:
-                na[i, j] = True
-            else:
-                refused += 1
-            continue
-        if not 1 <= value <= k:
-            raise InputError(
-                f"stored answer {value} of respondent {rid!r} is outside 1..{k}", source=source, column=item_id
-            )
-        values[i, j] = float(value)
-    warnings = []
-    if ignored:
-        warnings.append(f"{source}: {ignored} answer(s) to items instrument {instrument.id} lacks were ignored")
-    if not_asked:
-        warnings.append(f"{source}: {not_asked} answer(s) to items not asked of the respondent's role were ignored")
-    if refused:
-        warnings.append(f"{source}: {refused} N/A mark(s) on items that do not allow N/A were treated as unanswered")
-    return Responses.from_arrays(
+        kept.append((i, item_id, np.nan if value is None else float(value), bool(not_applicable), bool(dont_know)))
+    warnings = [
+        str(Problem(source, f"{n} answer(s) to {q} from roles it is not put to were ignored", severity="warning"))
+        for q, n in stray_texts.items()
+    ]
+    responses, problems = responses_from_long(
         instrument,
-        [p[1] for p in people],
-        [p[2] for p in people],
-        [p[3] for p in people],
-        values,
-        na,
-        dont_know=dk,
+        [(org, rid, role) for _, org, rid, role in people],
+        [a[0] for a in kept],
+        [a[1] for a in kept],
+        [a[2] for a in kept],
+        [a[3] for a in kept],
+        [a[4] for a in kept],
         open_answers=texts,
-        warnings=warnings,
         source=source,
+        warnings=warnings,
     )
+    if responses is None:
+        first = next(p for p in problems if p.severity == "error")
+        raise InputError(f"stored {first.message}", source=source, column=first.column)
+    return responses
 
 
 def _now() -> datetime:

@@ -57,8 +57,9 @@ from ..core.survey_matching import (
     normalize_label,
     normalize_text,
 )
-from .loaders import Table, parse_responses, parse_responses_isolating, read_rows
+from .loaders import parse_responses, parse_responses_isolating
 from .survey_export import LIMESURVEY_ORG_CODE, limesurvey_question_codes, limesurvey_role_codes
+from .tables import Limits, Table, read_rows
 
 __all__ = [
     "EXPORT_TOOLS",
@@ -234,6 +235,9 @@ class ExportOptions:
     #: the organization of every row when the export has no organization column
     #: (``score --from``: there ``--org`` chooses among the organizations when it has one)
     default_org: str = ""
+    #: the workbook sheet to read, and how large the export may be (``--sheet``, ``--max-rows``, ...)
+    sheet: str | None = None
+    limits: Limits | None = None
 
 
 @dataclass
@@ -573,7 +577,7 @@ def convert_export(path: str | Path, instrument: Instrument, options: ExportOpti
             f"unknown export layout {options.tool!r}; expected auto or one of {', '.join(EXPORT_TOOLS)}",
             source="command line",
         )
-    raw_header, body, rows = read_rows(path)
+    raw_header, body, rows = read_rows(path, sheet=options.sheet, limits=options.limits)
     header = [str(h).lstrip("\ufeff").strip() for h in raw_header]
     tool = options.tool
     if tool == "auto":

@@ -475,14 +475,15 @@ def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
 
     from ..core.errors import InputError
     from ..core.roadmap import STATUSES
-    from .loaders import _read_bytes
+    from .tables import Limits, check_unpacked_size, read_bytes
 
     path = Path(path)
     name = path.name
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if not data.startswith(b"PK"):
         raise InputError("cannot be read as an Excel workbook (.xlsx)", source=name)
     try:
+        check_unpacked_size(data, name, Limits())  # before anything is unpacked: no zip bomb
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__})", source=name) from None
@@ -492,7 +493,9 @@ def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
                 f"has no sheet {ROADMAP_SHEET!r}; give the roadmap workbook (roadmap.xlsx) the client filled in",
                 source=name,
             )
-        rows = list(workbook[ROADMAP_SHEET].iter_rows(values_only=True))
+        sheet = workbook[ROADMAP_SHEET]
+        sheet.reset_dimensions()  # every row there is, whatever size the sheet declares
+        rows = list(sheet.iter_rows(values_only=True))
     finally:
         workbook.close()
     known = {s.casefold(): s for s in STATUSES}

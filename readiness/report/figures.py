@@ -257,10 +257,10 @@ def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
 
 
 def _withheld_text(results: Mapping[str, Any]) -> str:
-    """'supervisors, managers withheld (roles under 3 respondents are not shown)', for legends and notes."""
+    """'supervisors, managers withheld (fewer than 3 of a role answered)', for legends and notes."""
     roles = ", ".join(f"{_plain(r)}s" for r in _withheld_roles(results))
     role_min = (results.get("respondents") or {}).get("role_min", 3)
-    return f"{roles} withheld (roles under {role_min} respondents are not shown)"
+    return f"{roles} withheld (roles where fewer than {role_min} answered are not shown)"
 
 
 def _role_style(role: str) -> tuple[str, str]:
@@ -711,6 +711,9 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     xlabel = "roles: scores by respondents in each role · hatched '–': no score"
     if _withheld_roles(results):
         xlabel += f"\n{_withheld_text(results)}"
+    elif (results.get("respondents") or {}).get("withheld_in"):
+        role_min = (results.get("respondents") or {}).get("role_min", 3)
+        xlabel += f"\n'–' also where fewer than {role_min} of a role answered the facet (withheld)"
     ax.set_xlabel(xlabel, labelpad=6)
     return ax
 

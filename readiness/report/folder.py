@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..io.exporters import write_text
+from ..io.exporters import PROGRESS_FILES, staged_folder, write_text
 from ..io.pipeline import load_portfolio, write_outputs
 from .execute import execute, portfolio_notebook, progress_notebook
 from .html import to_html
@@ -18,23 +18,27 @@ __all__ = ["build", "build_portfolio", "build_progress"]
 def build(
     results: Mapping[str, Any], folder: str | Path, *, pdf: bool = False, kernel_name: str | None = None
 ) -> list[Path]:
-    """Write an organization's report folder from its results document.
+    """Write an organization's report folder from its results document, all or nothing.
 
-    ``results.json`` (and the roadmap exports) are written first; the notebook then reads
-    that file, so the report shows exactly the numbers in it.
+    The whole set (``results.json``, the roadmap exports, ``report.ipynb``,
+    ``report.html`` and, with ``pdf``, ``report.pdf``) is prepared in a hidden folder
+    beside ``folder`` and swapped in when complete
+    (:func:`readiness.io.exporters.staged_folder`): a failure or a kill at any moment
+    leaves ``folder`` with the earlier complete set or the new one, never a mix.
+    ``results.json`` is written first; the notebook then reads it (by a path relative to
+    the folder, which stays right after the swap), so the report shows exactly its numbers.
     """
     folder = Path(folder)
-    written = write_outputs(folder, results)
-    executed = execute(
-        folder / "report.ipynb", {"results_json": str((folder / "results.json").resolve())}, kernel_name=kernel_name
-    )
-    written.append(folder / "report.ipynb")
-    name = str(results["organization"].get("name") or results["organization"]["id"])
-    html = write_text(folder / "report.html", to_html(executed, title=f"Readiness report: {name}"))
-    written.append(html)
-    if pdf:
-        written.append(to_pdf(html, folder / "report.pdf"))
-    return written
+    with staged_folder(folder) as stage:
+        written = write_outputs(stage, results)
+        executed = execute(stage / "report.ipynb", {"results_json": "results.json"}, cwd=stage, kernel_name=kernel_name)
+        written.append(stage / "report.ipynb")
+        name = str(results["organization"].get("name") or results["organization"]["id"])
+        html = write_text(stage / "report.html", to_html(executed, title=f"Readiness report: {name}"))
+        written.append(html)
+        if pdf:
+            written.append(to_pdf(html, stage / "report.pdf"))
+    return [folder / path.name for path in written]
 
 
 def build_portfolio(
@@ -92,17 +96,20 @@ def build_progress(
     from ..io.comparison import write_progress_outputs
 
     folder = Path(folder)
-    written = write_progress_outputs(folder, doc)
-    executed = execute(
-        folder / "progress.ipynb",
-        {"compare_json": str((folder / "compare.json").resolve())},
-        notebook=progress_notebook(),
-        kernel_name=kernel_name,
-    )
-    written.append(folder / "progress.ipynb")
-    name = str(doc["organization"].get("name") or doc["organization"]["id"])
-    html = write_text(folder / "progress.html", to_html(executed, title=f"Progress report: {name}"))
-    written.append(html)
-    if pdf:
-        written.append(to_pdf(html, folder / "progress.pdf"))
-    return written
+    # all or nothing, as build() writes a report folder; a results report beside it stays
+    with staged_folder(folder, replaces=PROGRESS_FILES) as stage:
+        written = write_progress_outputs(stage, doc)
+        executed = execute(
+            stage / "progress.ipynb",
+            {"compare_json": "compare.json"},
+            cwd=stage,
+            notebook=progress_notebook(),
+            kernel_name=kernel_name,
+        )
+        written.append(stage / "progress.ipynb")
+        name = str(doc["organization"].get("name") or doc["organization"]["id"])
+        html = write_text(stage / "progress.html", to_html(executed, title=f"Progress report: {name}"))
+        written.append(html)
+        if pdf:
+            written.append(to_pdf(html, stage / "progress.pdf"))
+    return [folder / path.name for path in written]

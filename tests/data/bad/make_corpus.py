@@ -3,7 +3,9 @@
     .venv/bin/python tests/data/bad/make_corpus.py
 
 Every file is small and holds one thing wrong (README.md lists them with the error each
-must give). Responses files are the mini instrument's (``tests/data/mini.yaml``) good
+must give). The script also writes ``tests/data/equivalent/``: the good example written
+the ways other tools and people write it, each of which must read exactly like it
+(that folder's README lists them). Responses files are the mini instrument's (``tests/data/mini.yaml``) good
 example with one cell, line or byte spoiled; profiles, instrument, playbook and target
 files are judged beside that good example. Binary formats (XLSX, Parquet) are written
 with fixed timestamps so that re-running this script changes nothing under git.
@@ -28,6 +30,7 @@ import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent
+EQUIVALENT = DATA / "equivalent"
 
 HEADER = ["org_id", "respondent_id", "role", "P1", "P2", "P3", "P4", "P5", "R1", "R2", "T1", "T2", "K1", "K2"]
 GOOD = [
@@ -61,18 +64,52 @@ def numeric(value: str) -> object:
     return int(value) if value.isdigit() else (value or None)
 
 
-def xlsx_bytes(rows: list[list[object]], *, title: str = "Responses", formulas: dict[str, str] | None = None) -> bytes:
+def xlsx_bytes(
+    rows: list[list[object]],
+    *,
+    title: str = "Responses",
+    formulas: dict[str, str] | None = None,
+    edit=None,
+    sheets: dict[str, list[list[object]]] | None = None,
+) -> bytes:
+    """A workbook: ``rows`` on sheet ``title`` (or several ``sheets``), ``edit(ws)`` applied to each."""
     wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
+    wb.remove(wb.active)
+    for name, content in (sheets or {title: rows}).items():
+        ws = wb.create_sheet(name)
+        for row in content:
+            ws.append(row)
+        if edit:
+            edit(ws)
+    ws = wb[title] if title in wb.sheetnames else wb.worksheets[0]
     for ref, formula in (formulas or {}).items():
         ws[ref] = formula  # stored as a formula with no cached result, as openpyxl writes it
     wb.properties.creator = "make_corpus.py"
     buf = io.BytesIO()
     wb.save(buf)
     return _fixed_zip(buf.getvalue())
+
+
+def zip_bomb(unpacked_mb: int) -> bytes:
+    """The good workbook with its sheet padded by empty rows until it unpacks to ``unpacked_mb`` MB."""
+    good = xlsx_bytes([HEADER, *[[numeric(c) if j >= 3 else c for j, c in enumerate(r)] for r in GOOD]])
+    filler = b'<row r="1"/>' * 4096
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            member = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            member.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename != "xl/worksheets/sheet1.xml":
+                dst.writestr(member, content)
+                continue
+            head, tail = content.split(b"</sheetData>")
+            with dst.open(member, "w", force_zip64=True) as fh:
+                fh.write(head)
+                for _ in range(unpacked_mb * 1_000_000 // len(filler)):
+                    fh.write(filler)
+                fh.write(b"</sheetData>" + tail)
+    return out.getvalue()
 
 
 def _fixed_zip(data: bytes) -> bytes:
@@ -155,6 +192,15 @@ def corpus() -> dict[str, bytes]:
     files["no_item_columns.csv"] = "org_id,respondent_id,role,Q1\nX,a1,agent,3\n"
     files["unnamed_column.csv"] = "org_id,respondent_id,role,P1,,R1\nX,a1,agent,4,oops,3\n"
     files["unclosed_quote.csv"] = lines[0] + lines[1] + lines[2].replace("X,", 'X,"', 1) + lines[3]
+    # issue 14: misread silently before, refused now
+    files["misnamed_item_hyphen.csv"] = csv_text(GOOD, header=[h if h != "P1" else "P-1" for h in HEADER])
+    files["misnamed_item_question_text.csv"] = csv_text(
+        GOOD, header=[h if h != "P1" else "Practice one" for h in HEADER]
+    )
+    files["misnamed_item_newline.csv"] = csv_text(GOOD, header=[h if h != "R2" else "R\n2" for h in HEADER])
+    files["org_id_case_split.csv"] = csv_text(spoiled(r3_org_id="x"))
+    files["respondent_id_case_split.csv"] = csv_text(spoiled(r3_respondent_id="A1"))
+    files["dimension_empty.csv"] = csv_text(spoiled(r2_T1="", r2_T2="", r3_T1="", r4_T1="", r4_T2=""))
 
     # --- responses, XLSX
     inner = io.BytesIO()
@@ -180,6 +226,22 @@ def corpus() -> dict[str, bytes]:
     beyond[1] = beyond[1] + [None, "stray note"]
     files["xlsx_value_beyond_header.xlsx"] = xlsx_bytes([HEADER, *beyond])
     files["xlsx_duplicate_columns_case.xlsx"] = xlsx_bytes([HEADER[:-1] + ["p1"], *typed])
+    files["xlsx_merged_answers.xlsx"] = xlsx_bytes([HEADER, *typed], edit=lambda ws: ws.merge_cells("D3:E3"))
+    files["xlsx_hidden_row.xlsx"] = xlsx_bytes(
+        [HEADER, *typed], edit=lambda ws: setattr(ws.row_dimensions[3], "hidden", True)
+    )
+    files["xlsx_hidden_column.xlsx"] = xlsx_bytes(
+        [HEADER, *typed], edit=lambda ws: setattr(ws.column_dimensions["E"], "hidden", True)
+    )
+    files["xlsx_two_header_sheets.xlsx"] = xlsx_bytes(
+        [], title="Site A", sheets={"Site A": [HEADER, *typed], "Site B": [HEADER, *typed[:2]]}
+    )
+    files["xlsx_instructions_only.xlsx"] = xlsx_bytes(
+        [],
+        title="Instructions",
+        sheets={"Instructions": [["Fill in one row per respondent."]], "Notes": [["who", "when"]]},
+    )
+    files["xlsx_zip_bomb.xlsx"] = zip_bomb(250)
     dated = [list(r) for r in typed]
     dated[0][HEADER.index("K1")] = dt.datetime(2024, 1, 5)
     files["xlsx_date_answer.xlsx"] = xlsx_bytes([HEADER, *dated])
@@ -197,6 +259,10 @@ def corpus() -> dict[str, bytes]:
     zero = [dict(r) for r in records]
     zero[2]["R1"] = 0
     files["json_out_of_range.json"] = json.dumps(zero, indent=1)
+    files["json_duplicate_key.json"] = (
+        '[{"org_id": "X", "respondent_id": "a1", "role": "agent", "P1": 4, "P2": 2, "P1": 5}]\n'
+    )
+    files["json_nan.json"] = json.dumps(records, indent=1).replace('"P1": 2', '"P1": NaN', 1)
     boolean = [dict(r) for r in records]
     boolean[0]["T1"] = True
     files["json_bool_answer.json"] = json.dumps(boolean, indent=1)
@@ -233,6 +299,12 @@ def corpus() -> dict[str, bytes]:
     files["profiles_missing_org_id.csv"] = "id,org_name\nX,Example\n"
     files["profiles_renamed_csv.xlsx"] = f"{prof_header}\nX,Example,technology,40,considering\n"
     files["profiles_header_only.csv"] = prof_header + "\n"
+    files["profiles_unknown_industry.csv"] = f"{prof_header}\nX,Example,retail,40,considering\n"
+    files["profiles_rate_fraction.csv"] = "org_id,first_call_resolution\nX,0.85\n"
+    files["profiles_agents_fraction.csv"] = f"{prof_header}\nX,Example,technology,120.5,considering\n"
+    files["profiles_agents_infinite.csv"] = f"{prof_header}\nX,Example,technology,inf,considering\n"
+    files["profiles_band_contradicts_agents.csv"] = "org_id,agents,size_band\nX,400,<=50\n"
+    files["profiles_org_case_split.csv"] = f"{prof_header}\nx,Example,technology,40,considering\n"
     files["profiles_latin1.csv"] = f"{prof_header}\nX,Société Générale,financial_services,40,considering\n".encode(
         "latin-1"
     )
@@ -299,10 +371,64 @@ def corpus() -> dict[str, bytes]:
     return {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
 
 
+def equivalent() -> dict[str, bytes]:
+    """The good example written other ways: each file must read exactly like it."""
+    files: dict[str, str | bytes] = {}
+    rows = [list(r) for r in GOOD]
+    numerals = [list(r) for r in rows]
+    numerals[0][3], numerals[0][4], numerals[0][8] = "4.0", "+2", "03"
+    numerals[1][3], numerals[1][4], numerals[1][12] = "\uff12", "5.00", "3."
+    files["numerals.csv"] = csv_text(numerals)
+    labels = [list(r) for r in rows]
+    labels[0][3], labels[0][6], labels[0][12] = "agree", "EMBEDDED", "Strongly  agree"
+    labels[1][4], labels[1][8], labels[2][8] = " Strongly\u00a0agree ", "Agree", "strongly agree"
+    labels[0][5] = "n/a"
+    files["labels.csv"] = csv_text(labels)
+    ids = [list(r) for r in rows]
+    ids[0][0], ids[1][0], ids[2][0] = "X\u200b", " X ", "\uff38"
+    ids[0][1], ids[2][2] = "a1\ufeff", " Manager "
+    files["ids_invisible.csv"] = csv_text(ids)
+    files["title_line.csv"] = "Readiness survey export,,\n\n" + csv_text(rows)
+    files["header_trailing_newline.csv"] = csv_text(rows, header=[h if h != "K2" else "K2\n" for h in HEADER])
+    files["semicolons_bom_crlf.csv"] = "\ufeff" + csv_text(rows, delimiter=";").replace("\n", "\r\n")
+    typed = [[numeric(c) if j >= 3 else c for j, c in enumerate(r)] for r in rows]
+    as_floats = [[float(c) if isinstance(c, int) else c for c in r] for r in typed]
+    files["xlsx_float_answers.xlsx"] = xlsx_bytes([HEADER, *as_floats])
+    files["xlsx_instructions_first.xlsx"] = xlsx_bytes(
+        [],
+        title="Data",
+        sheets={"Instructions": [["One row per respondent."], ["Answers 1 to 5."]], "Data": [HEADER, *typed]},
+    )
+    files["xlsx_title_rows.xlsx"] = xlsx_bytes(
+        [["Readiness survey, May"], [None], HEADER, *typed], edit=lambda ws: ws.merge_cells("A1:F1")
+    )
+    wrong = xlsx_bytes([HEADER, *typed])
+    files["xlsx_wrong_dimension.xlsx"] = _declare(wrong, "A1:C2")
+    records = [{h: c for h, c in zip(HEADER, r)} for r in numerals]
+    files["json_text_numerals.json"] = json.dumps(records, indent=1, ensure_ascii=False)
+    return {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
+
+
+def _declare(workbook: bytes, ref: str) -> bytes:
+    """The workbook with a wrong size declared in its sheet (as some tools write it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), content)
+            dst.writestr(info, content)
+    return out.getvalue()
+
+
 def main() -> None:
     for name, content in corpus().items():
         (HERE / name).write_bytes(content)
     print(f"wrote {len(corpus())} files to {HERE}")
+    EQUIVALENT.mkdir(exist_ok=True)
+    for name, content in equivalent().items():
+        (EQUIVALENT / name).write_bytes(content)
+    print(f"wrote {len(equivalent())} files to {EQUIVALENT}")
 
 
 if __name__ == "__main__":
