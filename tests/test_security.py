@@ -626,6 +626,8 @@ def test_every_file_write_goes_through_atomic_path():
                 name in ("copy", "copyfile", "copy2", "copytree", "move")
                 and isinstance(func, ast.Attribute)
                 and getattr(func.value, "id", "") != "shutil"
+            ) or (  # into an in-memory buffer (io.BytesIO), its bytes written atomically after
+                bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id in ("buf", "buffer")
             )
             if ((name in writers and not to_string and not in_memory) or opens) and not inside:
                 offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node)[:80]}")
