@@ -93,10 +93,21 @@ def ranks(result):
 
 def check_rules(result, book, threshold=50.0):
     placed = ranks(result)
+    bounds = {1: (0, 13), 2: (13, 26), 3: (26, 52), 4: (52, 104)}  # PHASES, laid end to end
     for p in result.actions:
         for dep in p.action.depends_on:
             if dep in placed:
                 assert placed[dep].rank < p.rank and placed[dep].phase <= p.phase, (dep, p.action.id)
+                assert p.start_week >= placed[dep].end_week, (dep, p.action.id)  # starts when it may
+        first, end = bounds[p.phase]
+        assert p.start_week >= first and p.end_week == p.start_week + p.action.duration_weeks
+        # a phase holds its actions: an action finishes in the phase it is placed in, unless
+        # it is longer than the whole phase; then it starts with the phase and says where it ends
+        if p.phase < 4 and p.end_week > end:
+            assert p.action.duration_weeks > end - first and p.start_week == first, p.action.id
+            assert p.end_phase > p.phase and "runs into" in p.why
+        else:
+            assert p.end_phase == p.phase
     # people before technology: no technology action in a phase that starts with people or
     # process below the threshold (phases 1-3)
     for p in result.actions:
@@ -118,7 +129,9 @@ def test_flat_low_considering_center_follows_the_published_ranking(bundled, book
         "consultative-training",
     ):
         assert r[action].rank < first_technology, action
-    assert r["revise-goals"].phase == 1
+    # the chain offer (6 weeks) -> sales process (6) -> goals (6) does not fit in 13 weeks
+    assert r["define-sales-process"].end_week == 12 and r["revise-goals"].phase == 2
+    assert r["revise-goals"].start_week == 13
     assert all(p.phase == 4 for p in result.actions if p.action.dimension == "technology")
 
 

@@ -108,6 +108,8 @@ def _assess(
     role_min: int = defaults.ROLE_MIN,
     rejected: dict | None = None,
     inputs_out: list | None = None,
+    prepared_by: str = "",
+    date: str | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
@@ -133,6 +135,8 @@ def _assess(
         target=parse_target(target, inputs.instrument),
         capacity=capacity,
         role_min=role_min,
+        date=date,
+        prepared_by=prepared_by or "",
     )
     if rejected is not None:
         rejected.update(inputs.rejected)
@@ -212,6 +216,15 @@ _common_assess_options = [
         "--bootstrap", "n_boot", default=defaults.N_BOOT, show_default=True, help="Bootstrap resamples (0: none)."
     ),
 ]
+_report_options = [
+    click.option(
+        "--prepared-by",
+        "prepared_by",
+        default="",
+        help="Who prepared the report (a consultant or team), shown on its cover.",
+    ),
+    click.option("--date", "date", help="The assessment's date, YYYY-MM-DD (default: today)."),
+]
 
 
 def _with_options(options):
@@ -227,6 +240,7 @@ def _with_options(options):
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", help="Organization id (default: every organization in the file).")
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results.json here (one organization).")
 @click.option(
     "--out",
@@ -248,6 +262,8 @@ def score_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     json_out: str | None,
     out_dir: str | None,
     quiet: bool,
@@ -270,6 +286,8 @@ def score_cmd(
         target=target,
         capacity=capacity,
         role_min=role_min,
+        prepared_by=prepared_by,
+        date=date,
     )
     if json_out and len(docs) > 1:
         raise InputError(
@@ -294,6 +312,7 @@ def score_cmd(
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", required=True, help="Organization id.")
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 @_with_options(_history_options)
@@ -310,6 +329,8 @@ def assess_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     out_dir: str | None,
     pdf: bool,
     history_path: str | None,
@@ -335,6 +356,8 @@ def assess_cmd(
         capacity=capacity,
         role_min=role_min,
         inputs_out=inputs,
+        prepared_by=prepared_by,
+        date=date,
     )
     if history_path:
         _record(history_path, inputs, {org: docs[org]}, wave, responses)
@@ -348,6 +371,7 @@ def assess_cmd(
 @cli.command("batch")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option(
     "--out",
     "out_dir",
@@ -381,6 +405,8 @@ def batch_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     out_dir: str,
     workers: int,
     executor: str,
@@ -415,6 +441,8 @@ def batch_cmd(
         role_min=role_min,
         rejected=rejected,
         inputs_out=inputs,
+        prepared_by=prepared_by,
+        date=date,
     )
     if history_path and docs:
         # every organization assessed, in one transaction, before the long rendering
@@ -473,7 +501,8 @@ def portfolio_cmd(results_dir: str | None, out_dir: str | None, top: int, histor
     "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False), help="Output folder."
 )
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
-def demo_cmd(out_dir: str, pdf: bool) -> None:
+@_with_options(_report_options)
+def demo_cmd(out_dir: str, pdf: bool, prepared_by: str, date: str | None) -> None:
     """Full report for the bundled example center against the bundled peer panel."""
     from ..io.pipeline import bundled_example, bundled_panel
     from ..report.folder import build
@@ -492,6 +521,8 @@ def demo_cmd(out_dir: str, pdf: bool) -> None:
         k=defaults.K,
         target=None,
         capacity=None,
+        prepared_by=prepared_by,
+        date=date,
     )
     for doc in docs.values():
         print_results(doc)

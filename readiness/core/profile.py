@@ -12,9 +12,12 @@ __all__ = [
     "INDUSTRIES",
     "KPIS",
     "KPI_DIRECTIONS",
+    "KPI_NAMES",
     "RANKED_KPIS",
     "SIZE_BANDS",
     "STAGES",
+    "kpi_name",
+    "kpi_unit",
     "next_stage",
     "size_band",
 ]
@@ -49,6 +52,27 @@ KPI_DIRECTIONS: dict[str, str] = {name: spec[0] for name, spec in KPIS.items()}
 #: The KPIs with a better direction: ranked against peers (standing, quartile) and used
 #: by the driver models' impact weights.
 RANKED_KPIS: tuple[str, ...] = tuple(name for name, direction in KPI_DIRECTIONS.items() if direction != CONTEXT)
+#: The KPIs as people name them, for reports, workbooks and tables.
+KPI_NAMES: dict[str, str] = {
+    "sales_conversion_rate": "Sales conversion rate",
+    "revenue_per_call": "Revenue per call",
+    "first_call_resolution": "First-call resolution",
+    "customer_satisfaction": "Customer satisfaction",
+    "service_level": "Service level",
+    "average_handle_time": "Average handle time",
+    "abandon_rate": "Abandon rate",
+    "agent_attrition": "Agent attrition",
+}
+
+
+def kpi_name(kpi: str) -> str:
+    """A KPI's name as people read it (an unknown KPI: its id in words)."""
+    return KPI_NAMES.get(kpi) or kpi.replace("_", " ").capitalize()
+
+
+def kpi_unit(kpi: str) -> str:
+    """A KPI's unit: ``%``, ``% a year``, ``seconds``, ``currency``, or empty when unknown."""
+    return KPIS[kpi][3] if kpi in KPIS else ""
 
 
 def size_band(agents: float) -> str:

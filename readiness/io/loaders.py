@@ -31,7 +31,7 @@ from ..core.errors import MAX_PROBLEMS, InputError, Problem
 from ..core.instrument import META_COLUMNS, Instrument
 from ..core.levels import Level
 from ..core.profile import INDUSTRIES, KPIS, SIZE_BANDS, STAGES, size_band
-from ..core.responses import Responses
+from ..core.responses import COMMENT_PREFIX, Responses
 from .resources import DEFAULT_INSTRUMENT_NAME, DEFAULT_PLAYBOOK_NAME, template_path
 
 if TYPE_CHECKING:  # for the annotation only: the roadmap module is imported when a playbook is loaded
@@ -713,10 +713,14 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
     item_cols = {item_key[c.lower()]: c for c in table.columns if c.lower() in item_key}
     open_key = {q.lower(): q for q in instrument.open_question_ids}
     open_cols = {open_key[c.lower()]: c for c in table.columns if c.lower() in open_key}
+    comment_cols = _comment_columns(table.columns, instrument)
     extra = [
         c
         for c in table.columns
-        if c.lower() not in item_key and c.lower() not in open_key and c.lower() not in META_COLUMNS
+        if c.lower() not in item_key
+        and c.lower() not in open_key
+        and c.lower() not in META_COLUMNS
+        and not c.lower().startswith(COMMENT_PREFIX)
     ]
     hint = _other_instrument(extra, list(item_cols.values()) + list(open_cols.values()), instrument)
     if hint:
@@ -727,6 +731,17 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         problems.append(
             Problem(src, "column matches no item of the instrument; ignored", row=1, column=c, severity="warning")
         )
+    for c in table.columns:
+        if c.lower().startswith(COMMENT_PREFIX) and c not in comment_cols:
+            problems.append(
+                Problem(
+                    src,
+                    "comment column names no facet or item of the instrument; ignored",
+                    row=1,
+                    column=c,
+                    severity="warning",
+                )
+            )
     if not item_cols:
         problems.append(Problem(src, f"no column matches an item of instrument {instrument.id!r}", row=1))
         return problems, None
@@ -853,6 +868,12 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
     if any(p.severity == "error" for p in problems):
         return problems, None
     warnings = [str(p) for p in problems if p.severity == "warning"]
+    comments = [
+        (org.iat[i], rid.iat[i], topic, text)
+        for col, topic in comment_cols.items()
+        for i, text in enumerate(cells[col].astype(str).tolist())
+        if text.strip()
+    ]
     responses = Responses.from_arrays(
         instrument,
         org.tolist(),
@@ -865,6 +886,7 @@ def _collect_response_problems(table: Table, instrument: Instrument) -> tuple[li
         rows=rows.tolist(),
         warnings=warnings,
         source=src,
+        comments=pd.DataFrame(comments, columns=["org_id", "respondent_id", "topic", "text"]) if comments else None,
     )
     return problems, responses
 
@@ -950,6 +972,19 @@ def _bundled_instruments() -> tuple[tuple[str, Instrument], ...]:
         except InputError:  # pragma: no cover - the bundled files are tested
             continue
     return tuple(out)
+
+
+def _comment_columns(columns: Iterable[str], instrument: Instrument) -> dict[str, str]:
+    """Comment columns -> the facet or item they are about (``comment:<facet id or item id>``)."""
+    topics = {f.lower(): f for f in instrument.layout.facet_ids}
+    topics.update({i.lower(): i for i in instrument.layout.item_ids})
+    out = {}
+    for column in columns:
+        if column.lower().startswith(COMMENT_PREFIX):
+            topic = topics.get(column[len(COMMENT_PREFIX) :].strip().lower())
+            if topic is not None:
+                out[column] = topic
+    return out
 
 
 def _answer_problem(value: str, k: int) -> str:

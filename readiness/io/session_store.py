@@ -474,7 +474,9 @@ class SessionStore:
         return frame
 
     # ------------------------------------------------------------------ reading out
-    def to_responses(self, instrument: Instrument | None = None, *, session: str | None = None) -> Responses:
+    def to_responses(
+        self, instrument: Instrument | None = None, *, session: str | None = None, answered_only: bool = False
+    ) -> Responses:
         """The answers as :class:`Responses`, ready for :func:`readiness.core.scoring.score`.
 
         Parameters
@@ -485,6 +487,9 @@ class SessionStore:
             responses file would be read.
         session : str, optional
             One session; default every session in the file (each its organization).
+        answered_only : bool
+            Leave out respondents who have not answered anything yet (nor marked an item
+            not applicable or "don't know"): the workshop does not count someone just added.
 
         Raises
         ------
@@ -519,6 +524,9 @@ class SessionStore:
             return infos, people, given
 
         infos, people, given = self._read(read)
+        if answered_only:
+            active = {(row[0], row[1]) for row in given if row[3] is not None or row[4] or row[5]}
+            people = [p for p in people if (p[0], p[2]) in active]
         if not infos:
             if session is not None:
                 raise StoreError(_one_line(f"{self.path.name}: no session {session!r} in this store"))
@@ -700,6 +708,7 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
     texts = np.full((n_people, len(questions)), "", dtype=object)
     role_code = {r: i for i, r in enumerate(layout.role_ids)}
     ignored = not_asked = refused = 0
+    comments: list[tuple[str, str, str, str]] = []  # a comment given on an item: for the report
     for session, rid, item_id, value, not_applicable, dont_know, comment in given:
         i = row_of.get((session, rid))
         j = column.get(item_id)
@@ -716,6 +725,8 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
             if value is not None or not_applicable or dont_know:
                 ignored += 1
             continue
+        if comment.strip():
+            comments.append((people[i][1], rid, item_id, comment))
         if value is None and not (not_applicable or dont_know):
             continue  # a comment on an unanswered item: nothing to score
         if not layout.asked[role_code[people[i][3]], j]:
@@ -753,6 +764,7 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
         open_answers=texts,
         warnings=warnings,
         source=source,
+        comments=pd.DataFrame(comments, columns=["org_id", "respondent_id", "topic", "text"]) if comments else None,
     )
 
 
