@@ -201,7 +201,9 @@ def test_projection_moves_toward_targets(bundled, book):
 def test_exports_are_inert(tmp_path, bundled, book):
     result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
     roadmap = result.to_json()
-    roadmap[0] = dict(roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner="@SUM(A1)", what="-2+3")
+    roadmap[0] = dict(
+        roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner_name="@SUM(A1)", what="-2+3"
+    )
     write_roadmap_xlsx(tmp_path / "r.xlsx", roadmap)
     write_roadmap_csv(tmp_path / "r.csv", roadmap)
     wb = load_workbook(tmp_path / "r.xlsx")
@@ -211,8 +213,10 @@ def test_exports_are_inert(tmp_path, bundled, book):
             assert cell.data_type != "f"
             if isinstance(cell.value, str):
                 assert not cell.value.startswith(("=", "+", "-", "@"))
-    assert ws.cell(row=2, column=4).value == '\'=HYPERLINK("http://x","click")'
-    assert ws.max_row == len(roadmap) + 1
+    header = 7  # below the title rows
+    assert [c.value for c in ws[header]][:3] == ["Rank", "Action", "Action id"]
+    assert ws.cell(row=header + 1, column=2).value == '\'=HYPERLINK("http://x","click")'
+    assert ws.max_row == header + len(roadmap)
     with open(tmp_path / "r.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == len(roadmap) + 1

@@ -50,7 +50,7 @@ __all__ = [
 ENGINE_NAME = "readiness-warm"
 #: Files rendered from results.json by a worker.
 REPORT_FILES = ("report.ipynb", "report.html", "report.pdf")
-MANIFEST_COLUMNS = ("org_id", "status", "started", "seconds", "files", "error")
+MANIFEST_COLUMNS = ("org_id", "folder", "status", "started", "seconds", "files", "error")
 
 #: Code run in a warm kernel once, after it starts: the report's imports, and a snapshot
 #: of matplotlib's settings as a fresh kernel has them.
@@ -232,6 +232,7 @@ def render_task(task: Task) -> dict[str, Any]:
         status, error = "failed", _one_line(exc)
     return {
         "org_id": task.org_id,
+        "folder": folder.name,
         "status": status,
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 2),
@@ -339,6 +340,7 @@ def run_batch(
     for org_id, reason in rejected.items():
         rows[org_id] = {
             "org_id": org_id,
+            "folder": "",
             "status": "failed",
             "started": started,
             "seconds": 0.0,
@@ -346,11 +348,11 @@ def run_batch(
             "error": "bad input: " + " ".join(reason.split())[:500],
         }
     for org_id, doc in docs.items():
-        folder = out / org_folder(org_id)
+        folder = out / org_folder(org_id, docs)
         clean_partial_files(folder)
         if resume and is_complete(folder, pdf=pdf):
             row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
-            row.update(org_id=org_id, status="ok")
+            row.update(org_id=org_id, folder=folder.name, status="ok")
             row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
             row.setdefault("error", "")
             rows[org_id] = row
@@ -364,7 +366,15 @@ def run_batch(
         write_outputs(folder, doc)  # results.json and roadmap exports, from the driver
         name = str(doc["organization"].get("name") or org_id)
         tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm))
-        rows[org_id] = {"org_id": org_id, "status": "pending", "started": "", "seconds": "", "files": "", "error": ""}
+        rows[org_id] = {
+            "org_id": org_id,
+            "folder": folder.name,
+            "status": "pending",
+            "started": "",
+            "seconds": "",
+            "files": "",
+            "error": "",
+        }
     order = list(docs) + [o for o in rejected if o not in docs]
     _write_manifest(manifest_path, (rows[o] for o in order))
     if on_progress:
@@ -424,6 +434,7 @@ def _run_local(tasks: Sequence[Task], record: Callable[[dict[str, Any]], None], 
 def _failed(task: Task, error: str) -> dict[str, Any]:
     return {
         "org_id": task.org_id,
+        "folder": Path(task.folder).name,
         "status": "failed",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": 0.0,

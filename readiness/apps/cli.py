@@ -301,7 +301,7 @@ def score_cmd(
         if json_out:
             write_json(json_out, doc)
         if out_dir:
-            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id), doc)
+            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id, docs), doc)
     if json_out:
         click.echo(f"wrote {json_out}", err=True)
     if out_dir:

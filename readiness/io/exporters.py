@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from .citations import cite
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -103,16 +101,37 @@ def write_json(path: str | Path, document: Any) -> Path:
     return write_text(path, dumps_json(document))
 
 
-def org_folder(org_id: str) -> str:
-    """A safe, collision-free folder name for an organization id.
+#: Names Windows reserves for devices: never a folder name as they are.
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
 
-    Keeps letters, digits, ``-`` and ``_`` (others become ``_``), at most 48 of them,
-    then appends a short hash of the exact id so that ids differing only in case or
-    punctuation never share a folder, and no id can climb out of the output folder.
+
+def org_folder(org_id: str, others: Iterable[str] = ()) -> str:
+    """A safe, collision-free folder name for an organization id: the id itself when it is safe.
+
+    The id is the folder name when it is 1 to 48 ASCII letters, digits, ``-`` or ``_``,
+    starts with a letter or digit, does not end like a suffix (``-`` and 8 hex digits),
+    is no name Windows reserves (``CON``, ``NUL``, ...), and no id in ``others`` (the
+    other organizations written beside it) differs from it only in case. Any other id
+    keeps its safe characters (others become ``_``, at most 48) and gets a suffix: ``-``
+    and a short hash of the exact id. So ids differing only in case or punctuation never
+    share a folder (on a case-insensitive disk too), a suffixed name never equals a
+    plain one, and no id can climb out of the output folder.
+
+    >>> org_folder("P0001"), org_folder("P0001", others=["p0001"])
+    ('P0001', 'P0001-56a8cf50')
     """
     import hashlib
     import re
 
+    folded = org_id.casefold()
+    clash = any(o != org_id and o.casefold() == folded for o in others)
+    if (
+        re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}", org_id)
+        and not re.search(r"-[0-9a-fA-F]{8}$", org_id)
+        and folded.split(".")[0] not in _RESERVED
+        and not clash
+    ):
+        return org_id
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", org_id).strip("_-")[:48] or "org"
     digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=4).hexdigest()
     return f"{stem}-{digest}"
@@ -122,26 +141,6 @@ def org_folder(org_id: str) -> str:
 #: Leading characters a spreadsheet may treat as the start of a formula (OWASP's list, a
 #: newline, and the full-width signs East Asian input methods type in place of ASCII).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    # (results.json key or fill-in column, header, width)
-    ("rank", "Rank", 6),
-    ("phase", "Phase", 7),
-    ("phase_label", "When", 14),
-    ("title", "Action", 40),
-    ("what", "What to do", 70),
-    ("why", "Why here", 60),
-    ("facets", "Facets it moves", 28),
-    ("effort", "Effort", 8),
-    ("duration_weeks", "Weeks", 7),
-    ("owner", "Owner role", 16),
-    ("responsible", "Responsible (fill in)", 22),
-    ("due", "Due date (fill in)", 16),
-    ("kpis", "KPIs it should move", 30),
-    ("depends_on", "After", 28),
-    ("action", "Action id", 24),
-    ("source", "Source", 44),  # shown as publication, year and title (io/citations.py)
-)
 
 
 def neutralize(value: Any) -> Any:
@@ -161,21 +160,10 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def _roadmap_rows(roadmap: list[dict[str, Any]]) -> list[list[Any]]:
-    rows = []
-    for item in roadmap:
-        row = []
-        for key, _, _ in ROADMAP_COLUMNS:
-            value = cite(item) if key == "source" else item.get(key, "")
-            if isinstance(value, (list, tuple)):
-                value = ", ".join(map(str, value))
-            row.append(neutralize(value))
-        rows.append(row)
-    return rows
-
-
-def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
-    """roadmap.csv: one row per action, UTF-8 with BOM (opens cleanly in spreadsheet tools).
+def write_roadmap_csv(
+    path: str | Path, roadmap: list[dict[str, Any]], *, results: dict[str, Any] | None = None
+) -> Path:
+    """roadmap.csv: the columns of roadmap.xlsx, one row per action, UTF-8 with BOM.
 
     Rows end in CRLF (RFC 4180), which also makes the writer quote any cell holding a
     carriage return: unquoted, a spreadsheet would start a new row there, and that row's
@@ -184,47 +172,23 @@ def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
     import csv
     import io
 
+    from .workbook import ROADMAP_COLUMNS, roadmap_rows
+
+    titles = {f: (b or {}).get("title") or f for f, b in ((results or {}).get("facets") or {}).items()}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([header for _, header, _ in ROADMAP_COLUMNS])
-    writer.writerows(_roadmap_rows(roadmap))
+    writer.writerow([name for name, _, _ in ROADMAP_COLUMNS])
+    writer.writerows([["" if v is None else v for v in row] for row in roadmap_rows(roadmap, titles)])
     return write_bytes(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))
 
 
-def write_roadmap_xlsx(path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap") -> Path:
-    """roadmap.xlsx: formatted, one row per action, with columns to fill in; no formulas."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+def write_roadmap_xlsx(
+    path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap", results: dict[str, Any] | None = None
+) -> Path:
+    """roadmap.xlsx, the roadmap as a working document: see :func:`readiness.io.workbook.write_roadmap_workbook`."""
+    from .workbook import write_roadmap_workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Roadmap"
-    ws.append([header for _, header, _ in ROADMAP_COLUMNS])
-    for row in _roadmap_rows(roadmap):
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F3B57")
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    fills = {1: "E8F0E8", 2: "EEF2F7", 3: "F7F3EA", 4: "F2F2F2"}
-    for r, item in enumerate(roadmap, start=2):
-        for c in range(1, len(ROADMAP_COLUMNS) + 1):
-            cell = ws.cell(row=r, column=c)
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text stays text: never a formula
-            phase = item.get("phase")
-            if phase in fills:
-                cell.fill = PatternFill("solid", fgColor=fills[phase])
-    for c, (_, _, width) in enumerate(ROADMAP_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = "E2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = neutralize(title)[:200]
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return Path(path)
+    return write_roadmap_workbook(path, roadmap, results=results, title=title)
 
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> Path:

@@ -229,8 +229,9 @@ def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:
                 stack.enter_context(atomic_path(roadmap[0])),
                 doc["roadmap"],
                 title=f"Roadmap: {doc['organization']['name']}",
+                results=dict(doc),
             )
-            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"])
+            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"], results=dict(doc))
     if not roadmap:
         for stale in (folder / "roadmap.xlsx", folder / "roadmap.csv"):
             stale.unlink(missing_ok=True)

@@ -42,7 +42,7 @@ from ..core.answers import DONT_KNOW_LABEL, OPEN_TEXT_MAX
 from ..core.instrument import META_COLUMNS, Instrument
 from ..core.responses import COMMENT_PREFIX
 from ..core.roadmap import STATUSES  # what the Status column offers; a new roadmap starts "Not started"
-from .citations import citation
+from .citations import citation, cite
 from .exporters import atomic_path
 
 __all__ = [
@@ -593,7 +593,7 @@ def roadmap_rows(roadmap: list[dict[str, Any]], facet_titles: dict[str, str] | N
             "What to do": item.get("what", ""),
             "Why here": item.get("why", ""),
             "KPIs it should move": ", ".join(map(str, kpis)),
-            "Source": item.get("source", ""),
+            "Source": cite(item),  # publication, year and title, never a file name
         }
         rows.append([neutralize(values[name]) for name, _, _ in ROADMAP_COLUMNS])
     return rows
