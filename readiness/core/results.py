@@ -166,7 +166,7 @@ def build_results(
             )
         )
 
-    titles = {d.id: d.title for d in instrument.dimensions}
+    dim_titles = {d.id: d.title for d in instrument.dimensions}
     return {
         "schema_version": SCHEMA_VERSION,
         "organization": {
@@ -205,7 +205,7 @@ def build_results(
         },
         "dimensions": {
             d: {
-                "title": titles.get(d) or d.capitalize(),
+                "title": dim_titles.get(d) or d.capitalize(),
                 "score": clean_number(dims.at[d, "score"]),
                 "ci": _ci(dims.at[d, "ci_low"], dims.at[d, "ci_high"]),
                 "percentile": None,
