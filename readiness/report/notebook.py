@@ -53,11 +53,6 @@ def section(name: str, results: Mapping[str, Any], **extra: Any):
     """One report section as an HTML display object (escaped; no scripts)."""
     from IPython.display import HTML
 
-    if name == "heatmap":
-        from .figures import heatmap_layout
-
-        layout = heatmap_layout(results)
-        extra = {"roles": layout["roles"], "missing": layout["missing"], **extra}
     return HTML(render_section(name, results, **extra))
 
 
