@@ -648,21 +648,17 @@ def peers_import_cmd(
 def peers_describe_cmd(db_path: str) -> None:
     """Counts of peer organizations by industry, size band and stage."""
     from rich.console import Console
-    from rich.table import Table as RichTable
 
     from ..io.peer_store import PeerStore
+    from ..report.terminal import peer_counts_view
 
     store = PeerStore(db_path, read_only=True)
     counts = store.describe()
     info = store.info()
     kind = "synthetic (simulated centers)" if info.synthetic else "real centers"
     click.echo(f"{info.name}: {kind}" + (f". {info.description}" if info.description else ""))
-    table = RichTable(title=f"Peer organizations in {Path(db_path).name}", title_justify="left")
-    for col in counts.columns:
-        table.add_column(str(col), justify="right" if counts[col].dtype.kind in "iuf" else "left")
-    for row in counts.itertuples(index=False):
-        table.add_row(*("–" if v is None else str(v) for v in row))
-    Console().print(table)
+    console = Console()
+    console.print(peer_counts_view(counts, title=f"Peer organizations in {Path(db_path).name}", width=console.width))
     click.echo(f"{int(counts['organizations'].sum())} organizations, {int(counts['respondents'].sum())} respondents")
 
 
