@@ -147,7 +147,7 @@ def test_roles_under_the_minimum_are_withheld_everywhere_in_results(small_world)
 
 def test_report_says_why_roles_are_missing(small_world):
     html = small_world["outputs"]["report/report.html"]
-    assert "Scores of supervisors and managers are not shown" in html
+    assert "scores of the supervisors and managers are not shown" in html
     assert "managers score it" not in html  # the agents-vs-managers sentence needs both
 
 
