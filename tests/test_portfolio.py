@@ -266,6 +266,8 @@ def test_trend_table_worked_by_hand():
     assert (beta["change"], beta["ci_low"], beta["ci_high"], beta["real"]) == (-1.0, -6.0, 4.0, False)
     assert [real for *_, real in beta["series"]] == [False, True, False]
     assert trend_table(history.iloc[0:0]) == []
+
+
 def _table_texts(html: str) -> tuple[list[list[str]], str]:
     """Each table's header cells, and the page's visible text, as a reader gets them."""
     from bs4 import BeautifulSoup

@@ -72,9 +72,6 @@ PHASES: dict[int, tuple[str, int]] = {
 #: Priority bands shown to people: the planned actions in rank order, split in thirds.
 PRIORITY_BANDS: tuple[str, ...] = ("High", "Medium", "Low")
 MAIN_WEIGHT, OTHER_WEIGHT = 1.0, 0.5
-#: The progress of an action as the client records it in the roadmap workbook's Status
-#: column (``readiness.io.workbook.read_roadmap_progress``); the first is the default.
-STATUSES: tuple[str, ...] = ("Not started", "In progress", "Done", "Dropped")
 #: No dimension's impact weight goes below this, so a driver model that finds no link
 #: for one dimension lowers its actions' priority without removing them from the plan.
 IMPACT_FLOOR = 0.25
