@@ -83,13 +83,14 @@ def figure(name: str, results: Mapping[str, Any], **options: Any) -> FigureImage
     """
     from . import figures
 
-    if name not in figures.REPORT_FIGURES:
-        raise ValueError(f"unknown figure {name!r}; known: {', '.join(figures.REPORT_FIGURES)}")
+    known = (*figures.REPORT_FIGURES, *figures.PROGRESS_FIGURES)
+    if name not in known:
+        raise ValueError(f"unknown figure {name!r}; known: {', '.join(known)}")
     drawn = getattr(figures, name)(results, **options)
     return _image(drawn, figures.alt_text(name, results))
 
 
-def portfolio_figure(name: str, docs: list[Mapping[str, Any]]) -> FigureImage:
+def portfolio_figure(name: str, docs: Any) -> FigureImage:
     """Draw a portfolio figure of :mod:`.figures` over many results documents, with its alt text."""
     from . import figures
 
