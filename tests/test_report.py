@@ -410,6 +410,8 @@ def test_without_peers_the_report_names_the_level_it_aims_at():
     assert f"the next readiness level, {doc['plan']['target_level']['name']}" in text
     assert "no peer data was given" in text
     assert not SYNTHETIC_WORDS.search(" ".join(_text(render_section(n, doc)) for n in PEER_SECTIONS))
+
+
 # ---------------------------------------------------------------------- a document a client can read
 def _visible_text(html: str) -> str:
     from bs4 import BeautifulSoup

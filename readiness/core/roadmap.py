@@ -607,7 +607,7 @@ def _why(
         )
     elif urgency[0] == 1:
         barrier_title = facets[barrier].title if barrier in facets else barrier
-        reason = f"it must come before the actions that work on the barrier, {barrier_title}"
+        reason = f"it must come before the actions that move the barrier, {barrier_title}"
     elif urgency > own:
         reason = f"higher-priority actions depend on it ({main_title} is {gap:.0f} points below target)"
     else:
@@ -619,12 +619,13 @@ def _why(
     last = max(PHASES)
     if technology and urgency[0] == 1 and held_in.get(phase):
         tail = (
-            f"; unlike other technology actions it does not wait for people and process to reach "
+            f"; unlike other technology actions it is not held back while people or process is below "
             f"{options.technology_threshold:.0f}"
         )
     elif was_held:
         tail = (
-            f"; technology waits until people and process are projected at {options.technology_threshold:.0f} or more"
+            f"; technology is held back until people and process are projected at "
+            f"{options.technology_threshold:.0f} or more"
         )
         if phase == last:
             tail += ", which the first year's actions do not reach"
