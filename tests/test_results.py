@@ -234,3 +234,30 @@ def test_method_records_the_thresholds_used(mini):
     assert all(a["upper"] == b["lower"] for a, b in zip(levels, levels[1:]))
     summary = render_section("summary", doc)
     assert "barrier line of 60" in summary or "below the barrier line of 60" in summary
+
+
+def test_open_answers_are_said_under_the_same_rule(bundled):
+    """The instrument's open question (what selling here needs most) reaches What people said."""
+    from readiness.io.pipeline import bundled_example
+
+    responses_path, _ = bundled_example()
+    responses = load_responses(responses_path, bundled)
+    answers = responses.open_answers_frame()
+    question = bundled.open_questions[0]
+    given = sorted(answers.loc[answers["question"] == question.id, "text"], key=lambda t: (t.casefold(), t))
+    assert len(given) >= 3
+    doc = assess(responses, options=Options(n_boot=0))[responses.org_ids[0]]
+    block = doc["comments"][question.id]
+    assert block == {
+        "title": question.text,
+        "dimension": None,
+        "respondents": len(given),
+        "withheld": False,
+        "texts": given,
+    }
+    html = render_section("comments", doc)
+    assert "Open questions" in html and question.text in html.replace("&#39;", "'")
+    for rid in answers["respondent_id"]:
+        assert not re.search(rf"\b{re.escape(rid)}\b", html)
+    fewer = assess(responses, options=Options(n_boot=0, role_min=len(given) + 1))[responses.org_ids[0]]
+    assert fewer["comments"][question.id]["withheld"] and fewer["comments"][question.id]["texts"] == []
