@@ -371,7 +371,7 @@ def test_report_says_which_target_and_why_the_barrier(panel_docs):
         summary = _text(render_section("summary", doc))
         block = doc["barrier"]
         assert f"Fix first: {block['title']}" in summary
-        assert f"scores {block['score']:.0f} (95% CI {block['ci'][0]:.0f}–{block['ci'][1]:.0f})" in summary
+        assert f"scores {block['score']:.0f} (95% interval {block['ci'][0]:.0f}–{block['ci'][1]:.0f})" in summary
         first = block["first_action"]
         assert first["title"] in summary
         roadmap = _text(render_section("roadmap", doc))

@@ -1224,8 +1224,8 @@ _TITLE_LINE = 50
 
 
 def _row_units(action: Mapping[str, Any]) -> float:
-    """Height of an action's row on the timeline, in rows: one, and a half more per extra line."""
-    return 1.0 + 0.5 * _action_label(action).count("\n")
+    """Height of an action's row on the timeline, in rows: one, and two thirds more per extra line."""
+    return 1.0 + 0.67 * _action_label(action).count("\n")
 
 
 def _action_label(action: Mapping[str, Any]) -> str:
