@@ -444,3 +444,32 @@ def test_resume_redoes_everything_when_an_option_changes(docs, tmp_path):
         docs, tmp_path, workers=1, warm=False, resume=True, fingerprints={o: {"options": "b"} for o in docs}
     )
     assert changed.skipped == 0 and changed.done == len(docs)
+
+
+def test_fingerprint_follows_comments_and_a_given_date_not_the_day(tmp_path, monkeypatch):
+    """What a resumed batch compares: comments reach the report, so they are inputs; today's
+    date by default is not (a batch resumed the next morning finishes the rest), a --date is."""
+    from readiness.apps.cli import _assess
+    from readiness.io.pipeline import bundled_example
+
+    responses, profiles = bundled_example()
+    lines = responses.read_text(encoding="utf-8").splitlines()
+    header = lines[0] + ",comment:people.coaching"
+
+    def made_from(comment: str, date: str | None, day: str) -> dict:
+        path = tmp_path / f"r{len(list(tmp_path.iterdir()))}.csv"
+        path.write_text("\n".join([header, lines[1] + "," + comment, *(x + "," for x in lines[2:])]) + "\n", "utf-8")
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", day)
+        out: dict = {}
+        kw = dict(org=None, instrument_path=None, profiles=str(profiles), peers=None, playbook_path=None)
+        _assess(str(path), seed=0, n_boot=0, k=5, target=None, capacity=None, fingerprints=out, date=date, **kw)
+        (org,) = out
+        return out[org]
+
+    monday, tuesday = "1717372800", "1717459200"  # 2024-06-03 and 2024-06-04
+    first = made_from("Coaching is rushed", None, monday)
+    assert made_from("Coaching is rushed", None, tuesday) == first
+    assert made_from("Coaching is fine", None, monday)["answers"] != first["answers"]
+    assert made_from("Coaching is rushed", "2024-06-03", monday) != made_from(
+        "Coaching is rushed", "2024-06-04", monday
+    )

@@ -213,3 +213,53 @@ def test_score_without_peers_writes_a_roadmap(capsys, tmp_path):
     doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert doc["benchmark"] is None and doc["roadmap"] and doc["plan"]["target_kind"] == "level"
     assert (tmp_path / "roadmap.xlsx").stat().st_size > 0 and (tmp_path / "roadmap.csv").stat().st_size > 0
+
+
+# ---------------------------------------------------------------------- tables a person reads
+def test_score_table_names_each_thing_once_and_in_words(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    examples = DATA.parent.parent / "data" / "examples"
+    code, out, _ = run(capsys, "score", examples / "responses.csv", "--bootstrap", 0)
+    assert code == 0
+    first = out.splitlines()[0].strip()
+    assert first == "NORTHBANK"  # no profile: the id is the name, shown once
+    for facet in json.loads(run(capsys, "instrument", "--json")[1])["dimensions"][0]["facets"]:
+        assert facet["id"] not in out and facet["title"].split()[0] in out
+    assert "_" not in out.replace("readiness", "")
+
+
+def test_score_shows_name_and_id_when_they_differ(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    examples = DATA.parent.parent / "data" / "examples"
+    code, out, _ = run(
+        capsys, "score", examples / "responses.csv", "--profiles", examples / "profiles.csv", "--bootstrap", 0
+    )
+    assert code == 0 and out.splitlines()[0].strip().endswith("(NORTHBANK)")
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_peers_describe_fits_the_terminal_without_cutting_names(capsys, monkeypatch, tmp_path, width):
+    from readiness.core.profile import INDUSTRIES, STAGES
+
+    root = DATA.parent.parent
+    db = tmp_path / "peers.duckdb"
+    code, _, _ = run(
+        capsys,
+        "peers",
+        "import",
+        root / "data" / "peers" / "panel.csv",
+        "--profiles",
+        root / "data" / "peers" / "panel.profiles.csv",
+        "--db",
+        db,
+    )
+    assert code == 0
+    monkeypatch.setenv("COLUMNS", str(width))
+    code, out, _ = run(capsys, "peers", "describe", "--db", db)
+    assert code == 0
+    lines = out.splitlines()
+    assert all(len(line.rstrip()) <= width for line in lines)
+    assert "…" not in out and "_" not in out.replace("peers.duckdb", "")
+    words = set(out.split())
+    for name in (*INDUSTRIES, *STAGES):
+        assert all(word in words for word in name.split("_")), name  # every word whole

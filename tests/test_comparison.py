@@ -257,7 +257,7 @@ def test_compare_with_a_workbook_of_another_roadmap_is_refused(scenario, capsys,
     roadmap = json.loads((scenario["tmp"] / "w1" / "results.json").read_text())["roadmap"]
     filled_roadmap(bad, roadmap, {roadmap[0]["action"]: "Finished"})
     code, _, err = run(capsys, "compare", "--history", scenario["history"], "--org", "RIVERSIDE", "--roadmap", bad)
-    assert code == 2 and "bad.xlsx, row 6, column Status: status 'Finished' is not one of" in err
+    assert code == 2 and "bad.xlsx, sheet Roadmap, row 6, column Status: status 'Finished' is not one of" in err
 
 
 def test_history_add_and_remove(scenario, capsys, tmp_path):

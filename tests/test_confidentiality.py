@@ -150,7 +150,7 @@ def test_roles_under_the_minimum_are_withheld_everywhere_in_results(small_world)
 
 def test_report_says_why_roles_are_missing(small_world):
     html = small_world["outputs"]["report/report.html"]
-    assert "Scores of supervisors and managers are not shown" in html
+    assert "scores of the supervisors and managers are not shown" in html
     assert "managers score it" not in html  # the agents-vs-managers sentence needs both
 
 
@@ -266,4 +266,4 @@ def test_a_facet_only_one_manager_answered_is_withheld_for_managers(tmp_path):
     assert len(values) == 1
     assert str(values[0]) not in json.dumps(doc["facets"]["people.hiring"])
     assert "manager" in doc["respondents"]["withheld_in"]["people.hiring"]
-    assert any("people.hiring (" in w for w in doc["warnings"])
+    assert any(f"{inst.facets['people.hiring'].title} (" in w and "managers" in w for w in doc["warnings"])  # in words

@@ -225,9 +225,9 @@ def test_dimension_scores_draws_bars_bands_and_names(docs):
     ax = plots.dimension_scores(docs["full"])
     assert isinstance(ax, Axes)
     assert len(ax.patches) >= 8  # four bars and four peer bands
-    labels = [t.lower() for t in tick_texts(ax)]
-    assert all(d in labels for d in DIMENSIONS)
-    assert ax.get_xlim() == (0, 100)
+    labels = [t.split("\n")[0] for t in tick_texts(ax)]
+    assert all(docs["full"]["dimensions"][d]["title"] in labels for d in DIMENSIONS)  # names, not ids
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= 100
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert f"peer middle 50% (n = {docs['full']['benchmark']['peer_n']})" in legend
 
@@ -396,7 +396,7 @@ def test_kpi_bullets_rows_units_and_footnotes(docs):
     assert "higher is better" in labels and "lower is better" in labels
     handle_time = next(t.get_text() for t in ax.get_yticklabels() if t.get_text().startswith("Average handle time"))
     assert handle_time.endswith("\ncontext, not ranked")  # shown, not ranked: no better way
-    text = " ".join(t.get_text() for t in ax.texts)
+    text = " ".join(" ".join(t.get_text().split()) for t in ax.texts)
     assert "published figure:" in text and "(CustomerThink (2007)," in text
     assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text)  # a person reads a reference, not a file name
     value = kpis["sales_conversion_rate"]["value"]
@@ -433,7 +433,7 @@ def test_roadmap_timeline_bars_and_projection(docs):
     assert all(b.get_x() + b.get_width() <= 65 for b in bars)
     assert len(projection.lines) == 5  # overall and four dimensions
     labels = [t.get_text() for t in projection.get_xticklabels()]
-    assert labels[0] == "now" and len(labels) == len(doc["plan"]["projection"])
+    assert labels[0] == "today" and len(labels) == len(doc["plan"]["projection"])
     assert any(t.get_text().startswith("★") for t in timeline.get_yticklabels())
     assert overlaps(fig) == []
 
@@ -444,8 +444,13 @@ def test_roadmap_timeline_truncates_long_roadmaps(docs):
     timeline = fig.axes[0]
     assert len(timeline.get_yticklabels()) == plots.MAX_ACTIONS
     hidden = len(doc["roadmap"]) - plots.MAX_ACTIONS
-    assert f"+{hidden} more in roadmap.xlsx" in title_of(timeline)
-    assert all(len(t.get_text()) <= 45 + 6 for t in timeline.get_yticklabels())
+    assert f"the other {hidden} are in roadmap.xlsx" in fig.get_suptitle()
+    # whole titles: wrapped, never cut
+    titles = {a["rank"]: " ".join(a["title"].split()) for a in doc["roadmap"]}
+    for tick in timeline.get_yticklabels():
+        text = " ".join(tick.get_text().replace("★ ", "").split())
+        rank, _, title = text.partition(". ")
+        assert title == titles[int(rank)] and "…" not in text
     assert overlaps(fig) == []
 
 
@@ -646,3 +651,213 @@ def test_portfolio_trend_one_panel_per_center(comparisons):
     assert f"{plots.MAX_TRENDS} of {plots.MAX_TRENDS + 3} centers drawn" in many._suptitle.get_text()
     empty = plots.portfolio_trend(pd.DataFrame(columns=["org_id", "name", "wave", "overall", "ci_low", "ci_high"]))
     assert has_note(empty.axes[0])
+
+
+# --------------------------------------------------------------------------- labels clear of marks
+def marks_under_labels(ax: Axes, *, own=lambda mark, text: False, tolerance: float = 1.0) -> list[tuple[str, str]]:
+    """Data labels (``ax.texts``) whose box meets a mark: a bar, band, tick, marker or interval.
+
+    Background spans (zorder <= 0) are not marks. ``own(mark, text)`` exempts a mark a
+    label is meant to sit on (a score written inside its own bar).
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    marks: list[tuple[Any, Any]] = []
+    for patch in ax.patches:
+        if patch.get_zorder() > 0 and patch.get_visible():
+            marks.append((patch, patch.get_window_extent(renderer)))
+    for line in ax.lines:
+        if line.get_visible() and (line.get_xydata().size or line.get_marker() not in (None, "None", "")):
+            marks.append((line, line.get_window_extent(renderer)))
+    for collection in ax.collections:
+        for path in collection.get_paths():
+            marks.append((collection, path.get_extents(collection.get_transform())))
+    found = []
+    for text in ax.texts:
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        box = text.get_window_extent(renderer)
+        for mark, extent in marks:
+            if own(mark, text):
+                continue
+            dx = min(box.x1, extent.x1) - max(box.x0, extent.x0)
+            dy = min(box.y1, extent.y1) - max(box.y0, extent.y0)
+            if dx > tolerance and dy > tolerance:
+                found.append((text.get_text(), type(mark).__name__))
+    return found
+
+
+def _inside_own_bar(mark, text) -> bool:
+    """A score written inside its own bar (dimension_scores): the bar of the label's row."""
+    if not isinstance(mark, matplotlib.patches.Rectangle) or abs(mark.get_height() - 0.5) > 1e-9:
+        return False
+    return abs(mark.get_y() + 0.25 - text.get_position()[1]) < 1e-9
+
+
+@pytest.mark.parametrize("variant", ["full", "no_peers", "withheld"])
+def test_dimension_labels_never_cover_the_band_median_or_interval(docs, variant):
+    ax = plots.dimension_scores(docs[variant])
+    assert marks_under_labels(ax, own=_inside_own_bar) == []
+
+
+def test_dimension_label_moves_clear_when_the_bar_is_short(docs):
+    doc = copy.deepcopy(docs["full"])
+    doc["dimensions"]["people"].update(score=4.0, ci=[1.0, 9.0])  # too short to hold its label
+    ax = plots.dimension_scores(doc)
+    assert marks_under_labels(ax, own=_inside_own_bar) == []
+    label = next(t for t in ax.texts if t.get_text() == "4")
+    peer = doc["benchmark"]["dimensions"]["people"]
+    assert label.get_position()[0] > max(9.0, peer["q3"], peer["median"])  # right of every mark of its row
+
+
+def test_other_figures_put_no_label_on_a_mark(docs):
+    doc = docs["full"]
+    assert marks_under_labels(plots.kpi_bullets(doc)) == []
+    assert marks_under_labels(plots.peer_distribution(doc)) == []
+    assert marks_under_labels(plots.role_gap(doc)) == []
+    timeline = plots.roadmap_timeline(doc, projection=False).axes[0]
+    assert marks_under_labels(timeline) == []
+    assert len(plots.projection_chart(doc).texts) == 0  # crossing lines: the numbers are in the report's table
+
+
+# --------------------------------------------------------------------------- one computation per claim
+def test_role_gap_figure_and_report_text_quote_the_same_gap(docs):
+    from readiness.report.sections import render_section
+
+    doc = docs["full"]
+    gap = doc["highlights"]["role_gap"]
+    # the gap is the largest spread between two roles on a dimension, worked out here by hand
+    spreads = []
+    for d, block in doc["dimensions"].items():
+        scores = {r: v for r, v in block["by_role"].items() if v is not None}
+        if len(scores) >= 2:
+            spreads.append((max(scores.values()) - min(scores.values()), d))
+    points, dim = max(spreads)
+    assert gap["id"] == dim and gap["points"] == pytest.approx(points, abs=1e-3)
+    ax = plots.role_gap(doc)
+    annotation = next(t.get_text() for t in ax.texts if t.get_text().startswith("largest gap"))
+    high, low = gap["high_role"], gap["low_role"]
+    assert annotation == f"largest gap: {gap['points']:.0f} points ({high}s vs {low}s)"
+    text = " ".join(render_section("roles", doc).split())
+    assert f"on <b>{doc['dimensions'][dim]['title']}</b>: {high}s score it {gap['high']:.0f}, {low}s" in text
+    assert f"a gap of {gap['points']:.0f} points" in text
+
+
+def test_summary_names_the_strongest_and_weakest_dimension_of_the_figure(docs):
+    from readiness.report.sections import render_section
+
+    doc = docs["full"]
+    scores = {d: b["score"] for d, b in doc["dimensions"].items()}
+    strongest, weakest = max(scores, key=scores.get), min(scores, key=scores.get)
+    text = " ".join(render_section("summary", doc).split())
+    title = doc["dimensions"]
+    assert f"strongest dimension is <b>{title[strongest]['title']}</b> ({scores[strongest]:.0f})" in text
+    assert f"weakest is <b>{title[weakest]['title']}</b> ({scores[weakest]:.0f})" in text
+    labels = [t.get_text() for t in plots.dimension_scores(doc).texts]
+    assert f"{scores[strongest]:.0f}" in labels and f"{scores[weakest]:.0f}" in labels
+
+
+# --------------------------------------------------------------------------- roles and phases from the document
+def test_roles_come_from_the_instrument_not_from_the_figures(docs):
+    doc = copy.deepcopy(docs["full"])
+    rename = {"agent": "rep", "supervisor": "team_lead", "manager": "head"}
+
+    def renamed(by_role):
+        return {rename[r]: v for r, v in by_role.items()}
+
+    doc["instrument"]["roles"] = ["head", "rep", "team_lead"]  # another instrument, another order
+    doc["respondents"]["by_role"] = renamed(doc["respondents"]["by_role"])
+    for block in [*doc["dimensions"].values(), *doc["facets"].values(), doc["overall"]]:
+        block["by_role"] = renamed(block["by_role"])
+    doc.pop("highlights")
+    ax = plots.role_gap(doc)
+    legend = [t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()]
+    assert legend == ["heads", "reps", "team leads"]
+    columns = [t.get_text() for t in plots.facet_heatmap(doc).get_xticklabels()]
+    assert columns[-3:] == ["heads", "reps", "team leads"]
+
+
+def test_phases_come_from_the_plan(docs):
+    doc = copy.deepcopy(docs["full"])
+    doc["plan"]["phases"] = [
+        {"phase": 1, "label": "first 10 weeks", "start_week": 0, "end_week": 10, "capacity": 8},
+        {"phase": 2, "label": "next 20", "start_week": 10, "end_week": 30, "capacity": 8},
+        {"phase": 3, "label": "rest of year", "start_week": 30, "end_week": 52, "capacity": 8},
+        {"phase": 4, "label": "later", "start_week": 52, "end_week": 104, "capacity": None},
+    ]
+    ax = plots.roadmap_timeline(doc, projection=False).axes[0]
+    edges = sorted({round(line.get_xdata()[0], 6) for line in ax.lines})
+    assert edges == [10, 30, 52]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "10", "30", "52"]
+
+
+def test_bars_follow_the_planners_weeks_and_spans_show(docs):
+    doc = docs["full"]
+    ax = plots.roadmap_timeline(doc, projection=False).axes[0]
+    bars = [p for p in ax.patches if abs(p.get_height() - 0.62) < 1e-9]
+    for bar, action in zip(bars, doc["roadmap"]):
+        if action["phase"] < 4:
+            assert bar.get_x() == pytest.approx(action["start_week"])
+            assert bar.get_x() + bar.get_width() == pytest.approx(min(action["end_week"], 65))
+    spanning = [a for a in doc["roadmap"][: plots.MAX_ACTIONS] if a["end_phase"] != a["phase"]]
+    notes = [t.get_text() for t in ax.texts]
+    assert sum("into phase" in n for n in notes) == len(spanning)
+
+
+# --------------------------------------------------------------------------- heat map caption and alt text
+def test_heatmap_speaks_of_empty_cells_only_when_there_are_some(docs):
+    from readiness.report.sections import render_section
+
+    full = docs["full"]
+    assert not plots.heatmap_layout(full)["missing"]
+    ax = plots.facet_heatmap(full)
+    assert "–" not in ax.get_xlabel() and "hatched" not in ax.get_xlabel()
+    layout = plots.heatmap_layout(full)
+    assert "dash marks" not in render_section("heatmap", full, **{k: layout[k] for k in ("roles", "missing")})
+    sparse = sparse_document(full)
+    layout = plots.heatmap_layout(sparse)
+    assert layout["missing"] and "'–': no score" in plots.facet_heatmap(sparse).get_xlabel()
+    assert "dash marks" in render_section("heatmap", sparse, roles=layout["roles"], missing=True)
+
+
+@pytest.mark.parametrize("name", plots.REPORT_FIGURES)
+@pytest.mark.parametrize("variant", ["full", "no_peers", "withheld"])
+def test_every_report_figure_has_a_real_alt_text(docs, name, variant):
+    text = plots.alt_text(name, docs[variant])
+    assert len(text) > 30 and "No description" not in text and "\n" not in text
+    assert "_" not in text.replace(docs[variant]["organization"]["name"], "")  # words, not ids
+
+
+def test_alt_text_carries_the_numbers_of_the_figure(docs):
+    doc = docs["full"]
+    text = plots.alt_text("dimension_scores", doc)
+    for block in doc["dimensions"].values():
+        assert f"{block['title']} {block['score']:.0f}" in text
+    gap = doc["highlights"]["role_gap"]
+    assert f"{gap['points']:.0f} points apart" in plots.alt_text("role_gap", doc)
+    assert doc["roadmap"][0]["title"] in plots.alt_text("roadmap_timeline", doc)
+
+
+@pytest.mark.parametrize("name", [n for n in plots.PORTFOLIO_FIGURES if n != "portfolio_trend"])
+def test_portfolio_figures_have_alt_text(docs, name):
+    text = plots.alt_text(name, [docs["full"], docs["no_peers"]])
+    assert len(text) > 30 and "No description" not in text
+
+
+def test_trend_and_progress_figures_have_alt_text():
+    history = pd.DataFrame(
+        {
+            "org_id": ["A", "A", "B"],
+            "name": ["Alpha", "Alpha", "Beta"],
+            "wave": ["2024-05", "2024-11", "2024-05"],
+            "overall": [41.2, 48.9, 60.0],
+        }
+    )
+    text = plots.alt_text("portfolio_trend", history)
+    assert "Alpha: 2024-05 41, 2024-11 49" in text and "Beta: 2024-05 60" in text
+    assert "no assessment history" in plots.alt_text("portfolio_trend", history.iloc[0:0])
+    for name in plots.PROGRESS_FIGURES:
+        for doc in build_comparisons().values():
+            text = plots.alt_text(name, doc)
+            assert len(text) > 30 and "No description" not in text and "None" not in text, text

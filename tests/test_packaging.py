@@ -114,6 +114,7 @@ def test_commands_work_from_an_unrelated_folder(installed, tmp_path):
     assert json.loads(res.stdout)["id"] == "service-to-sales"
     res = _run(installed, "readiness", "demo", "--out", "demo", cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stderr == ""  # a run that succeeded prints no kernel or server log lines
     for name in ("report.html", "report.ipynb", "results.json", "roadmap.xlsx", "roadmap.csv"):
         assert (tmp_path / "demo" / name).stat().st_size > 0, name
     doc = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))

@@ -266,3 +266,45 @@ def test_trend_table_worked_by_hand():
     assert (beta["change"], beta["ci_low"], beta["ci_high"], beta["real"]) == (-1.0, -6.0, 4.0, False)
     assert [real for *_, real in beta["series"]] == [False, True, False]
     assert trend_table(history.iloc[0:0]) == []
+
+
+def _table_texts(html: str) -> tuple[list[list[str]], str]:
+    """Each table's header cells, and the page's visible text, as a reader gets them."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    headers = [[th.get_text(" ", strip=True) for th in t.find_all("th")] for t in soup.find_all("table")]
+    return headers, " ".join(soup.get_text(" ").split())
+
+
+def test_portfolio_tables_have_no_nan_none_or_run_together_headers(docs):
+    from readiness.report.sections import render_portfolio
+
+    docs[1]["organization"].update(industry=None, size_band=None, stage=None)  # a center without a profile
+    docs[1]["respondents"]["n"] = None
+    html = render_portfolio(docs)
+    headers, text = _table_texts(html)
+    assert not re.search(r"\b(nan|NaN|None|null)\b", text), text
+    ranking = headers[0]
+    assert ranking[:3] == ["#", "Organization", "Industry"]  # each header its own cell
+    assert "OrganizationIndustry" not in text
+    # a center without a barrier says so in words; the others are named, not by id
+    row_a = re.search(r"Center A.*?</tr>", html, re.S).group(0)
+    assert "none: no facet below the barrier line" in row_a
+    assert "Coaching" in re.search(r"Center B.*?</tr>", html, re.S).group(0)
+    assert "people.coaching" not in text
+
+
+def test_portfolio_html_has_no_nan_and_alt_texts(batch_results, tmp_path):
+    res = subprocess.run(
+        [str(BIN / "readiness"), "portfolio", str(batch_results), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0 and res.stderr == "", res.stderr[-2000:]
+    html = (tmp_path / "portfolio.html").read_text(encoding="utf-8")
+    _, text = _table_texts(html)
+    assert not re.search(r"\b(nan|NaN|None)\b", text)
+    alts = re.findall(r'<img[^>]+alt="([^"]*)"', html)
+    assert len(alts) == 3 and all(len(a) > 30 and "No description" not in a for a in alts)

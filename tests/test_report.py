@@ -30,6 +30,7 @@ EXAMPLES = ROOT / "data" / "examples"
 PANEL = ROOT / "data" / "peers" / "panel.csv"
 HOSTILE = '<script>alert("x")</script> "Quoted" & Co\'s {{ 1234*1000 }} ${x} Центр 東京 </div>'
 BIN = Path(sys.executable).parent
+PREPARED_BY = "Dana Reyes, Northwind Advisory"
 
 
 def _hostile_profiles(tmp_path: Path) -> Path:
@@ -61,11 +62,16 @@ def assessed(tmp_path_factory):
         str(out),
         "--bootstrap",
         "200",
+        "--prepared-by",
+        PREPARED_BY,
+        "--date",
+        "2025-03-14",
     ]
     if find_chromium():
         cmd.append("--pdf")
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
     assert res.returncode == 0, res.stderr
+    (tmp / "stderr.txt").write_text(res.stderr, encoding="utf-8")
     return out
 
 
@@ -365,7 +371,7 @@ def test_report_says_which_target_and_why_the_barrier(panel_docs):
         summary = _text(render_section("summary", doc))
         block = doc["barrier"]
         assert f"Fix first: {block['title']}" in summary
-        assert f"scores {block['score']:.0f} (95% CI {block['ci'][0]:.0f}–{block['ci'][1]:.0f})" in summary
+        assert f"scores {block['score']:.0f} (95% interval {block['ci'][0]:.0f}–{block['ci'][1]:.0f})" in summary
         first = block["first_action"]
         assert first["title"] in summary
         roadmap = _text(render_section("roadmap", doc))
@@ -404,3 +410,161 @@ def test_without_peers_the_report_names_the_level_it_aims_at():
     assert f"the next readiness level, {doc['plan']['target_level']['name']}" in text
     assert "no peer data was given" in text
     assert not SYNTHETIC_WORDS.search(" ".join(_text(render_section(n, doc)) for n in PEER_SECTIONS))
+
+
+# ---------------------------------------------------------------------- a document a client can read
+def _visible_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["style", "script", "head"]):
+        tag.decompose()
+    return " ".join(soup.get_text(" ").split())
+
+
+def test_quiet_success(assessed):
+    """No kernel or server log line on a run that succeeded (e.g. 'KeyboardInterrupt caught in kernel')."""
+    assert (assessed.parent / "stderr.txt").read_text(encoding="utf-8") == ""
+
+
+def test_report_prose_has_no_ids_or_code_words(assessed):
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    text = _visible_text((assessed / "report.html").read_text(encoding="utf-8"))
+    text = text.replace(" ".join(HOSTILE.split()), " ")  # the organization's own name is the client's text
+    for facet in doc["facets"]:
+        assert facet not in text, facet  # facet ids: people.hiring
+    snake = sorted(set(re.findall(r"\b[A-Za-z0-9]+_[A-Za-z0-9_]+\b", text)))
+    assert snake == [], snake  # sales_conversion_rate, center_manager, file names
+    for action in doc["roadmap"]:
+        if "-" in action["action"]:  # a one-word id ("recognition") is also a word
+            assert not re.search(rf"\b{re.escape(action['action'])}\b", text), action["action"]  # action ids
+    for item in ("PEO_HIR_1", "PRO_OFF_1"):
+        assert item not in text
+
+
+def test_cover_has_the_date_and_who_prepared_it(assessed):
+    html = (assessed / "report.html").read_text(encoding="utf-8")
+    text = _visible_text(html)
+    assert "Assessment date 14 March 2025" in text
+    assert f"Prepared by {PREPARED_BY}" in text
+    first = text.index("Executive summary")
+    assert text.index("14 March 2025") < first and text.index(PREPARED_BY) < first  # on the cover
+
+
+def test_every_figure_has_a_real_alt_text(assessed):
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((assessed / "report.html").read_text(encoding="utf-8"), "html.parser")
+    images = soup.find_all("img")
+    assert len(images) >= 7  # every report figure
+    for img in images:
+        alt = img.get("alt") or ""
+        assert len(alt) > 40 and "No description has been provided" not in alt, alt
+
+
+def test_kpi_values_carry_units_and_the_level_scale_is_explained(assessed):
+    from bs4 import BeautifulSoup
+
+    doc = json.loads((assessed / "results.json").read_text(encoding="utf-8"))
+    soup = BeautifulSoup((assessed / "report.html").read_text(encoding="utf-8"), "html.parser")
+    table = next(t for t in soup.find_all("table", class_="kpi"))
+    for row in table.find_all("tr")[1:]:
+        cells = [c.get_text(" ", strip=True) for c in row.find_all("td")]
+        for value in cells[2:5]:
+            if value and not value.startswith("withheld") and value != "–":
+                assert re.search(r"(%|\bs\b|per call)", value), (cells[0], value)
+    text = _visible_text(str(soup))
+    for level in doc["method"]["levels"]:
+        assert f"{level['name'].capitalize()} {level['lower']:.0f}–{level['upper']:.0f}" in text
+
+
+# ---------------------------------------------------------------------- the PDF, page by page
+def _pdf_pages(pdf: Path, folder: Path) -> list:
+    from matplotlib.image import imread
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(folder / "page")], check=True)
+    return [imread(str(p))[..., :3].mean(axis=2) for p in sorted(folder.glob("page*.png"))]
+
+
+def _words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Each page's words with their boxes (pdftotext -bbox), and the page size."""
+    from bs4 import BeautifulSoup
+
+    res = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True)
+    soup = BeautifulSoup(res.stdout, "html.parser")
+    pages = []
+    for page in soup.find_all("page"):
+        words = [
+            (float(w["xmin"]), float(w["ymin"]), float(w["xmax"]), float(w["ymax"]), w.get_text())
+            for w in page.find_all("word")
+        ]
+        pages.append((float(page["width"]), float(page["height"]), words))
+    return pages
+
+
+def _needs_pdf_tools():
+    if not find_chromium() or not shutil.which("pdftoppm") or not shutil.which("pdftotext"):
+        pytest.skip("needs the Debian packages chromium and poppler-utils (make test installs them)")
+
+
+def test_pdf_has_no_blank_page_and_no_half_page_left_empty(assessed, tmp_path):
+    _needs_pdf_tools()
+    pages = _pdf_pages(assessed / "report.pdf", tmp_path)
+    assert len(pages) >= 6
+    for n, grey in enumerate(pages, start=1):
+        ink = (grey < 0.9).mean()
+        assert ink > 0.01, f"page {n} is blank"
+        if n < len(pages):  # the last page may end where the report ends
+            blank = (grey > 0.97).all(axis=1)
+            run = longest = 0
+            for empty in blank:
+                run = run + 1 if empty else 0
+                longest = max(longest, run)
+            assert longest / len(blank) < 0.5, f"page {n}: {longest / len(blank):.0%} of the page left empty"
+
+
+def test_pdf_text_stays_in_its_cell_and_on_the_page(assessed):
+    """At A4 width no word runs over another (a cell overflowing into the next) or off the page."""
+    _needs_pdf_tools()
+    for number, (width, _height, words) in enumerate(_words(assessed / "report.pdf"), start=1):
+        for x0, _, x1, _, word in words:
+            assert x0 >= 0 and x1 <= width - 10, f"page {number}: {word!r} runs off the page"
+        boxes = sorted(words)
+        for i, (x0, y0, x1, y1, word) in enumerate(boxes):
+            for a0, b0, a1, b1, other in boxes[i + 1 :]:
+                if a0 >= x1:
+                    break  # sorted by left edge: nothing further right can overlap
+                dx, dy = min(x1, a1) - max(x0, a0), min(y1, b1) - max(y0, b0)
+                assert not (dx > 1.0 and dy > 1.0), f"page {number}: {word!r} overlaps {other!r}"
+
+
+def test_report_kernels_stop_without_an_interrupt_and_keep_their_log_to_themselves():
+    """The cause of "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel." on a run that
+    succeeded: jupyter_client interrupts a kernel (SIGINT) before asking it to stop, and a
+    kernel still busy with a message logs the interrupt on the terminal it inherited."""
+    import os
+    import signal
+
+    from jupyter_client.utils import run_sync
+
+    from readiness.report.execute import kernel_manager_class
+
+    km = kernel_manager_class()(kernel_name="python3")
+    sent: list[int] = []
+    original = km._async_signal_kernel
+
+    async def record(signum: int) -> None:
+        sent.append(signum)
+        await original(signum)
+
+    km._async_signal_kernel = record
+    run_sync(km.start_kernel)()
+    folder = os.path.dirname(km.ip)
+    try:
+        assert os.path.isfile(os.path.join(folder, "kernel.log"))  # its output is its own, not the terminal's
+        run_sync(km.interrupt_kernel)()  # a running kernel can still be interrupted (a cell's timeout)
+        assert sent == [signal.SIGINT]
+    finally:
+        run_sync(km.shutdown_kernel)()
+    assert sent == [signal.SIGINT]  # stopping it sent none
+    assert not os.path.exists(folder)

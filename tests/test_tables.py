@@ -187,11 +187,19 @@ def test_the_fill_in_workbook_reads_back(tmp_path, mini):
     write_template(path, mini, rows=5, org_id="X")
     wb = openpyxl.load_workbook(path)
     ws = wb["Responses"]
-    for r, row in enumerate(_rows(_frame())[1:], start=2):
-        for c, value in enumerate(row, start=1):
-            ws.cell(row=r, column=c, value=value)
+    # by the template's own header: a comment column follows each facet's items (issue 15)
+    at = {cell.value: cell.column for cell in ws[1] if cell.value}
+    header, *body = _rows(_frame())
+    for r, row in enumerate(body, start=2):
+        for name, value in zip(header, row):
+            ws.cell(row=r, column=at[name], value=value)
+    comment = next(name for name in at if str(name).startswith("comment:"))
+    ws.cell(row=2, column=at[comment], value="Coaching is rushed")
     wb.save(path)
-    _same(load_responses(path, mini), load_responses(GOOD, mini))
+    read = load_responses(path, mini)
+    _same(read, load_responses(GOOD, mini))
+    said = read.comment_frame()
+    assert said["text"].tolist() == ["Coaching is rushed"] and said["topic"].tolist() == [comment[len("comment:") :]]
 
 
 # ---------------------------------------------------------------------- JSON

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -139,7 +140,15 @@ def test_sheets_header_and_hidden_lists(bundled_book):
     assert wb[LISTS_SHEET].sheet_state == "hidden"
     assert wb.active.title == "Instructions"
     ws = wb[RESPONSES_SHEET]
-    assert [c.value for c in ws[1]] == [*META_COLUMNS, *inst.layout.item_ids, *inst.open_question_ids]
+    header = [c.value for c in ws[1]]
+    assert [h for h in header if not h.startswith("comment:")] == [
+        *META_COLUMNS,
+        *inst.layout.item_ids,
+        *inst.open_question_ids,
+    ]
+    # a comment column after the last item of each facet
+    for facet in inst.facets.values():
+        assert header.index(f"comment:{facet.id}") == header.index(facet.items[-1].id) + 1
     assert ws.freeze_panes == "D2"
     # Each header of an item carries its question.
     assert inst.items["PEO_HIR_1"].text in ws["D1"].comment.text
@@ -168,6 +177,10 @@ def test_every_item_has_a_dropdown_of_its_labels(bundled_book):
             assert rng.min_col == rng.max_col
             by_column[header[rng.min_col - 1]] = (dv, rng)
     assert set(by_column) == set(header)
+    for name in header:
+        if name.startswith("comment:"):
+            dv, _ = by_column[name]
+            assert dv.type == "textLength" and dv.errorStyle == "stop"
     for item_id, item in inst.items.items():
         dv, rng = by_column[item_id]
         assert dv.type == "list" and (rng.min_row, rng.max_row) == (2, 41)
@@ -338,10 +351,10 @@ def test_read_roadmap_progress_needs_only_action_id_and_status(tmp_path):
     [
         (
             [_row("a", "Finished")],
-            "row 5, column Status: status 'Finished' is not one of Not started, In progress, Done, Dropped",
+            "sheet Roadmap, row 5, column Status: status 'Finished' is not one of Not started, In progress, Done, Dropped",
         ),
-        ([_row("a", "Done"), _row("a", "Done")], "row 6, column Action id: action 'a' is listed twice"),
-        ([[None] * 12], "row 4: sheet 'Roadmap' lists no action below its header"),
+        ([_row("a", "Done"), _row("a", "Done")], "sheet Roadmap, row 6, column Action id: action 'a' is listed twice"),
+        ([[None] * 12], "sheet Roadmap, row 4: lists no action below its header"),
     ],
 )
 def test_read_roadmap_progress_refuses_bad_rows_in_one_line(tmp_path, rows, message):
@@ -356,7 +369,6 @@ def test_read_roadmap_progress_refuses_bad_rows_in_one_line(tmp_path, rows, mess
 
 def test_read_roadmap_progress_refuses_other_files(tmp_path, mini):
     from readiness.core.errors import InputError
-    from readiness.io.exporters import write_roadmap_xlsx
     from readiness.io.workbook import read_roadmap_progress
 
     csv = tmp_path / "roadmap.xlsx"
@@ -366,8 +378,211 @@ def test_read_roadmap_progress_refuses_other_files(tmp_path, mini):
     questionnaire = write_template(tmp_path / "q.xlsx", mini)
     with pytest.raises(InputError, match="has no sheet 'Roadmap'"):
         read_roadmap_progress(questionnaire)
-    old = write_roadmap_xlsx(tmp_path / "old.xlsx", [{"rank": 1, "action": "a", "title": "A", "facets": ["x"]}])
+    # a roadmap.xlsx from before the Status column
+    old = _roadmap_workbook(tmp_path / "old.xlsx", [[1, "A", "a"]], header=["Rank", "Action", "Action id"])
     with pytest.raises(InputError, match="no header row with the columns 'Action id' and 'Status'"):
         read_roadmap_progress(old)
     with pytest.raises(InputError, match="file not found"):
         read_roadmap_progress(tmp_path / "missing.xlsx")
+
+
+# ====================================================================== the roadmap workbook
+@pytest.fixture(scope="module")
+def demo_doc():
+    """The example center's results (bundled panel as peers), as assess writes them."""
+    from readiness.io.pipeline import load_results
+
+    return load_results(n_boot=50, prepared_by="A. Consultant", assessment_date="2025-03-14")
+
+
+@pytest.fixture(scope="module")
+def roadmap_book(demo_doc, tmp_path_factory):
+    from readiness.io.workbook import write_roadmap_workbook
+
+    path = tmp_path_factory.mktemp("roadmap") / "roadmap.xlsx"
+    write_roadmap_workbook(path, demo_doc["roadmap"], results=demo_doc, title="Roadmap: Northbank")
+    return path
+
+
+def _header(ws) -> tuple[int, list[str]]:
+    for r in range(1, 20):
+        values = [c.value for c in ws[r]]
+        if "Action id" in values:
+            return r, values
+    raise AssertionError("no header row")
+
+
+def test_roadmap_workbook_title_rows_and_header(demo_doc, roadmap_book):
+    from readiness.io.workbook import ROADMAP_SHEET
+
+    wb = openpyxl.load_workbook(roadmap_book)
+    assert wb.sheetnames[:2] == [ROADMAP_SHEET, "Facets"] and wb.active.title == ROADMAP_SHEET
+    ws = wb[ROADMAP_SHEET]
+    row, header = _header(ws)
+    top = " ".join(str(ws.cell(row=r, column=1).value or "") for r in range(1, row))
+    assert demo_doc["organization"]["name"] in top
+    assert "Assessment date: 2025-03-14" in top and "Prepared by: A. Consultant" in top
+    assert f"Target: {demo_doc['plan']['target']}" in top
+    for name in (
+        "Rank",
+        "Action",
+        "Action id",
+        "Phase",
+        "Priority",
+        "Facets",
+        "Owner",
+        "After",
+        "Status",
+        "Responsible",
+        "Due date",
+        "Comments",
+    ):
+        assert name in header, name
+    assert ws.max_row == row + len(demo_doc["roadmap"])
+
+
+def test_roadmap_workbook_speaks_words(demo_doc, roadmap_book):
+    ws = openpyxl.load_workbook(roadmap_book)["Roadmap"]
+    row, header = _header(ws)
+    col = {name: header.index(name) for name in header if name}
+    titles = {a["action"]: a["title"] for a in demo_doc["roadmap"]}
+    facet_titles = {f: b["title"] for f, b in demo_doc["facets"].items()}
+    snake = re.compile(r"\b[a-z]+_[a-z_]+\b")
+    for r, item in enumerate(demo_doc["roadmap"], start=row + 1):
+        cells = [c.value for c in ws[r]]
+        assert cells[col["Action id"]] == item["action"]  # the one id, for cross-reference
+        for name in ("Owner", "After", "Facets", "KPIs it should move", "Phase", "Priority", "Why here"):
+            value = str(cells[col[name]] or "")
+            assert not snake.search(value), (name, value)
+            assert not re.search(r"\b[a-z]+\.[a-z_]+\b", value), (name, value)  # no facet ids
+        assert cells[col["Priority"]] in ("High", "Medium", "Low")
+        assert cells[col["Priority score"]] == pytest.approx(item["priority"])
+        planned_deps = [d for d in item["depends_on"] if d in titles]
+        assert cells[col["After"]] == ", ".join(titles[d] for d in planned_deps) or cells[col["After"]] is None
+        assert cells[col["Facets"]] == ", ".join(facet_titles[f] for f in item["facets"])
+        assert cells[col["Status"]] == "Not started"
+    facets = openpyxl.load_workbook(roadmap_book)["Facets"]
+    names = [c.value for c in facets[4]]
+    assert names[:5] == ["Dimension", "Facet", "Score", "Target", "Gap"]
+    listed = {facets.cell(row=r, column=2).value: r for r in range(5, facets.max_row + 1)}
+    for f, block in demo_doc["facets"].items():
+        r = listed[block["title"]]
+        assert facets.cell(row=r, column=3).value == pytest.approx(block["score"])
+        assert facets.cell(row=r, column=5).value == pytest.approx(demo_doc["plan"]["gaps"][f])
+
+
+def test_roadmap_workbook_dropdowns_dates_and_print_setup(demo_doc, roadmap_book):
+    wb = openpyxl.load_workbook(roadmap_book)
+    ws = wb["Roadmap"]
+    row, header = _header(ws)
+    letter = {name: openpyxl.utils.get_column_letter(i + 1) for i, name in enumerate(header)}
+    rules = {}
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            rules[openpyxl.utils.get_column_letter(rng.min_col)] = (dv, rng)
+    dv, rng = rules[letter["Status"]]
+    assert dv.type == "list" and dv.errorStyle == "stop" and rng.min_row == row + 1
+    assert rng.max_row >= row + len(demo_doc["roadmap"])
+    assert _range_values_of(wb, dv.formula1) == ["Not started", "In progress", "Done", "Dropped"]
+    dv, _ = rules[letter["Owner"]]
+    owners = _range_values_of(wb, dv.formula1)
+    assert dv.type == "list" and set(owners) == {a["owner_name"] for a in demo_doc["roadmap"]}
+    dv, _ = rules[letter["Phase"]]
+    assert dv.type == "list" and len(_range_values_of(wb, dv.formula1)) == 4
+    dv, _ = rules[letter["Due date"]]
+    assert dv.type == "date"
+    assert ws[f"{letter['Due date']}{row + 1}"].number_format == "yyyy-mm-dd"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows.replace("$", "") == f"{row}:{row}"
+    assert not [c for s in wb.worksheets for r in s.iter_rows() for c in r if c.data_type == "f"]
+
+
+def _range_values_of(wb, formula: str) -> list[str]:
+    sheet, cells = formula.split("!")
+    return [c.value for r in wb[sheet.strip("'")][cells.replace("$", "")] for c in r]
+
+
+def test_filled_roadmap_reads_back_as_excel_leaves_it(demo_doc, roadmap_book, tmp_path):
+    """What a client does: sort by owner, add a column and empty rows, type statuses in any case."""
+    import datetime as dt
+
+    from readiness.io.workbook import read_roadmap_progress
+
+    wb = openpyxl.load_workbook(roadmap_book)
+    ws = wb["Roadmap"]
+    row, header = _header(ws)
+    rows = [[c.value for c in ws[r]] for r in range(row + 1, ws.max_row + 1)]
+    rows.sort(key=lambda r: str(r[header.index("Owner")]))  # re-sorted
+    ws.delete_rows(row + 1, ws.max_row)
+    ws.insert_cols(1)  # a column of their own in front
+    ws.cell(row=row, column=1, value="Our notes")
+    want = {}
+    for n, values in enumerate(rows):
+        r = row + 1 + n + (n // 3)  # an empty row every three
+        for c, value in enumerate(values, start=2):
+            ws.cell(row=r, column=c, value=value)
+        action = values[header.index("Action id")]
+        status = ["done", " In Progress ", "DROPPED", "", "Not started"][n % 5]
+        ws.cell(row=r, column=header.index("Status") + 2, value=status or None)
+        due = dt.datetime(2025, 6, 1 + n % 28) if n % 2 else None
+        ws.cell(row=r, column=header.index("Due date") + 2, value=due)
+        ws.cell(row=r, column=header.index("Responsible") + 2, value=f"Person {n}" if n % 4 else None)
+        want[action] = {
+            "status": ["Done", "In progress", "Dropped", "Not started", "Not started"][n % 5],
+            "responsible": f"Person {n}" if n % 4 else None,
+            "due": due.date().isoformat() if due else None,
+            "comments": None,
+        }
+    path = tmp_path / "filled.xlsx"
+    wb.save(path)
+    assert read_roadmap_progress(path) == want
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("Status", "Finished", "status 'Finished' is not one of"),
+        ("Action id", None, "without an action id"),
+    ],
+)
+def test_filled_roadmap_refused_with_file_sheet_row_column(roadmap_book, tmp_path, column, value, message):
+    from readiness.core.errors import InputError
+    from readiness.io.workbook import read_roadmap_progress
+
+    wb = openpyxl.load_workbook(roadmap_book)
+    ws = wb["Roadmap"]
+    row, header = _header(ws)
+    ws.cell(row=row + 2, column=header.index("Status") + 1, value="Done")
+    ws.cell(row=row + 2, column=header.index(column) + 1).value = value
+    path = tmp_path / "bad.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError) as err:
+        read_roadmap_progress(path)
+    text = str(err.value)
+    assert message in text and "bad.xlsx, sheet Roadmap" in text and f"row {row + 2}" in text
+    assert f"column {column}" in text
+
+
+def test_comment_columns_of_the_filled_workbook_reach_the_results(tmp_path, capsys, mini):
+    path = tmp_path / "questionnaire.xlsx"
+    assert main(["template", "--instrument", MINI, "--out", str(path), "--rows", "10"]) == 0
+    people = random_respondents(mini, 4, seed=3)
+    fill_workbook(path, mini, "ACME", people)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[RESPONSES_SHEET]
+    header = [c.value for c in ws[1]]
+    said = ["Targets change every month", "=1+1 is not a formula here", "We coach on Fridays"]
+    for row, text in zip((2, 3, 4), said):
+        ws.cell(row=row, column=header.index("comment:people.a") + 1, value=text).data_type = "s"
+    ws.cell(row=5, column=header.index("comment:process.a") + 1, value="only one person said this")
+    wb.save(path)
+    results = tmp_path / "results.json"
+    code = main(["score", str(path), "--instrument", MINI, "--json", str(results), "--bootstrap", "0", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    warnings = json.loads(results.read_text())["warnings"]
+    assert not [w for w in warnings if "comment" in w]  # comment columns are expected, not ignored
+    comments = json.loads(results.read_text())["comments"]
+    assert sorted(comments["people.a"]["texts"]) == sorted(said) and comments["people.a"]["respondents"] == 3
+    assert comments["process.a"]["withheld"] and comments["process.a"]["texts"] == []

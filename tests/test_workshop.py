@@ -176,7 +176,7 @@ def test_scores_shown_equal_scoring_on_the_store_and_on_the_export(mini_app, tmp
     # Exported CSV -> loader -> the same scores.
     mini_app.export.click()
     exported = tmp_path / "s-w1.csv"
-    assert str(exported) in mini_app.status.value
+    assert exported.name in mini_app.status.value and str(tmp_path) not in mini_app.status.value
     again = score(load_responses(exported, mini), n_boot=0)
     assert again.overall.loc["ACME", "score"] == pytest.approx(shown["session"]["overall"])
 
@@ -378,3 +378,45 @@ def test_workshop_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for option in ("--port", "--session", "--store", "--org", "--instrument"):
         assert option in out
+
+
+# ---------------------------------------------------------------------- what the room sees
+def _level(app, who: str) -> str:
+    return re.search(rf'readiness-level-{who}">(.*?)</span></div>', app.results.value).group(1)
+
+
+def test_a_score_names_a_level_only_when_the_half_rule_gives_one(mini_app):
+    """Mini instrument: five facets count for an agent; a level only once three of them have a score."""
+    _add(mini_app, "a1", "agent")
+    mini_app.items["P4"].choice.value = 5  # people.b for an agent: P4 alone counts -> scored
+    shown = mini_app.shown["respondent"]
+    assert shown["overall"] == pytest.approx(100.0) and shown["level"] is None
+    assert "1 of 5 facets scored" in _level(mini_app, "respondent")
+    assert _level(mini_app, "session").count("too few for a level") == 1
+    mini_app.items["R1"].choice.value = 4  # process.a: 1 of 2 answered -> scored
+    assert mini_app.shown["respondent"]["level"] is None  # 2 of 5: fewer than half
+    mini_app.items["T1"].choice.value = 4  # technology.a: 3 of 5 -> a level
+    shown = mini_app.shown["respondent"]
+    assert shown["level"] is not None and _level(mini_app, "respondent") == shown["level"]
+    # by hand: people is people.b alone (100, weight 2), process 75, technology 75 (weight 1 each)
+    assert shown["overall"] == pytest.approx((2 * 100.0 + 75.0 + 75.0) / 4)
+
+
+def test_a_respondent_without_answers_does_not_count(mini_app):
+    _add(mini_app, "a1", "agent")
+    mini_app.items["P1"].choice.value = 3
+    assert mini_app.shown["session"]["n"] == 1
+    _add(mini_app, "a2", "agent")  # added, nothing answered yet
+    assert mini_app.shown["session"]["n"] == 1
+    assert "Whole session (1 respondent" in mini_app.results.value
+    assert mini_app.shown["respondent"]["overall"] is None  # a2 has no score yet
+    mini_app.items["P1"].choice.value = 2
+    assert mini_app.shown["session"]["n"] == 2
+
+
+def test_header_shows_session_and_organization_not_paths(mini_app, tmp_path):
+    header = mini_app.widget.children[0].value
+    assert "Session <b>w1</b>" in header and "organization <b>ACME</b>" in header
+    assert str(tmp_path) not in header and "s.duckdb" not in header and "<code>" not in header
+    text = mini_app.items["P1"].box.children[0].value
+    assert text.index("Practice one") < text.index("readiness-item-id")  # the question first, its code after

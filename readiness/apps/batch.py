@@ -69,7 +69,7 @@ __all__ = [
 ENGINE_NAME = "readiness-warm"
 #: What an organization's results were made from, beside them.
 FINGERPRINT_FILE = "fingerprint.json"
-MANIFEST_COLUMNS = ("org_id", "status", "started", "seconds", "files", "error")
+MANIFEST_COLUMNS = ("org_id", "folder", "status", "started", "seconds", "files", "error")
 
 #: Code run in a warm kernel once, after it starts: the report's imports, and a snapshot
 #: of matplotlib's settings as a fresh kernel has them.
@@ -266,6 +266,7 @@ def render_task(task: Task) -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)  # the earlier set stays as it was
     return {
         "org_id": task.org_id,
+        "folder": folder.name,
         "status": status,
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - t0, 2),
@@ -396,6 +397,7 @@ def run_batch(
     for org_id, reason in rejected.items():
         rows[org_id] = {
             "org_id": org_id,
+            "folder": "",
             "status": "failed",
             "started": started,
             "seconds": 0.0,
@@ -403,13 +405,13 @@ def run_batch(
             "error": "bad input: " + " ".join(reason.split())[:500],
         }
     for org_id, doc in docs.items():
-        folder = out / org_folder(org_id)
+        folder = out / org_folder(org_id, docs)
         clean_leftovers(folder)
         parts = dict((fingerprints or {}).get(org_id) or {"results": _digest(dumps_json(doc))})
         fingerprint = fingerprint_of(parts)
         if resume and is_complete(folder, pdf=pdf, fingerprint=fingerprint):
             row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
-            row.update(org_id=org_id, status="ok")
+            row.update(org_id=org_id, folder=folder.name, status="ok")
             row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
             row.setdefault("error", "")
             rows[org_id] = row
@@ -423,7 +425,15 @@ def run_batch(
         write_json(stage / FINGERPRINT_FILE, {"fingerprint": fingerprint, "made_from": parts})
         name = str(doc["organization"].get("name") or org_id)
         tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm, stage=str(stage)))
-        rows[org_id] = {"org_id": org_id, "status": "pending", "started": "", "seconds": "", "files": "", "error": ""}
+        rows[org_id] = {
+            "org_id": org_id,
+            "folder": folder.name,
+            "status": "pending",
+            "started": "",
+            "seconds": "",
+            "files": "",
+            "error": "",
+        }
     order = list(docs) + [o for o in rejected if o not in docs]
     _write_manifest(manifest_path, (rows[o] for o in order))
     if on_progress:
@@ -483,6 +493,7 @@ def _run_local(tasks: Sequence[Task], record: Callable[[dict[str, Any]], None], 
 def _failed(task: Task, error: str) -> dict[str, Any]:
     return {
         "org_id": task.org_id,
+        "folder": Path(task.folder).name,
         "status": "failed",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": 0.0,

@@ -6,6 +6,7 @@ a traceback is shown only with ``READINESS_DEBUG=1``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -238,6 +239,8 @@ def _assess(
     export=None,
     reading: dict | None = None,
     fingerprints: dict | None = None,
+    prepared_by: str = "",
+    date: str | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
@@ -267,6 +270,8 @@ def _assess(
         target=parse_target(target, inputs.instrument),
         capacity=capacity,
         role_min=role_min,
+        date=date,
+        prepared_by=prepared_by or "",
     )
     if rejected is not None:
         rejected.update(inputs.rejected)
@@ -274,7 +279,10 @@ def _assess(
         inputs_out.append(inputs)
     docs = run(inputs, orgs=[org] if org else None, options=options)
     if fingerprints is not None:
-        fingerprints.update(pipeline.fingerprints(inputs, options, list(docs)))
+        # A date given with --date is an input; today's date by default is not: a batch
+        # resumed the next morning finishes the rest instead of redoing every report.
+        made_with = options if date else dataclasses.replace(options, date=None)
+        fingerprints.update(pipeline.fingerprints(inputs, made_with, list(docs)))
     return docs
 
 
@@ -349,12 +357,22 @@ _common_assess_options = [
         "--bootstrap", "n_boot", default=defaults.N_BOOT, show_default=True, help="Bootstrap resamples (0: none)."
     ),
 ]
+_report_options = [
+    click.option(
+        "--prepared-by",
+        "prepared_by",
+        default="",
+        help="Who prepared the report (a consultant or team), shown on its cover.",
+    ),
+    click.option("--date", "date", help="The assessment's date, YYYY-MM-DD (default: today)."),
+]
 
 
 @cli.command("score")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", help="Organization id (default: every organization in the file).")
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write results.json here (one organization).")
 @click.option(
     "--out",
@@ -378,6 +396,8 @@ def score_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     json_out: str | None,
     out_dir: str | None,
     quiet: bool,
@@ -411,6 +431,8 @@ def score_cmd(
         role_min=role_min,
         export=_export(export_tool, org, org_column, role_question, reading),
         reading=reading,
+        prepared_by=prepared_by,
+        date=date,
     )
     if json_out and len(docs) > 1:
         raise InputError(
@@ -424,7 +446,7 @@ def score_cmd(
         if json_out:
             write_json(json_out, doc)
         if out_dir:
-            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id), doc)
+            write_outputs(Path(out_dir) if len(docs) == 1 else Path(out_dir) / org_folder(org_id, docs), doc)
     if json_out:
         click.echo(f"wrote {json_out}", err=True)
     if out_dir:
@@ -435,6 +457,7 @@ def score_cmd(
 @click.argument("responses", type=click.Path(dir_okay=False))
 @click.option("--org", required=True, help="Organization id.")
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default: out/<organization>).")
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
 @_with_options(_history_options)
@@ -453,6 +476,8 @@ def assess_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     out_dir: str | None,
     pdf: bool,
     history_path: str | None,
@@ -489,6 +514,8 @@ def assess_cmd(
         inputs_out=inputs,
         export=_export(export_tool, org, org_column, role_question, reading),
         reading=reading,
+        prepared_by=prepared_by,
+        date=date,
     )
     org_id, doc = next(iter(docs.items()))  # the id as read (normalized: readiness.core.ids)
     if history_path:
@@ -503,6 +530,7 @@ def assess_cmd(
 @cli.command("batch")
 @click.argument("responses", type=click.Path(dir_okay=False))
 @_with_options(_common_assess_options)
+@_with_options(_report_options)
 @click.option(
     "--out",
     "out_dir",
@@ -539,6 +567,8 @@ def batch_cmd(
     capacity: tuple[float, ...],
     seed: int,
     n_boot: int,
+    prepared_by: str,
+    date: str | None,
     out_dir: str,
     workers: int,
     executor: str,
@@ -587,6 +617,8 @@ def batch_cmd(
         export=_export(export_tool, org, org_column, role_question, reading),
         reading=reading,
         fingerprints=made_from,
+        prepared_by=prepared_by,
+        date=date,
     )
     if history_path and docs:
         # every organization assessed, in one transaction, before the long rendering
@@ -751,7 +783,8 @@ def portfolio_cmd(results_dir: str | None, out_dir: str | None, top: int, histor
     "--out", "out_dir", default="out/demo", show_default=True, type=click.Path(file_okay=False), help="Output folder."
 )
 @click.option("--pdf", is_flag=True, help="Also write report.pdf (needs the Debian chromium package).")
-def demo_cmd(out_dir: str, pdf: bool) -> None:
+@_with_options(_report_options)
+def demo_cmd(out_dir: str, pdf: bool, prepared_by: str, date: str | None) -> None:
     """Full report for the bundled example center against the bundled peer panel."""
     from ..io.pipeline import bundled_example, bundled_panel
     from ..report.folder import build
@@ -770,6 +803,8 @@ def demo_cmd(out_dir: str, pdf: bool) -> None:
         k=defaults.K,
         target=None,
         capacity=None,
+        prepared_by=prepared_by,
+        date=date,
     )
     for doc in docs.values():
         print_results(doc)
@@ -901,21 +936,17 @@ def peers_import_cmd(
 def peers_describe_cmd(db_path: str) -> None:
     """Counts of peer organizations by industry, size band and stage."""
     from rich.console import Console
-    from rich.table import Table as RichTable
 
     from ..io.peer_store import PeerStore
+    from ..report.terminal import peer_counts_view
 
     store = PeerStore(db_path, read_only=True)
     counts = store.describe()
     info = store.info()
     kind = "synthetic (simulated centers)" if info.synthetic else "real centers"
     click.echo(f"{info.name}: {kind}" + (f". {info.description}" if info.description else ""))
-    table = RichTable(title=f"Peer organizations in {Path(db_path).name}", title_justify="left")
-    for col in counts.columns:
-        table.add_column(str(col), justify="right" if counts[col].dtype.kind in "iuf" else "left")
-    for row in counts.itertuples(index=False):
-        table.add_row(*("–" if v is None else str(v) for v in row))
-    Console().print(table)
+    console = Console()
+    console.print(peer_counts_view(counts, title=f"Peer organizations in {Path(db_path).name}", width=console.width))
     click.echo(f"{int(counts['organizations'].sum())} organizations, {int(counts['respondents'].sum())} respondents")
 
 

@@ -47,7 +47,7 @@ from ..core.answers import DONT_KNOW_LABEL
 from ..core.errors import ReadinessError
 from ..core.instrument import Instrument, Item
 from ..core.responses import Responses
-from ..core.scoring import Scores, score
+from ..core.scoring import Scores, score, supported_level
 from ..io.resources import notebook_path
 from ..io.session_store import SessionStore, check_name
 
@@ -94,7 +94,7 @@ _CSS = """
 .readiness-item-text { font-size: 14px; line-height: 1.4; }
 .readiness-app .widget-html-content { line-height: 1.4; }
 .readiness-side { position: sticky; top: 8px; align-self: flex-start; }
-.readiness-item-id { color: #6b7785; font-size: 11px; margin-right: 6px; }
+.readiness-item-id { color: #9aa4ae; font-size: 10px; margin-left: 8px; white-space: nowrap; }
 .readiness-facet h3 { margin: 14px 0 2px 0; color: #1f3b57; }
 .readiness-facet p { margin: 0 0 4px 0; color: #4a5561; }
 .readiness-results { font-size: 13px; }
@@ -112,6 +112,7 @@ _CSS = """
 .rd-key { display: inline-block; width: 10px; height: 10px; margin: 0 4px 0 10px; }
 .rd-ok { color: #1e7b34; }
 .rd-error { color: #c0392b; font-weight: 600; }
+.rd-partial { color: #6b7785; font-size: 12px; }
 </style>
 """
 
@@ -322,12 +323,11 @@ class IntakeApp:
             [self.results], layout=widgets.Layout(flex="2 1 0%", min_width="320px", padding="0 0 0 16px")
         )
         side.add_class("readiness-side")  # stays in view while the form scrolls
+        # What the room sees on the wall: the session and the organization, never a file path.
         title = widgets.HTML(
             f"{_CSS}<h2>{html.escape(inst.title or inst.id)}: workshop</h2>"
-            f"<div>Session <b>{html.escape(self.info.session)}</b> · organization "
-            f"<b>{html.escape(self.info.org_id)}</b> · instrument {html.escape(inst.id)} "
-            f"{html.escape(inst.version)} · answers are saved at once to "
-            f"<code>{html.escape(str(self.store.path))}</code></div>"
+            f'<div class="readiness-header">Session <b>{html.escape(self.info.session)}</b> · organization '
+            f"<b>{html.escape(self.info.org_id)}</b> · every answer is saved as soon as it is given</div>"
         )
         who = widgets.HBox(
             [self.respondent, self.role, widgets.HTML("&nbsp;" * 4), self.new_id, self.new_role, self.add],
@@ -379,9 +379,10 @@ class IntakeApp:
         if item.allows_na:
             options.append((NOT_APPLICABLE_LABEL, NOT_APPLICABLE))
         options.append((DONT_KNOW_LABEL, DONT_KNOW))
+        # The question leads; its code follows, small and grey, for whoever needs to cross-refer.
         text = widgets.HTML(
-            f'<div class="readiness-item-text"><span class="readiness-item-id">'
-            f"{html.escape(item.id)}</span>{html.escape(item.text)}</div>",
+            f'<div class="readiness-item-text">{html.escape(item.text)}'
+            f'<span class="readiness-item-id">{html.escape(item.id)}</span></div>',
             layout=shared["text"],
         )
         choice = widgets.RadioButtons(
@@ -608,7 +609,8 @@ class IntakeApp:
             )
         self.tabs.titles = tuple(titles) + self._titles[len(titles) :]
         try:
-            responses = self.store.to_responses(self.instrument, session=self.session)
+            # someone added but not yet answering does not count toward the session
+            responses = self.store.to_responses(self.instrument, session=self.session, answered_only=True)
         except ReadinessError as exc:
             self.results.value = f'<p class="rd-error">Results unavailable: {html.escape(str(exc))}</p>'
             return
@@ -621,6 +623,7 @@ class IntakeApp:
             session_scores,
             respondent=self.current,
             by_role=responses.meta["role"].value_counts().to_dict() if len(responses) else {},
+            counted=(_facets_counted(mine) if mine is not None else 0, _facets_counted(responses)),
         )
 
     def _on_export(self, _button: Any = None) -> None:
@@ -630,7 +633,7 @@ class IntakeApp:
         except ReadinessError as exc:
             self._say(f"Not exported: {exc}", error=True)
             return
-        self._say(f"Exported to {written} (readiness score / assess read it).")
+        self._say(f"Exported to {written.name}, beside the session store (readiness score / assess read it).")
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.value = f'<span class="{"rd-error" if error else "rd-ok"}">{html.escape(text)}</span>'
@@ -639,6 +642,15 @@ class IntakeApp:
 def _only(responses: Responses, respondent_id: str) -> Responses:
     """The one respondent's answers, as a Responses of their own."""
     return responses.take((responses.meta["respondent_id"] == respondent_id).to_numpy())
+
+
+def _facets_counted(responses: Responses) -> int:
+    """Facets that count for these respondents: asked of a role among them, not all marked N/A or don't know."""
+    if not len(responses):
+        return 0
+    layout = responses.instrument.layout
+    counted = layout.asked[responses.role_codes] & ~responses.not_applicable & ~responses.dont_know
+    return int(((counted.astype(float) @ layout.item_by_facet) > 0).any(axis=0).sum())
 
 
 # ---------------------------------------------------------------------- results panel
@@ -658,20 +670,30 @@ def _bar(value: float | None, kind: str) -> str:
     return f'<div class="rd-bar"><div class="rd-fill {kind}" style="width: {width:.1f}%"></div></div>'
 
 
-def _org_numbers(scores: Scores | None) -> dict[str, Any]:
-    """Overall, dimension and facet scores of the one organization in ``scores``."""
+def _org_numbers(scores: Scores | None, counted: int = 0) -> dict[str, Any]:
+    """Overall, dimension and facet scores of the one organization in ``scores``.
+
+    ``level`` is given only when the half rule gives one: at least half of the
+    ``counted`` facets have a score (:func:`readiness.core.scoring.supported_level`).
+    """
     if scores is None or not len(scores.overall):
-        return {"overall": None, "level": None, "dimensions": {}, "facets": {}, "n": 0}
+        return {"overall": None, "level": None, "dimensions": {}, "facets": {}, "n": 0, "facets_scored": 0}
     org = scores.overall.index[0]
     dims = scores.dimensions[scores.dimensions["org_id"] == org]
     facets = scores.facets[scores.facets["org_id"] == org]
     overall = _number(scores.overall.loc[org, "score"])
+    facet_scores = {f: _number(s) for f, s in zip(facets["facet"], facets["score"])}
+    scored = sum(v is not None for v in facet_scores.values())
     return {
         "overall": overall,
-        "level": scores.overall.loc[org, "level"] if overall is not None else None,
+        "level": supported_level(
+            scores.overall.loc[org, "level"] if overall is not None else None, scored, counted or len(facet_scores)
+        ),
         "dimensions": {d: _number(s) for d, s in zip(dims["dimension"], dims["score"])},
-        "facets": {f: _number(s) for f, s in zip(facets["facet"], facets["score"])},
+        "facets": facet_scores,
         "n": int(scores.overall.loc[org, "n_respondents"]),
+        "facets_scored": scored,
+        "facets_counted": counted,
     }
 
 
@@ -682,11 +704,14 @@ def render_results(
     *,
     respondent: str | None = None,
     by_role: Mapping[str, int] | None = None,
+    counted: tuple[int, int] = (0, 0),
 ) -> tuple[str, dict[str, Any]]:
     """The live results panel: its HTML, and the numbers it shows.
 
     Reads :class:`~readiness.core.scoring.Scores` only; computes no score. Numbers are shown
-    with one decimal, ``–`` where the scoring rules give none.
+    with one decimal, ``–`` where the scoring rules give none. ``counted`` is how many
+    facets count for the respondent and for the session: a score gets a level word only
+    when at least half of them have a score; until then it says how many do.
 
     Returns
     -------
@@ -694,16 +719,16 @@ def render_results(
         The HTML, and ``{"respondent": {...}, "session": {...}}`` each with ``overall``,
         ``level``, ``dimensions``, ``facets`` (unrounded floats or None) and ``n``.
     """
-    mine, ours = _org_numbers(respondent_scores), _org_numbers(session_scores)
+    mine, ours = _org_numbers(respondent_scores, counted[0]), _org_numbers(session_scores, counted[1])
     roles = ", ".join(f"{n} {html.escape(str(r))}" for r, n in sorted((by_role or {}).items()))
     who = html.escape(respondent) if respondent else "no respondent"
     parts = [
         '<div class="readiness-results">',
         f'<div class="rd-card">This respondent ({who})<br><span class="rd-big readiness-overall-respondent">'
-        f'{_fmt(mine["overall"])}</span> <span class="readiness-level-respondent">{mine["level"] or ""}</span></div>',
+        f'{_fmt(mine["overall"])}</span> <span class="readiness-level-respondent">{_level_text(mine)}</span></div>',
         f'<div class="rd-card">Whole session ({ours["n"]} respondent{"s" if ours["n"] != 1 else ""}'
         f'{": " + roles if roles else ""})<br><span class="rd-big readiness-overall-session">'
-        f'{_fmt(ours["overall"])}</span> <span class="readiness-level-session">{ours["level"] or ""}</span></div>',
+        f'{_fmt(ours["overall"])}</span> <span class="readiness-level-session">{_level_text(ours)}</span></div>',
         '<div><span class="rd-key rd-resp"></span>this respondent<span class="rd-key rd-sess"></span>'
         "whole session</div>",
     ]
@@ -726,10 +751,24 @@ def render_results(
                 "</td></tr>"
             )
     parts.append(
-        "</table><p>Scores 0–100; a facet needs at least half of its items answered. "
+        "</table><p>Scores 0–100; a facet needs at least half of its questions answered, and the overall "
+        "score names a level once at least half of the facets have a score. "
         "Same rules as <code>readiness score</code>.</p></div>"
     )
     return "".join(parts), {"respondent": mine, "session": ours}
+
+
+def _level_text(numbers: Mapping[str, Any]) -> str:
+    """The level word, or, for a score that has none yet, how many facets it rests on."""
+    if numbers["level"]:
+        return str(numbers["level"])
+    if numbers["overall"] is None:
+        return ""
+    counted = numbers.get("facets_counted") or len(numbers["facets"])
+    return (
+        f'<span class="rd-partial">so far: {numbers["facets_scored"]} of {counted} '
+        f"facets scored, too few for a level</span>"
+    )
 
 
 # ---------------------------------------------------------------------- serving

@@ -26,11 +26,11 @@ from .benchmark import GROUP_KEYS, PanelInfo, benchmark, choose_peer_group, peer
 from .defaults import BARRIER_LINE, N_BOOT, ROLE_MIN, K
 from .instrument import Instrument
 from .levels import level_of, next_level
-from .profile import KPI_DIRECTIONS, next_stage
-from .reliability import instrument_quality
+from .profile import KPI_DIRECTIONS, kpi_name, kpi_unit, next_stage
+from .reliability import LOW_ITEM_TOTAL, instrument_quality
 from .responses import Responses
-from .results import build_results, clean_number
-from .roadmap import PlanOptions, Playbook, plan
+from .results import build_results, clean_number, highlights
+from .roadmap import PHASES, PlanOptions, Playbook, phase_bounds, plan
 from .scoring import score
 
 __all__ = ["TARGET_LEVEL", "TARGET_PEERS", "Options", "PanelInfo", "PeerPanel", "assess"]
@@ -52,6 +52,8 @@ class Options:
     target: float | Mapping[str, float] | None = None  # None: peers one stage ahead, else the next level
     role_min: int = ROLE_MIN  # fewest respondents for a role's scores to be shown
     plan: PlanOptions = field(default_factory=PlanOptions)
+    date: str | None = None  # the assessment's date (ISO 8601); the pipeline gives today's
+    prepared_by: str = ""  # who prepared the report (consultant, team), shown on its cover
 
 
 @dataclass(frozen=True, eq=False)
@@ -125,12 +127,25 @@ def assess(
     )
     directions = _kpi_directions()
     out: dict[str, dict[str, Any]] = {}
+    # what people wrote: comments on facets or questions, and answers to the open questions
+    said = _said(responses)
     for org_id in orgs:
         profile = _profile(profiles, org_id)
         warnings = list(responses.warnings)
         if profiles is not None and profile is None:
             warnings.append(f"no profile for organization {org_id!r}: benchmarked against all peers")
-        doc = build_results(scores, org_id, instrument, profile=profile, warnings=warnings, role_min=options.role_min)
+        doc = build_results(
+            scores,
+            org_id,
+            instrument,
+            profile=profile,
+            warnings=warnings,
+            role_min=options.role_min,
+            comments=said,
+        )
+        doc["assessment"].update(date=options.date, prepared_by=options.prepared_by or None)
+        doc["method"]["k"] = options.k
+        doc["method"]["item_total_min"] = LOW_ITEM_TOTAL
         synthetic = peers is not None and peers.info.synthetic
         if peers is not None:
             kpis = {k: profile.get(k) for k in directions} if profile else {}
@@ -143,6 +158,9 @@ def assess(
                 references=(references or {}).get("kpis"),
             )
             bench["panel"] = peers.info.to_json(peers.n_orgs)
+            for kpi, block in (bench.get("kpis") or {}).items():
+                block["name"] = kpi_name(kpi)
+                block["unit"] = kpi_unit(kpi)
             doc["benchmark"] = bench
             _fill_percentiles(doc, bench)
             if peers.n_orgs >= options.k:  # statistics of a panel under k are never shown
@@ -187,14 +205,35 @@ def assess(
                 "impact": {d: clean_number(w) for d, w in result.impact.items()},
                 "impact_source": "peers" if impact else "playbook",
                 "capacity": {str(p): c for p, c in options.plan.capacity.items()},
+                "phases": [
+                    {
+                        "phase": p,
+                        "label": PHASES[p][0],
+                        "start_week": start,
+                        "end_week": end,
+                        "capacity": options.plan.capacity.get(p),
+                    }
+                    for p, (start, end) in phase_bounds().items()
+                ],
                 "technology_threshold": options.plan.technology_threshold,
                 "projection": [_clean_projection(p) for p in result.projection],
             }
             _link_barrier(doc)
         elif playbook is not None:
             doc["warnings"].append("no roadmap: no facet has both a score and a target above it")
+        doc["highlights"] = highlights(doc)
         out[org_id] = doc
     return out
+
+
+def _said(responses: Responses) -> pd.DataFrame | None:
+    """Comments and open answers together, one row each: ``org_id, respondent_id, role, topic, text``."""
+    parts = [responses.comment_frame()]
+    answers = responses.open_answers_frame()
+    if len(answers):
+        parts.append(answers.rename(columns={"question": "topic"})[list(parts[0].columns)])
+    frame = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else None
+    return frame
 
 
 def _link_barrier(doc: dict[str, Any]) -> None:

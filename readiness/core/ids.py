@@ -12,7 +12,8 @@ folder names takes its rules from here:
   guessed at (``Acme`` and ``ACME`` are one organization typed twice, or two);
 - :func:`starts_like_formula` and :data:`FORMULA_PREFIXES`: text a spreadsheet could take
   for a formula, refused in ids and neutralized in exports;
-- :func:`folder_name`: a safe, collision-free folder name for an organization.
+- :func:`folder_name`: a safe, collision-free folder name for an organization (the id
+  itself when it is safe).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -49,6 +50,8 @@ _INVISIBLE_EXTRA = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u
     for c in range(0xFE00, 0xFE10)  # variation selectors
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Names Windows reserves for devices: never a folder name as they are.
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
 
 
 def _invisible(ch: str) -> bool:
@@ -141,14 +144,30 @@ def case_clashes(ids: Sequence[str], rows: Sequence[int] | None = None) -> list[
     return out
 
 
-def folder_name(org_id: str) -> str:
-    """A safe, collision-free folder name for an organization id.
+def folder_name(org_id: str, others: Iterable[str] = ()) -> str:
+    """A safe, collision-free folder name for an organization id: the id itself when it is safe.
 
-    Keeps letters, digits, ``-`` and ``_`` (others become ``_``), at most 48 of them,
-    then appends a short hash of the exact id so that ids differing only in case or
-    punctuation never share a folder (also on case-insensitive disks), and no id can
-    climb out of the output folder.
+    The id is the folder name when it is 1 to 48 ASCII letters, digits, ``-`` or ``_``,
+    starts with a letter or digit, does not end like a suffix (``-`` and 8 hex digits),
+    is no name Windows reserves (``CON``, ``NUL``, ...), and no id in ``others`` (the
+    other organizations written beside it) differs from it only in case. Any other id
+    keeps its safe characters (others become ``_``, at most 48) and gets a suffix: ``-``
+    and a short hash of the exact id. So ids differing only in case or punctuation never
+    share a folder (on a case-insensitive disk too), a suffixed name never equals a
+    plain one, and no id can climb out of the output folder.
+
+    >>> folder_name("P0001"), folder_name("P0001", others=["p0001"])
+    ('P0001', 'P0001-56a8cf50')
     """
+    folded = org_id.casefold()
+    clash = any(o != org_id and o.casefold() == folded for o in others)
+    if (
+        re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}", org_id)
+        and not re.search(r"-[0-9a-fA-F]{8}$", org_id)
+        and folded.split(".")[0] not in _RESERVED
+        and not clash
+    ):
+        return org_id
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", org_id).strip("_-")[:48] or "org"
     digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=4).hexdigest()
     return f"{stem}-{digest}"

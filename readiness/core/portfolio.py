@@ -21,8 +21,8 @@ def ranking(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per organization, best overall score first.
 
     Columns: ``org_id, name, industry, size_band, stage, respondents, overall, ci_low,
-    ci_high, level, barrier, percentile, peer_n`` (percentile and peer_n ``None`` without
-    a benchmark).
+    ci_high, level, barrier, barrier_title, percentile, peer_n`` (barrier ``None``
+    without a barrier; percentile and peer_n ``None`` without a benchmark).
     """
     rows = []
     for doc in docs:
@@ -42,6 +42,9 @@ def ranking(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
                 "ci_high": ci[1],
                 "level": overall.get("level"),
                 "barrier": overall.get("barrier"),
+                "barrier_title": ((doc.get("facets") or {}).get(overall.get("barrier")) or {}).get("title")
+                if overall.get("barrier")
+                else None,
                 "percentile": overall.get("percentile"),
                 "peer_n": bench.get("peer_n"),
             }
@@ -60,6 +63,7 @@ def ranking(docs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             "ci_high",
             "level",
             "barrier",
+            "barrier_title",
             "percentile",
             "peer_n",
         ],
@@ -171,12 +175,14 @@ def summary(docs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Headline numbers: how many organizations, mean overall score, level counts, commonest barrier."""
     table = ranking(docs)
     barriers = table["barrier"].dropna()
+    titles = dict(zip(table["barrier"], table["barrier_title"]))
     return {
         "organizations": len(table),
         "respondents": int(table["respondents"].sum()) if len(table) else 0,
         "mean_overall": float(table["overall"].mean()) if table["overall"].notna().any() else None,
         "levels": {str(k): int(v) for k, v in table["level"].value_counts().items()},
         "commonest_barrier": barriers.mode().iloc[0] if len(barriers) else None,
+        "commonest_barrier_title": titles.get(barriers.mode().iloc[0]) if len(barriers) else None,
         "barrier_count": int((barriers == barriers.mode().iloc[0]).sum()) if len(barriers) else 0,
     }
 

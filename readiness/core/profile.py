@@ -13,10 +13,13 @@ __all__ = [
     "INDUSTRY_SYNONYMS",
     "KPIS",
     "KPI_DIRECTIONS",
+    "KPI_NAMES",
     "RANKED_KPIS",
     "RATE_KPIS",
     "SIZE_BANDS",
     "STAGES",
+    "kpi_name",
+    "kpi_unit",
     "next_stage",
     "size_band",
 ]
@@ -84,6 +87,27 @@ RANKED_KPIS: tuple[str, ...] = tuple(name for name, direction in KPI_DIRECTIONS.
 #: KPIs given in percent: a value between 0 and 1 there is most likely a fraction
 #: (0.85 for 85 %), which the loader refuses unless it is written with ``%``.
 RATE_KPIS: frozenset[str] = frozenset(name for name, spec in KPIS.items() if spec[3].startswith("%"))
+#: The KPIs as people name them, for reports, workbooks and tables.
+KPI_NAMES: dict[str, str] = {
+    "sales_conversion_rate": "Sales conversion rate",
+    "revenue_per_call": "Revenue per call",
+    "first_call_resolution": "First-call resolution",
+    "customer_satisfaction": "Customer satisfaction",
+    "service_level": "Service level",
+    "average_handle_time": "Average handle time",
+    "abandon_rate": "Abandon rate",
+    "agent_attrition": "Agent attrition",
+}
+
+
+def kpi_name(kpi: str) -> str:
+    """A KPI's name as people read it (an unknown KPI: its id in words)."""
+    return KPI_NAMES.get(kpi) or kpi.replace("_", " ").capitalize()
+
+
+def kpi_unit(kpi: str) -> str:
+    """A KPI's unit: ``%``, ``% a year``, ``seconds``, ``currency``, or empty when unknown."""
+    return KPIS[kpi][3] if kpi in KPIS else ""
 
 
 def size_band(agents: float) -> str:

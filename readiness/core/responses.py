@@ -3,8 +3,9 @@
 :class:`Responses` is what the loaders produce and what scoring consumes. Respondents
 are kept in a canonical order (organization, role, respondent id) so that scores and
 bootstrap intervals do not depend on the order of rows in the file. Besides the answers
-it holds two masks, "not applicable" and "don't know" (:mod:`readiness.core.answers`), and
-the free-text answers to the instrument's open questions.
+it holds two masks, "not applicable" and "don't know" (:mod:`readiness.core.answers`),
+the free-text answers to the instrument's open questions, and comments given on a facet
+or an item.
 
 :func:`build_responses` is the one way answers become :class:`Responses`, whoever read
 them (a responses file, the peer database, a workshop session): it applies the
@@ -28,7 +29,20 @@ from .answers import DONT_KNOW_TEXT, NOT_APPLICABLE_TEXT, answer_problem
 from .errors import MAX_PROBLEMS, Problem
 from .instrument import Instrument
 
-__all__ = ["Responses", "build_responses", "canonical_order", "missing_dimensions", "responses_from_long"]
+__all__ = [
+    "COMMENT_COLUMNS",
+    "COMMENT_PREFIX",
+    "Responses",
+    "build_responses",
+    "canonical_order",
+    "missing_dimensions",
+    "responses_from_long",
+]
+
+#: Columns of :attr:`Responses.comments`.
+COMMENT_COLUMNS: tuple[str, ...] = ("org_id", "respondent_id", "role", "topic", "text")
+#: A responses column named ``comment:<facet id or item id>`` holds free-text comments.
+COMMENT_PREFIX = "comment:"
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,6 +66,10 @@ class Responses:
         Free-text answers to ``instrument.open_questions`` in that order; ``""`` for none.
     warnings : tuple of str
         Non-fatal findings of the loader, carried into results.
+    comments : DataFrame or None
+        Free-text comments, one row each: ``org_id, respondent_id, role, topic, text``,
+        where ``topic`` is the facet id or item id the comment was given on (the
+        ``comment:<topic>`` column of a responses file, or a workshop item's comment).
     """
 
     instrument: Instrument
@@ -62,6 +80,7 @@ class Responses:
     open_answers: np.ndarray
     warnings: tuple[str, ...] = field(default=())
     source: str = ""  # the file the answers came from, for messages
+    comments: pd.DataFrame | None = None
 
     @classmethod
     def from_arrays(
@@ -79,11 +98,16 @@ class Responses:
         warnings: Sequence[str] = (),
         source: str = "",
         copy: bool = True,
+        comments: pd.DataFrame | None = None,
     ) -> Responses:
         """Build from parallel arrays (values in layout item order), sorting canonically.
 
         With ``copy=False`` the arrays are taken over (and made read-only) when they are
         already in canonical order: no copy of a large file's answers.
+
+        ``comments``, when given, has the :data:`COMMENT_COLUMNS` (``role`` may be left
+        out: it is taken from the respondent); comments of respondents not in the arrays
+        are dropped.
         """
         layout = instrument.layout
         values = np.asarray(values, dtype=np.float32)
@@ -134,7 +158,17 @@ class Responses:
             dont_know[:, j] &= missing & ~not_applicable[:, j]
         for array in (values, not_applicable, dont_know, texts):
             array.setflags(write=False)
-        return cls(instrument, meta, values, not_applicable, dont_know, texts, tuple(warnings), source)
+        return cls(
+            instrument,
+            meta,
+            values,
+            not_applicable,
+            dont_know,
+            texts,
+            tuple(warnings),
+            source,
+            _comments(comments, meta),
+        )
 
     # ------------------------------------------------------------------ derived
     @cached_property
@@ -161,20 +195,34 @@ class Responses:
     def take(self, mask: np.ndarray) -> Responses:
         """The respondents where ``mask`` (a boolean array over respondents) is true."""
         mask = np.asarray(mask, dtype=bool)
+        meta = self.meta.loc[mask].reset_index(drop=True)
+        comments = self.comments
+        if comments is not None:
+            kept = set(zip(meta["org_id"], meta["respondent_id"]))
+            keep = [k in kept for k in zip(comments["org_id"], comments["respondent_id"])]
+            comments = comments[keep].reset_index(drop=True) if any(keep) else None
         return Responses(
             self.instrument,
-            self.meta.loc[mask].reset_index(drop=True),
+            meta,
             self.values[mask],
             self.not_applicable[mask],
             self.dont_know[mask],
             self.open_answers[mask],
             self.warnings,
             self.source,
+            comments,
         )
+
+    def comment_frame(self) -> pd.DataFrame:
+        """The comments (:data:`COMMENT_COLUMNS`), empty when there are none."""
+        if self.comments is None:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in COMMENT_COLUMNS})
+        return self.comments
 
     def to_frame(self, *, na_text: str = NOT_APPLICABLE_TEXT, dk_text: str = DONT_KNOW_TEXT) -> pd.DataFrame:
         """The canonical wide form: answers as integers, N/A as ``na_text``, don't know as
-        ``dk_text``, then one column per open question with its texts as given."""
+        ``dk_text``, then one column per open question with its texts as given, and one
+        ``comment:<topic>`` column per facet or item commented on."""
         layout = self.instrument.layout
         columns = list(layout.item_ids)
         answers = pd.DataFrame(self.values, columns=columns).astype("Int64").astype(object)
@@ -182,7 +230,21 @@ class Responses:
         answers = answers.mask(pd.DataFrame(self.not_applicable, columns=columns), na_text)
         answers = answers.mask(pd.DataFrame(self.dont_know, columns=columns), dk_text)
         texts = pd.DataFrame(self.open_answers, columns=list(self.instrument.open_question_ids), dtype=object)
-        return pd.concat([self.meta[["org_id", "respondent_id", "role"]], answers, texts], axis=1)
+        frame = pd.concat([self.meta[["org_id", "respondent_id", "role"]], answers, texts], axis=1)
+        comments = self.comment_frame()
+        if len(comments):
+            # one ``comment:<topic>`` column per topic commented on, in the instrument's order
+            order = {t: n for n, t in enumerate([*layout.facet_ids, *layout.item_ids])}
+            topics = sorted(set(comments["topic"]), key=lambda t: (order.get(t, len(order)), t))
+            key = dict(zip(zip(frame["org_id"], frame["respondent_id"]), range(len(frame))))
+            for topic in topics:
+                column = [""] * len(frame)
+                for row in comments[comments["topic"] == topic].itertuples(index=False):
+                    i = key.get((row.org_id, row.respondent_id))
+                    if i is not None:
+                        column[i] = row.text if not column[i] else column[i] + "\n" + row.text
+                frame[COMMENT_PREFIX + topic] = column
+        return frame
 
     def open_answers_frame(self) -> pd.DataFrame:
         """The free-text answers given, one row each: ``org_id, respondent_id, role, question, text``.
@@ -229,6 +291,7 @@ def build_responses(
     columns: Sequence[str | None] | None = None,
     source: str = "",
     warnings: Sequence[str] = (),
+    comments: pd.DataFrame | None = None,
 ) -> tuple[Responses | None, list[Problem]]:
     """Answers as :class:`Responses`, under the instrument's rules; the one constructor.
 
@@ -250,6 +313,9 @@ def build_responses(
         The file or store read.
     warnings : sequence of str
         Earlier warnings of the reader, kept in front of this function's own.
+    comments : DataFrame, optional
+        Free-text comments (``org_id, respondent_id, topic, text``; topic a facet or item
+        id), already checked by the reader; see :attr:`Responses.comments`.
 
     Returns
     -------
@@ -327,6 +393,7 @@ def build_responses(
         warnings=notes,
         source=source,
         copy=False,
+        comments=comments,
     )
     return responses, problems
 
@@ -343,6 +410,7 @@ def responses_from_long(
     open_answers: np.ndarray | None = None,
     source: str = "",
     warnings: Sequence[str] = (),
+    comments: pd.DataFrame | None = None,
 ) -> tuple[Responses | None, list[Problem]]:
     """:func:`build_responses` for answers stored one per row (the peer and workshop stores).
 
@@ -390,6 +458,7 @@ def responses_from_long(
         open_answers=open_answers,
         source=source,
         warnings=notes,
+        comments=comments,
     )
 
 
@@ -429,3 +498,24 @@ def missing_dimensions(responses: Responses, orgs: Sequence[str] | None = None) 
             )
         )
     return problems
+
+
+def _comments(comments: pd.DataFrame | None, meta: pd.DataFrame) -> pd.DataFrame | None:
+    """Comments checked against the respondents: role from ``meta``, empty texts dropped, sorted."""
+    if comments is None or not len(comments):
+        return None
+    roles = dict(zip(zip(meta["org_id"], meta["respondent_id"]), meta["role"]))
+    frame = pd.DataFrame(
+        {
+            "org_id": comments["org_id"].astype(str),
+            "respondent_id": comments["respondent_id"].astype(str),
+            "topic": comments["topic"].astype(str),
+            "text": comments["text"].astype(str).str.strip(),
+        }
+    )
+    frame["role"] = [roles.get(k) for k in zip(frame["org_id"], frame["respondent_id"])]
+    frame = frame[frame["role"].notna() & (frame["text"] != "")]
+    if not len(frame):
+        return None
+    frame = frame.sort_values(["org_id", "respondent_id", "topic"], kind="mergesort")
+    return frame[list(COMMENT_COLUMNS)].reset_index(drop=True)

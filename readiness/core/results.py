@@ -22,14 +22,23 @@ from .willingness import WILLINGNESS_RULE
 
 __all__ = [
     "SCHEMA_VERSION",
+    "build_comments",
     "build_results",
     "clean_number",
+    "highlights",
+    "role_plural",
     "suppress_block",
     "withheld_roles",
 ]
 
 SCHEMA_VERSION = 1
 _DIGITS = 4
+
+
+def role_plural(role: str) -> str:
+    """A role id as people read it in the plural: ``center_manager`` -> "center managers"."""
+    words = role.replace("_", " ")
+    return words if words.endswith("s") else words + "s"
 
 
 def clean_number(value: Any, digits: int = _DIGITS) -> float | int | None:
@@ -106,10 +115,13 @@ def build_results(
     profile: Mapping[str, Any] | None = None,
     warnings: Sequence[str] = (),
     role_min: int = ROLE_MIN,
+    comments: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The results.json document for one organization (benchmark and roadmap empty).
 
     Later stages (benchmark, roadmap) add their blocks to the returned dict.
+    ``comments`` are the free-text comments and open answers (``org_id, respondent_id,
+    role, topic, text``; the topic a facet, item or open question id).
     """
     profile = dict(profile or {})
     overall = scores.overall.loc[org_id]
@@ -140,16 +152,18 @@ def build_results(
         ident: w for (level, ident), w in withheld_in.items() if level != "overall" and set(w) - set(overall_withheld)
     }
 
+    dim_titles: dict[str, str] = {d.id: d.title for d in instrument.dimensions}
     warn = list(warnings)
     n = int(overall["n_respondents"])
     if n < 5:
         warn.append(f"only {n} respondent(s): intervals are wide and scores may not represent the center")
     missing_roles = [r for r in instrument.layout.role_ids if r not in counts.index]
     if missing_roles:
-        warn.append(f"no respondents in role(s): {', '.join(missing_roles)}")
+        warn.append(f"no respondents among the {_and(role_plural(r) for r in missing_roles)}")
     missing_facets = [f for f in facets.index if clean_number(facets.at[f, "score"]) is None]
     if missing_facets:
-        warn.append(f"no score for facet(s) {', '.join(missing_facets)}: too few answers")
+        titles = _and(instrument.facets[f].title for f in missing_facets)
+        warn.append(f"no score for {titles}: too few answers")
     dont_know = {f: _share(facets.at[f, "n_dont_know"], facets.at[f, "n_asked"]) for f in facets.index}
     unseen = [f for f, share in dont_know.items() if share is not None and share > DONT_KNOW_LINE]
     for f in unseen:
@@ -160,23 +174,26 @@ def build_results(
     missing_dims = [d for d in dims.index if clean_number(dims.at[d, "score"]) is None]
     if missing_dims and clean_number(overall["score"]) is not None:
         warn.append(
-            f"no score for dimension(s) {', '.join(missing_dims)}: too few answers, so the overall score is "
-            "the weighted mean of the other dimensions only"
+            f"no score for {_and(dim_titles[d] for d in missing_dims)}: too few answers, so the overall score "
+            "is the weighted mean of the other dimensions only"
         )
     if overall_withheld:
         small = [r for r in overall_withheld if answering.get(r, 0) < role_min]
         partner = [r for r in overall_withheld if r not in small]
         warn.append(
-            f"scores by role withheld for {', '.join(small)}: fewer than {role_min} respondents with answers, so "
-            "no one's answers can be read off the report"
+            f"scores by role withheld for the {_and(role_plural(r) for r in small)}: fewer than {role_min} "
+            "respondents with answers, so no one's answers can be read off the report"
             + (
-                f"; {partner[0]} is withheld too, or the hidden scores could be worked out from the "
-                "overall score and the roles shown"
+                f"; the {role_plural(partner[0])}' scores are withheld too, or the hidden scores could be worked "
+                "out from the overall score and the roles shown"
                 if partner
                 else ""
             )
         )
-    more = [f"{ident} ({', '.join(w)})" for ident, w in withheld_more.items()]
+    more = [
+        f"{dim_titles.get(ident) or instrument.facets[ident].title} ({_and(role_plural(r) for r in w)})"
+        for ident, w in withheld_more.items()
+    ]
     if more:
         warn.append(
             f"scores by role also withheld where fewer than {role_min} respondents of a role have a score: "
@@ -193,7 +210,14 @@ def build_results(
             "size_band": profile.get("size_band"),
             "stage": profile.get("stage"),
         },
-        "instrument": {"id": instrument.id, "version": instrument.version},
+        "assessment": {"date": None, "prepared_by": None},
+        "instrument": {
+            "id": instrument.id,
+            "version": instrument.version,
+            "title": instrument.title,
+            "scale_points": instrument.scale_points,
+            "roles": list(instrument.layout.role_ids),
+        },
         "respondents": {
             "n": n,
             "by_role": {r: int(counts.at[r, "n"]) for r in counts.index},
@@ -217,6 +241,7 @@ def build_results(
         },
         "dimensions": {
             d: {
+                "title": dim_titles.get(d) or d.capitalize(),
                 "score": clean_number(dims.at[d, "score"]),
                 "ci": _ci(dims.at[d, "ci_low"], dims.at[d, "ci_high"]),
                 "percentile": None,
@@ -255,9 +280,12 @@ def build_results(
             "barrier_line": scores.barrier_line,
             "agreement_split": AGREEMENT_SPLIT,
             "dont_know_line": clean_number(DONT_KNOW_LINE),
+            "scale_points": instrument.scale_points,
+            "role_min": role_min,
         },
         "benchmark": None,
         "roadmap": [],
+        "comments": build_comments(comments, org_id, instrument, role_min),
         "warnings": warn,
     }
 
@@ -345,6 +373,113 @@ def _willingness(scores: Scores, org_id: str, instrument: Instrument, role_min: 
         "rule": WILLINGNESS_RULE,
         "published": None,
     }
+
+
+def build_comments(
+    comments: pd.DataFrame | None, org_id: str, instrument: Instrument, role_min: int = ROLE_MIN
+) -> dict[str, dict[str, Any]]:
+    """The ``comments`` block: what respondents wrote, per facet, shown only when enough wrote.
+
+    A comment given on an item counts for the item's facet; an answer to one of the
+    instrument's open questions is its own topic (``dimension`` ``null``, ``title`` the
+    question). For each facet or question: ``title``, ``dimension``, ``respondents`` (how
+    many people wrote) and, only when at least ``role_min`` people wrote, their ``texts``;
+    otherwise ``withheld`` is true and ``texts`` is empty, so that no one's words can be
+    told apart, as with the scores of a small role. Texts carry no respondent id or role
+    and are sorted alphabetically, so their order says nothing about who wrote them.
+    """
+    if comments is None or not len(comments):
+        return {}
+    mine = comments[comments["org_id"] == org_id]
+    item_facet = {i.id: f.id for f in instrument.facets.values() for i in f.items}
+    grouped: dict[str, dict[str, list[str]]] = {}
+    for row in mine.itertuples(index=False):
+        topic = str(row.topic)
+        key = topic if topic in instrument.facets else item_facet.get(topic, topic)
+        grouped.setdefault(key, {}).setdefault(str(row.respondent_id), []).append(str(row.text))
+    order = {f: n for n, f in enumerate(instrument.layout.facet_ids)}
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(grouped, key=lambda k: (order.get(k, len(order)), k)):
+        people = grouped[key]
+        facet = instrument.facets.get(key)
+        item = instrument.items.get(key)
+        question = next((q for q in instrument.open_questions if q.id == key), None)
+        shown = len(people) >= role_min
+        texts = sorted((t for ts in people.values() for t in ts), key=lambda t: (t.casefold(), t)) if shown else []
+        out[key] = {
+            "title": facet.title if facet else (item.text if item else (question.text if question else key)),
+            "dimension": key.split(".", 1)[0] if facet else None,
+            "respondents": len(people),
+            "withheld": not shown,
+            "texts": texts,
+        }
+    return out
+
+
+def highlights(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims a report states in words and draws in figures, computed once.
+
+    Read from the finished document, so the sentence and the figure beside it quote the
+    same numbers: the strongest and weakest dimension, the widest gap between roles (on a
+    dimension, among the role scores shown), and the facet furthest below its target.
+    """
+    dims = doc.get("dimensions") or {}
+    order = [d for d in DIMENSIONS if d in dims] + [d for d in dims if d not in DIMENSIONS]
+    scored = [(dims[d]["score"], n, d) for n, d in enumerate(order) if dims[d].get("score") is not None]
+
+    def dim_entry(entry: tuple[float, int, str] | None) -> dict[str, Any] | None:
+        if entry is None:
+            return None
+        score, _, d = entry
+        return {"id": d, "title": dims[d].get("title") or d.capitalize(), "score": score}
+
+    # ties go to the earlier dimension (people, process, technology, knowledge)
+    strongest = max(scored, key=lambda e: (e[0], -e[1])) if scored else None
+    weakest = min(scored, key=lambda e: (e[0], e[1])) if scored else None
+    role_order = list((doc.get("instrument") or {}).get("roles") or [])
+    gap = None
+    for d in order:
+        by_role = {r: v for r, v in (dims[d].get("by_role") or {}).items() if v is not None}
+        if len(by_role) < 2:
+            continue
+        roles = sorted(by_role, key=lambda r: (role_order.index(r) if r in role_order else len(role_order), r))
+        high = max(roles, key=lambda r: by_role[r])
+        low = min(roles, key=lambda r: by_role[r])
+        points = by_role[high] - by_role[low]
+        if points > 0 and (gap is None or points > gap["points"]):
+            gap = {
+                "level": "dimension",
+                "id": d,
+                "title": dims[d].get("title") or d.capitalize(),
+                "high_role": high,
+                "high": by_role[high],
+                "low_role": low,
+                "low": by_role[low],
+                "points": clean_number(points),
+            }
+    largest = None
+    plan = doc.get("plan") or {}
+    facets = doc.get("facets") or {}
+    for f, g in (plan.get("gaps") or {}).items():
+        if g is not None and g > 0 and (largest is None or g > largest["gap"]):
+            largest = {
+                "facet": f,
+                "title": (facets.get(f) or {}).get("title") or f,
+                "score": (facets.get(f) or {}).get("score"),
+                "target": (plan.get("targets") or {}).get(f),
+                "gap": g,
+            }
+    return {
+        "strongest_dimension": dim_entry(strongest),
+        "weakest_dimension": dim_entry(weakest),
+        "role_gap": gap,
+        "largest_gap": largest,
+    }
+
+
+def _and(words: Any) -> str:
+    items = list(words)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _text(value: Any) -> str | None:

@@ -17,20 +17,24 @@ validates it and plans. The method, with a worked example, is in ``docs/roadmap.
    the action's own key, then to playbook order. So the first action moves the barrier
    facet or is a prerequisite (direct or not) of an action that does.
 4. **Phases**: 1 = first 90 days, 2 = months 4–6, 3 = months 7–12, 4 = later. Each
-   phase takes actions up to its effort capacity. An action goes no earlier than the
-   phase of its prerequisites, and one phase later when both durations together do not
-   fit in the phase.
+   phase takes actions up to its effort capacity. An action starts when its phase starts
+   or when its prerequisites finish, whichever is later, and goes in the first phase in
+   which it also finishes. An action longer than a whole phase cannot finish in any
+   phase it starts in: it starts at the beginning of a phase and runs into the next,
+   and the plan says so (``end_phase``).
 5. **People before technology**: a technology action is held back while the people or
    the process dimension — as projected at the start of the phase — is below a
    threshold (default 50), unless it moves the barrier or leads to an action that does:
    the barrier comes first whatever its dimension.
 6. **Projection**: doing an action closes half of the remaining gap of its main facet
    and a quarter of the remaining gap of each other facet it moves; dimension and
-   overall scores are recomputed with the instrument's weights after each phase.
+   overall scores are recomputed with the instrument's weights after each phase, from
+   the actions finished by the end of it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +49,7 @@ from .profile import KPIS
 __all__ = [
     "IMPACT_FLOOR",
     "PHASES",
+    "PRIORITY_BANDS",
     "STATUSES",
     "Action",
     "Plan",
@@ -52,6 +57,7 @@ __all__ = [
     "PlannedAction",
     "Playbook",
     "gaps",
+    "phase_bounds",
     "plan",
     "priorities",
 ]
@@ -63,6 +69,8 @@ PHASES: dict[int, tuple[str, int]] = {
     3: ("months 7-12", 26),
     4: ("later", 52),
 }
+#: Priority bands shown to people: the planned actions in rank order, split in thirds.
+PRIORITY_BANDS: tuple[str, ...] = ("High", "Medium", "Low")
 MAIN_WEIGHT, OTHER_WEIGHT = 1.0, 0.5
 #: No dimension's impact weight goes below this, so a driver model that finds no link
 #: for one dimension lowers its actions' priority without removing them from the plan.
@@ -124,6 +132,8 @@ class Playbook(_Model):
     effort_points: dict[str, float]
     effort_scale_note: str = ""
     dimension_impact: dict[Literal["people", "process", "technology", "knowledge"], float]
+    #: Owner id -> the name people read ("center_manager" -> "Center manager").
+    owners: dict[str, str] = {}
     actions: tuple[Action, ...] = Field(min_length=1)
 
     @field_validator("version", mode="before")
@@ -195,6 +205,10 @@ class Playbook(_Model):
     def by_id(self) -> dict[str, Action]:
         return {a.id: a for a in self.actions}
 
+    def owner_name(self, owner: str) -> str:
+        """The owner as people read it: the playbook's name for it, else the id in words."""
+        return self.owners.get(owner) or owner.replace("_", " ").capitalize()
+
 
 def _find_cycle(graph: Mapping[str, Sequence[str]]) -> list[str] | None:
     """One dependency cycle as a list of ids (first repeated at the end), or None.
@@ -250,6 +264,28 @@ class PlanOptions:
     other_close: float = OTHER_CLOSE
 
 
+def phase_bounds() -> dict[int, tuple[float, float]]:
+    """Phase number -> (first week, end week), the phases of :data:`PHASES` laid end to end.
+
+    >>> phase_bounds()[2]
+    (13.0, 26.0)
+    """
+    out: dict[int, tuple[float, float]] = {}
+    start = 0.0
+    for phase, (_, weeks) in sorted(PHASES.items()):
+        out[phase] = (start, start + weeks)
+        start += weeks
+    return out
+
+
+def _phase_of_week(week: float, bounds: Mapping[int, tuple[float, float]]) -> int:
+    """The phase in which an action that ends at ``week`` finishes."""
+    for phase, (_, end) in sorted(bounds.items()):
+        if week <= end + 1e-9:
+            return phase
+    return max(bounds)
+
+
 @dataclass(frozen=True)
 class PlannedAction:
     rank: int
@@ -259,6 +295,11 @@ class PlannedAction:
     why: str
     addresses_barrier: bool
     unlocks_barrier: bool = False  # a prerequisite, direct or not, of an action that moves the barrier
+    start_week: float = 0.0
+    end_week: float = 0.0
+    end_phase: int = 0
+    after: tuple[str, ...] = ()  # planned prerequisites (ids)
+    priority_band: str = ""
 
 
 @dataclass(frozen=True)
@@ -271,9 +312,13 @@ class Plan:
     impact: dict[str, float]
     projection: tuple[dict[str, Any], ...]
     options: PlanOptions
+    owner_names: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> list[dict[str, Any]]:
         """The ``roadmap`` list of results.json."""
+        from .profile import kpi_name
+
+        titles = {p.action.id: p.action.title for p in self.actions}
         return [
             {
                 "rank": p.rank,
@@ -282,13 +327,21 @@ class Plan:
                 "phase": p.phase,
                 "phase_label": PHASES[p.phase][0],
                 "priority": round(p.priority, 4),
+                "priority_band": p.priority_band,
                 "facets": list(p.action.facets),
                 "depends_on": list(p.action.depends_on),
+                "after": [titles[d] for d in p.after],
                 "why": p.why,
                 "effort": p.action.effort,
                 "duration_weeks": p.action.duration_weeks,
+                "start_week": round(p.start_week, 4),
+                "end_week": round(p.end_week, 4),
+                "end_phase": p.end_phase,
+                "end_phase_label": PHASES[p.end_phase][0],
                 "owner": p.action.owner,
+                "owner_name": self.owner_names.get(p.action.owner) or p.action.owner.replace("_", " ").capitalize(),
                 "kpis": list(p.action.kpis),
+                "kpi_names": [kpi_name(k) for k in p.action.kpis],
                 "what": p.action.what,
                 "source": p.action.source,
                 "addresses_barrier": p.addresses_barrier,
@@ -317,6 +370,18 @@ def priorities(playbook: Playbook, facet_gaps: Mapping[str, float], impact: Mapp
             value += w * facet_gaps.get(facet, 0.0) * impact.get(facet.split(".", 1)[0], 1.0)
         out[action.id] = action.weight * value / playbook.effort_points[action.effort]
     return out
+
+
+def priority_bands(n: int) -> list[str]:
+    """High, Medium or Low for ranks 1..n: the plan's order split in thirds (the first third rounded up).
+
+    The rank is the priority order the planner sets (a prerequisite goes before what it
+    unlocks), so the band never contradicts the rank.
+
+    >>> priority_bands(4)
+    ['High', 'High', 'Medium', 'Low']
+    """
+    return [PRIORITY_BANDS[min(len(PRIORITY_BANDS) - 1, i * len(PRIORITY_BANDS) // max(n, 1))] for i in range(n)]
 
 
 def _weighted(values: Mapping[Any, float | None], weights: Mapping[str, float]) -> float | None:
@@ -369,6 +434,7 @@ def plan(
     order_index = {a.id: n for n, a in enumerate(playbook.actions)}
     selected = [a.id for a in playbook.actions if prio[a.id] > 1e-12]
     chosen = set(selected)
+    bounds = phase_bounds()
 
     def moves_barrier(aid: str) -> bool:
         return barrier is not None and barrier in by_id[aid].facets and facet_gaps.get(barrier, 0.0) > 0
@@ -389,89 +455,118 @@ def plan(
     for a in selected:
         urgency_of(a)
 
+    def start_in(aid: str, phase: int) -> float | None:
+        """When the action would start in ``phase``, or None when it cannot be placed there."""
+        first, end = bounds[phase]
+        deps = [d for d in by_id[aid].depends_on if d in chosen]
+        start = max([first] + [ends[d] for d in deps])
+        duration = float(by_id[aid].duration_weeks)
+        if phase == max(bounds):  # the backlog takes whatever is left
+            return start
+        fits = start + duration <= end + 1e-9
+        too_long_for_any_phase = duration > end - first and start <= first + 1e-9
+        return start if fits or too_long_for_any_phase else None
+
     current: dict[str, float | None] = {f: facet_scores.get(f) for f in instrument.facets}
     projection = [{"phase": 0, "label": "now", **_project(instrument, current)}]
     placed: dict[str, int] = {}
+    ends: dict[str, float] = {}
     held_in: dict[int, bool] = {}
     planned: list[PlannedAction] = []
+    finished: set[str] = set()
     remaining = list(selected)
-    for phase in (1, 2, 3, 4):
-        capacity = float("inf") if phase == 4 else float(options.capacity.get(phase, 0.0))
-        start = projection[-1]["dimensions"]
+    for phase in sorted(bounds):
+        capacity = float("inf") if phase == max(bounds) else float(options.capacity.get(phase, 0.0))
+        start_scores = projection[-1]["dimensions"]
         held = any(
-            (start.get(d) is not None and start[d] < options.technology_threshold) for d in ("people", "process")
+            (start_scores.get(d) is not None and start_scores[d] < options.technology_threshold)
+            for d in ("people", "process")
         )
         held_in[phase] = held
         used = 0.0
-        in_phase: list[str] = []
         while True:
-            ready = []
+            ready: dict[str, float] = {}
             for aid in remaining:
                 action = by_id[aid]
                 deps = [d for d in action.depends_on if d in chosen]
                 if not all(d in placed for d in deps):
                     continue
-                if any(
-                    placed[d] > phase
-                    or (placed[d] == phase and by_id[d].duration_weeks + action.duration_weeks > PHASES[phase][1])
-                    for d in deps
-                ):
+                start = start_in(aid, phase)
+                if start is None:
                     continue
                 # the barrier's own actions are never held: the headline and the first action agree
-                if held and action.dimension == "technology" and phase < 4 and urgency[aid][0] == 0:
+                if held and action.dimension == "technology" and phase < max(bounds) and urgency[aid][0] == 0:
                     continue
                 points = playbook.effort_points[action.effort]
                 if used + points > capacity and used > 0:
                     continue
-                ready.append(aid)
+                ready[aid] = start
             if not ready:
                 break
-            if phase == 4:
+            candidates = list(ready)
+            if phase == max(bounds):
                 # the backlog after month 12 keeps the lesson too: people and process before technology
-                ready = [a for a in ready if by_id[a].dimension != "technology"] or ready
+                candidates = [a for a in candidates if by_id[a].dimension != "technology"] or candidates
             # the barrier tier first: an action that moves the barrier itself before one that
             # only leads to it, so the headline's facet is worked on as early as it can be
-            best = max(ready, key=lambda a: (urgency[a][0], own_key[a][0], urgency[a], own_key[a], -order_index[a]))
+            best = max(
+                candidates, key=lambda a: (urgency[a][0], own_key[a][0], urgency[a], own_key[a], -order_index[a])
+            )
+            action = by_id[best]
+            start = ready[best]
+            end = start + action.duration_weeks
             placed[best] = phase
-            used += playbook.effort_points[by_id[best].effort]
+            ends[best] = end
+            used += playbook.effort_points[action.effort]
             remaining.remove(best)
-            in_phase.append(best)
+            after = tuple(d for d in action.depends_on if d in chosen)
             planned.append(
                 PlannedAction(
                     len(planned) + 1,
-                    by_id[best],
+                    action,
                     phase,
                     prio[best],
                     _why(
-                        by_id[best],
+                        instrument,
+                        playbook,
+                        action,
                         phase,
+                        _phase_of_week(end, bounds),
                         facet_gaps,
-                        impact,
                         barrier,
                         moves_barrier(best),
                         placed,
                         held_in,
                         options,
-                        prio[best],
                         urgency[best],
                         own_key[best],
                     ),
                     moves_barrier(best),
                     urgency[best][0] == 1 and not moves_barrier(best),
+                    start,
+                    end,
+                    _phase_of_week(end, bounds),
+                    after,
                 )
             )
-        for aid in in_phase:  # the phase's effect on the scores
-            action = by_id[aid]
+        # the phase's effect on the scores: the actions finished by its end
+        done_now = [
+            p.action for p in planned if p.action.id not in finished and ends[p.action.id] <= bounds[phase][1] + 1e-9
+        ]
+        for action in done_now:
+            finished.add(action.id)
             for n, facet in enumerate(action.facets):
                 score, target = current.get(facet), targets.get(facet)
                 if score is None or target is None or score >= target:
                     continue
                 share = options.main_close if n == 0 else options.other_close
                 current[facet] = score + share * (target - score)
-        if phase < 4:
+        if phase < max(bounds):
             projection.append({"phase": phase, "label": PHASES[phase][0], **_project(instrument, current)})
-        if not remaining:
+        if not remaining and all(ends[a] <= bounds[phase][1] + 1e-9 for a in ends):
             break
+    bands = priority_bands(len(planned))
+    planned = [dataclasses.replace(p, priority_band=band) for p, band in zip(planned, bands)]
     return Plan(
         tuple(planned),
         facet_gaps,
@@ -479,44 +574,49 @@ def plan(
         impact,
         tuple(projection),
         options,
+        {a.owner: playbook.owner_name(a.owner) for a in playbook.actions},
     )
 
 
 def _why(
+    instrument: Instrument,
+    playbook: Playbook,
     action: Action,
     phase: int,
+    end_phase: int,
     facet_gaps: Mapping[str, float],
-    impact: Mapping[str, float],
     barrier: str | None,
     on_barrier: bool,
     placed: Mapping[str, int],
     held_in: Mapping[int, bool],
     options: PlanOptions,
-    priority: float,
     urgency: tuple[int, float],
     own: tuple[int, float],
 ) -> str:
-    """One sentence: why this action is where it is."""
+    """One sentence, in words a client reads: why this action is where it is."""
+    facets = instrument.facets
+    by_id = playbook.by_id
     main = max(action.facets, key=lambda f: facet_gaps.get(f, 0.0))
     gap = facet_gaps.get(main, 0.0)
-    dim = main.split(".", 1)[0]
+    main_title = facets[main].title if main in facets else main
     if on_barrier:
+        barrier_title = facets[barrier].title if barrier in facets else barrier
         reason = (
-            f"moves the barrier facet {barrier} ({facet_gaps.get(barrier or '', 0.0):.0f} points below target), "
-            "which comes first"
+            f"it works on the barrier, {barrier_title} ({facet_gaps.get(barrier or '', 0.0):.0f} points below "
+            "target), which the plan tackles first"
         )
     elif urgency[0] == 1:
-        reason = f"it must come before the actions that move the barrier facet {barrier}"
+        barrier_title = facets[barrier].title if barrier in facets else barrier
+        reason = f"it must come before the actions that move the barrier, {barrier_title}"
     elif urgency > own:
-        reason = f"it unlocks higher-priority actions that depend on it ({main} is {gap:.0f} points below target)"
+        reason = f"higher-priority actions depend on it ({main_title} is {gap:.0f} points below target)"
     else:
-        reason = (
-            f"{main} is {gap:.0f} points below target, with {dim} impact weight {impact.get(dim, 1.0):.2f} "
-            f"and effort {action.effort}"
-        )
+        size = {"S": "a small", "M": "a medium-sized", "L": "a large"}.get(action.effort, "an")
+        reason = f"{main_title} is {gap:.0f} points below target, and this is {size} piece of work"
     deps = [d for d in action.depends_on if d in placed]
     technology = action.dimension == "technology"
     was_held = technology and urgency[0] == 0 and any(held_in.get(p) for p in range(1, phase + 1))
+    last = max(PHASES)
     if technology and urgency[0] == 1 and held_in.get(phase):
         tail = (
             f"; unlike other technology actions it is not held back while people or process is below "
@@ -527,15 +627,23 @@ def _why(
             f"; technology is held back until people and process are projected at "
             f"{options.technology_threshold:.0f} or more"
         )
-        if phase == 4:
+        if phase == last:
             tail += ", which the first year's actions do not reach"
-    elif phase == 4:
-        tail = "; it falls after month 12 because the earlier phases are full or its prerequisites come late"
-    elif deps and max(placed[d] for d in deps) == phase - 1 and phase > 1:
-        tail = f"; placed in phase {phase} after {', '.join(deps)}"
+    elif phase == last:
+        tail = "; it comes after the first year because the earlier phases are full or its prerequisites end late"
+    elif deps and max(placed[d] for d in deps) >= phase - 1 and phase > 1:
+        names = [by_id[d].title for d in deps if placed[d] >= phase - 1]
+        tail = f"; it follows {_join_quoted(names)}"
     elif phase > 1:
-        tail = f"; phase {phase} because the effort capacity of earlier phases was used by higher priorities"
+        tail = "; the earlier phases are taken by higher priorities"
     else:
         tail = ""
+    if end_phase > phase:
+        tail += f"; at {action.duration_weeks} weeks it is longer than the phase, so it runs into {PHASES[end_phase][0].replace('-', '–')}"
     sentence = f"{reason}{tail}."
     return sentence[0].upper() + sentence[1:]
+
+
+def _join_quoted(titles: Sequence[str]) -> str:
+    quoted = [f"“{t}”" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

@@ -38,6 +38,7 @@ __all__ = [
     "readiness_level",
     "respondent_facet_scores",
     "score",
+    "supported_level",
 ]
 
 #: Cronbach's alpha needs at least this many respondents who answered every item.
@@ -51,6 +52,21 @@ def readiness_level(score: float | None, levels: Sequence[Level]) -> str | None:
     """
     level = level_of(score, levels)
     return level.name if level is not None else None
+
+
+def supported_level(level: str | None, facets_scored: int, facets_counted: int) -> str | None:
+    """An overall score's level word, kept only when the half rule gives it one.
+
+    The half rule one level up: a score names a level only when at least half of the
+    facets that count (asked of the respondents' roles, not all marked not applicable)
+    have a score. Two answers out of sixteen give a number, not a verdict.
+
+    >>> supported_level("ready", 1, 16), supported_level("ready", 8, 16)
+    (None, 'ready')
+    """
+    if level is None or facets_scored <= 0 or 2 * facets_scored < facets_counted:
+        return None
+    return level
 
 
 def org_seed(seed: int, org_id: str) -> np.random.SeedSequence:

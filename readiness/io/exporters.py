@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.errors import InputError
 from ..core.ids import FORMULA_PREFIXES, folder_name, starts_like_formula
-from .citations import cite
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -298,31 +297,16 @@ def write_json(path: str | Path, document: Any) -> Path:
     return write_text(path, dumps_json(document))
 
 
-def org_folder(org_id: str) -> str:
-    """A safe, collision-free folder name for an organization id (:func:`readiness.core.ids.folder_name`)."""
-    return folder_name(org_id)
+def org_folder(org_id: str, others: Iterable[str] = ()) -> str:
+    """A safe, collision-free folder name for an organization id: the id itself when it is safe.
+
+    :func:`readiness.core.ids.folder_name` (the rule's one home); ``others`` are the other
+    organizations written beside it, so ids differing only in case never share a folder.
+    """
+    return folder_name(org_id, others)
 
 
 # ---------------------------------------------------------------------- roadmap exports
-ROADMAP_COLUMNS: tuple[tuple[str, str, int], ...] = (
-    # (results.json key or fill-in column, header, width)
-    ("rank", "Rank", 6),
-    ("phase", "Phase", 7),
-    ("phase_label", "When", 14),
-    ("title", "Action", 40),
-    ("what", "What to do", 70),
-    ("why", "Why here", 60),
-    ("facets", "Facets it moves", 28),
-    ("effort", "Effort", 8),
-    ("duration_weeks", "Weeks", 7),
-    ("owner", "Owner role", 16),
-    ("responsible", "Responsible (fill in)", 22),
-    ("due", "Due date (fill in)", 16),
-    ("kpis", "KPIs it should move", 30),
-    ("depends_on", "After", 28),
-    ("action", "Action id", 24),
-    ("source", "Source", 44),  # shown as publication, year and title (io/citations.py)
-)
 
 
 def neutralize(value: Any) -> Any:
@@ -343,21 +327,10 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def _roadmap_rows(roadmap: list[dict[str, Any]]) -> list[list[Any]]:
-    rows = []
-    for item in roadmap:
-        row = []
-        for key, _, _ in ROADMAP_COLUMNS:
-            value = cite(item) if key == "source" else item.get(key, "")
-            if isinstance(value, (list, tuple)):
-                value = ", ".join(map(str, value))
-            row.append(neutralize(value))
-        rows.append(row)
-    return rows
-
-
-def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
-    """roadmap.csv: one row per action, UTF-8 with BOM (opens cleanly in spreadsheet tools).
+def write_roadmap_csv(
+    path: str | Path, roadmap: list[dict[str, Any]], *, results: dict[str, Any] | None = None
+) -> Path:
+    """roadmap.csv: the columns of roadmap.xlsx, one row per action, UTF-8 with BOM.
 
     Rows end in CRLF (RFC 4180), which also makes the writer quote any cell holding a
     carriage return: unquoted, a spreadsheet would start a new row there, and that row's
@@ -366,47 +339,23 @@ def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
     import csv
     import io
 
+    from .workbook import ROADMAP_COLUMNS, roadmap_rows
+
+    titles = {f: (b or {}).get("title") or f for f, b in ((results or {}).get("facets") or {}).items()}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([header for _, header, _ in ROADMAP_COLUMNS])
-    writer.writerows(_roadmap_rows(roadmap))
+    writer.writerow([name for name, _, _ in ROADMAP_COLUMNS])
+    writer.writerows([["" if v is None else v for v in row] for row in roadmap_rows(roadmap, titles)])
     return write_bytes(path, ("\ufeff" + buf.getvalue()).encode("utf-8"))
 
 
-def write_roadmap_xlsx(path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap") -> Path:
-    """roadmap.xlsx: formatted, one row per action, with columns to fill in; no formulas."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+def write_roadmap_xlsx(
+    path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap", results: dict[str, Any] | None = None
+) -> Path:
+    """roadmap.xlsx, the roadmap as a working document: see :func:`readiness.io.workbook.write_roadmap_workbook`."""
+    from .workbook import write_roadmap_workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Roadmap"
-    ws.append([header for _, header, _ in ROADMAP_COLUMNS])
-    for row in _roadmap_rows(roadmap):
-        ws.append(row)
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F3B57")
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    fills = {1: "E8F0E8", 2: "EEF2F7", 3: "F7F3EA", 4: "F2F2F2"}
-    for r, item in enumerate(roadmap, start=2):
-        for c in range(1, len(ROADMAP_COLUMNS) + 1):
-            cell = ws.cell(row=r, column=c)
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # text stays text: never a formula
-            phase = item.get("phase")
-            if phase in fills:
-                cell.fill = PatternFill("solid", fgColor=fills[phase])
-    for c, (_, _, width) in enumerate(ROADMAP_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = "E2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = neutralize(title)[:200]
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
-    return Path(path)
+    return write_roadmap_workbook(path, roadmap, results=results, title=title)
 
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> Path:

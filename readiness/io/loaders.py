@@ -33,7 +33,7 @@ from ..core.ids import case_clashes, id_problem, normalize_id
 from ..core.instrument import META_COLUMNS, Instrument
 from ..core.levels import Level
 from ..core.profile import INDUSTRIES, INDUSTRY_SYNONYMS, KPIS, RATE_KPIS, SIZE_BANDS, STAGES, size_band
-from ..core.responses import Responses, build_responses, canonical_order, missing_dimensions
+from ..core.responses import COMMENT_PREFIX, Responses, build_responses, canonical_order, missing_dimensions
 from .resources import DEFAULT_INSTRUMENT_NAME, DEFAULT_PLAYBOOK_NAME, template_path
 from .tables import Limits, Table, cell_text, column_codes, read_bytes, read_table
 
@@ -462,16 +462,38 @@ def _collect_response_problems(
     item_cols = {item_key[c.casefold()]: c for c in table.columns if c.casefold() in item_key}
     open_key = {q.casefold(): q for q in instrument.open_question_ids}
     open_cols = {open_key[c.casefold()]: c for c in table.columns if c.casefold() in open_key}
+    comment_cols = _comment_columns(table.columns, instrument)
+    stray_comments = [c for c in table.columns if c.casefold().startswith(COMMENT_PREFIX) and c not in comment_cols]
     extra = [
         c
         for c in table.columns
-        if c.casefold() not in item_key and c.casefold() not in open_key and c.casefold() not in META_COLUMNS
+        if c.casefold() not in item_key
+        and c.casefold() not in open_key
+        and c.casefold() not in META_COLUMNS
+        and not c.casefold().startswith(COMMENT_PREFIX)
     ]
     hint = _other_instrument(extra, list(item_cols.values()) + list(open_cols.values()), instrument)
     if hint:
         # Read with this version, such a file would lose the items the versions do not
         # share and score the rest as if nothing were missing: refused, with the way out.
         return [Problem(src, hint, row=head)], None
+    for c in stray_comments:
+        # a comment on a misspelled topic would be lost like a misspelled item's answers
+        problems.append(
+            Problem(
+                src,
+                "comment column names no facet or item of the instrument"
+                + (
+                    "; left out (--ignore-columns)"
+                    if ignore_columns
+                    else " (write comment:<facet id> or comment:<item id>), or give --ignore-columns to read the "
+                    "file without it"
+                ),
+                row=head,
+                column=c,
+                severity="warning" if ignore_columns else "error",
+            )
+        )
     if not item_cols:
         others = f"; its other columns: {', '.join(repr(c) for c in extra[:8])}" if extra else ""
         guess = next((g for g in (closest_item(c, instrument) for c in extra) if g), None)
@@ -632,6 +654,7 @@ def _collect_response_problems(
     texts, text_warnings = _open_answers(cells, rows, open_cols, instrument, role, src)
     problems.extend(text_warnings)
     warnings = [str(p) for p in problems if p.severity == "warning"]
+    comments = _comments(cells, comment_cols, org, rid)
     responses, more = build_responses(
         instrument,
         org[order].tolist(),
@@ -645,6 +668,7 @@ def _collect_response_problems(
         columns=[item_cols.get(i) for i in layout.item_ids],
         source=src,
         warnings=warnings,
+        comments=comments,
     )
     problems.extend(more)
     return problems, responses
@@ -731,6 +755,42 @@ def _bundled_instruments() -> tuple[tuple[str, Instrument], ...]:
         except InputError:  # pragma: no cover - the bundled files are tested
             continue
     return tuple(out)
+
+
+def _comment_columns(columns: Iterable[str], instrument: Instrument) -> dict[str, str]:
+    """Comment columns -> the facet or item they are about (``comment:<facet id or item id>``).
+
+    Column names are already normalized by the table reader; the topic matches in any case.
+    """
+    topics = {f.casefold(): f for f in instrument.layout.facet_ids}
+    topics.update({i.casefold(): i for i in instrument.layout.item_ids})
+    out = {}
+    for column in columns:
+        if column.casefold().startswith(COMMENT_PREFIX):
+            topic = topics.get(column[len(COMMENT_PREFIX) :].strip().casefold())
+            if topic is not None:
+                out[column] = topic
+    return out
+
+
+def _comments(
+    cells: pd.DataFrame, comment_cols: dict[str, str], org: np.ndarray, rid: np.ndarray
+) -> pd.DataFrame | None:
+    """The comments given, one row each (``org_id, respondent_id, topic, text``), or ``None``.
+
+    Texts are read like open answers: surrounding spaces removed, control characters other
+    than line breaks and tabs replaced by spaces, cut at
+    :data:`~readiness.core.answers.OPEN_TEXT_MAX` characters.
+    """
+    found: list[tuple[str, str, str, str]] = []
+    for col, topic in comment_cols.items():
+        column = cells[col].astype(object).astype(str).str.strip().str.replace(_TEXT_CONTROL, " ", regex=True)
+        texts = column.str.slice(0, OPEN_TEXT_MAX).to_numpy(dtype=object)
+        for i in np.flatnonzero((column != "").to_numpy()).tolist():
+            found.append((str(org[i]), str(rid[i]), topic, str(texts[i])))
+    if not found:
+        return None
+    return pd.DataFrame(found, columns=["org_id", "respondent_id", "topic", "text"])
 
 
 # ---------------------------------------------------------------------- profiles

@@ -35,6 +35,7 @@ __all__ = [
     "load_results",
     "make_options",
     "parse_target",
+    "resolve_date",
     "run",
     "write_outputs",
 ]
@@ -203,6 +204,13 @@ def fingerprints(inputs: Inputs, options: Options | None, orgs: Sequence[str]) -
             h.update(b"\x1e")
         h.update(np.ascontiguousarray(responses.values[mask]).tobytes())
         h.update(np.ascontiguousarray(responses.not_applicable[mask]).tobytes())
+        h.update(np.ascontiguousarray(responses.dont_know[mask]).tobytes())
+        # open answers and comments reach the report ("What people said"): inputs too
+        h.update("\x1f".join(map(str, responses.open_answers[mask].ravel().tolist())).encode())
+        h.update(b"\x1e")
+        comments = responses.comment_frame()
+        mine = comments[(comments["org_id"] == org).to_numpy()]
+        h.update(mine[["respondent_id", "topic", "text"]].to_json(orient="values").encode())
         profile = ""
         if inputs.profiles is not None and org in inputs.profiles.index:
             profile = inputs.profiles.loc[org].to_json(default_handler=str)
@@ -233,6 +241,26 @@ def parse_target(value: str | float | None, instrument: Instrument) -> float | d
     return level
 
 
+def resolve_date(value: str | None = None) -> str:
+    """The assessment's date as ``YYYY-MM-DD``: ``value`` checked, else today.
+
+    "Today" honours ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), so a
+    rebuilt report can carry the date of the original run.
+    """
+    import datetime as dt
+    import os
+
+    if value:
+        try:
+            return dt.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise InputError(f"date {str(value)[:40]!r} is not a date like 2024-05-31", source="parameters") from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
+    return dt.date.today().isoformat()
+
+
 def make_options(
     *,
     seed: int = SEED,
@@ -241,8 +269,13 @@ def make_options(
     target: Any = None,
     capacity: Sequence[float] | None = None,
     role_min: int = ROLE_MIN,
+    date: str | None = None,
+    prepared_by: str = "",
 ) -> Options:
-    """Options from user-facing values, checked."""
+    """Options from user-facing values, checked; the date defaults to today."""
+    prepared_by = " ".join(str(prepared_by or "").split())
+    if len(prepared_by) > 200:
+        raise InputError("prepared by is longer than 200 characters", source="parameters")
     if role_min < 1:
         raise InputError(f"role_min = {role_min} must be at least 1", source="parameters")
     if k < MIN_K:
@@ -250,7 +283,16 @@ def make_options(
     if n_boot < 0:
         raise InputError("the number of bootstrap resamples cannot be negative", source="parameters")
     plan = PlanOptions() if not capacity else PlanOptions(capacity={i + 1: float(c) for i, c in enumerate(capacity)})
-    return Options(seed=int(seed), n_boot=int(n_boot), k=int(k), target=target, plan=plan, role_min=int(role_min))
+    return Options(
+        seed=int(seed),
+        n_boot=int(n_boot),
+        k=int(k),
+        target=target,
+        plan=plan,
+        role_min=int(role_min),
+        date=resolve_date(date),
+        prepared_by=prepared_by,
+    )
 
 
 def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options | None = None) -> dict[str, dict]:
@@ -314,8 +356,9 @@ def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:
                 stack.enter_context(atomic_path(roadmap[0])),
                 doc["roadmap"],
                 title=f"Roadmap: {doc['organization']['name']}",
+                results=dict(doc),
             )
-            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"])
+            write_roadmap_csv(stack.enter_context(atomic_path(roadmap[1])), doc["roadmap"], results=dict(doc))
     if not roadmap:
         for stale in (folder / "roadmap.xlsx", folder / "roadmap.csv"):
             stale.unlink(missing_ok=True)
@@ -366,6 +409,8 @@ def load_results(
     k: int = K,
     role_min: int = ROLE_MIN,
     output_dir: str = "",
+    prepared_by: str = "",
+    assessment_date: str = "",
 ) -> dict[str, Any]:
     """The results document of one organization, as the report notebook shows it.
 
@@ -374,9 +419,18 @@ def load_results(
     as the CLI, and written to ``output_dir`` when one is given. Empty paths never depend
     on the working directory: no ``responses`` means the bundled example center (with
     its profiles), no ``peers`` the bundled synthetic panel, and ``peers="none"`` no peers.
+    ``prepared_by`` and ``assessment_date`` go on the report's cover (the date defaults
+    to today; with ``results_json``, to the date in the document).
     """
     if results_json:
-        return _read_results(Path(results_json))
+        doc = _read_results(Path(results_json))
+        if prepared_by or assessment_date:
+            block = doc.setdefault("assessment", {})
+            if prepared_by:
+                block["prepared_by"] = " ".join(prepared_by.split())
+            if assessment_date:
+                block["date"] = resolve_date(assessment_date)
+        return doc
     if not responses:
         example, example_profiles = bundled_example()
         responses, profiles = str(example), profiles or str(example_profiles)
@@ -392,6 +446,8 @@ def load_results(
         n_boot=n_boot,
         k=k,
         role_min=role_min,
+        date=assessment_date or None,
+        prepared_by=prepared_by,
     )
     doc = next(iter(docs.values()))
     if output_dir:
@@ -470,12 +526,20 @@ def _assess_files(
     n_boot: int,
     k: int,
     role_min: int,
+    date: str | None = None,
+    prepared_by: str = "",
 ) -> dict[str, dict]:
     """Read the inputs, assess the organizations ``select`` picks from the file's, in its order."""
     inputs = load_inputs(
         responses, instrument=instrument, profiles=profiles, peers=_peers_or_bundled(peers), playbook=playbook
     )
     options = make_options(
-        seed=seed, n_boot=n_boot, k=k, role_min=role_min, target=parse_target(target, inputs.instrument)
+        seed=seed,
+        n_boot=n_boot,
+        k=k,
+        role_min=role_min,
+        target=parse_target(target, inputs.instrument),
+        date=date,
+        prepared_by=prepared_by,
     )
     return run(inputs, orgs=select(list(inputs.responses.org_ids)), options=options)

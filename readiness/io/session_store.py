@@ -58,7 +58,7 @@ from ..core.answers import OPEN_TEXT_MAX
 from ..core.errors import InputError, Problem, StoreError
 from ..core.ids import id_problem, normalize_id
 from ..core.instrument import Instrument
-from ..core.responses import Responses, responses_from_long
+from ..core.responses import COMMENT_PREFIX, Responses, responses_from_long
 from .peer_store import _columns, _in_transaction, _tables  # one transaction and schema helper for both stores
 
 __all__ = ["SCHEMA_VERSION", "STORE_KIND", "SessionInfo", "SessionStore", "check_name"]
@@ -465,7 +465,9 @@ class SessionStore:
         return frame
 
     # ------------------------------------------------------------------ reading out
-    def to_responses(self, instrument: Instrument | None = None, *, session: str | None = None) -> Responses:
+    def to_responses(
+        self, instrument: Instrument | None = None, *, session: str | None = None, answered_only: bool = False
+    ) -> Responses:
         """The answers as :class:`Responses`, ready for :func:`readiness.core.scoring.score`.
 
         Parameters
@@ -476,6 +478,9 @@ class SessionStore:
             responses file would be read.
         session : str, optional
             One session; default every session in the file (each its organization).
+        answered_only : bool
+            Leave out respondents who have not answered anything yet (nor marked an item
+            not applicable or "don't know"): the workshop does not count someone just added.
 
         Raises
         ------
@@ -510,6 +515,9 @@ class SessionStore:
             return infos, people, given
 
         infos, people, given = self._read(read)
+        if answered_only:
+            active = {(row[0], row[1]) for row in given if row[3] is not None or row[4] or row[5]}
+            people = [p for p in people if (p[0], p[2]) in active]
         if not infos:
             if session is not None:
                 raise StoreError(_one_line(f"{self.path.name}: no session {session!r} in this store"))
@@ -531,8 +539,9 @@ class SessionStore:
         """Write the canonical responses CSV (what ``validate``, ``score`` and ``assess`` read).
 
         One row per respondent, answers as integers, ``NA`` for not applicable, ``DK`` for
-        don't know, empty for unanswered, then the open questions' texts (made inert for
-        spreadsheets: a text that starts like a formula gets a leading apostrophe). Written
+        don't know, empty for unanswered, then the open questions' texts and the comments
+        (``comment:<item id>``), made inert for spreadsheets: a text that starts like a
+        formula gets a leading apostrophe. Written
         atomically: the file is complete or not there at all.
 
         Parameters
@@ -549,8 +558,9 @@ class SessionStore:
         if len(responses) == 0:
             raise StoreError(_one_line(f"{self.path.name}: no respondents yet; nothing to export"))
         frame = responses.to_frame()
-        for question in responses.instrument.open_question_ids:
-            frame[question] = frame[question].map(neutralize)
+        texts = [*responses.instrument.open_question_ids, *(c for c in frame.columns if c.startswith(COMMENT_PREFIX))]
+        for column in texts:  # open answers and comments: free text, made inert alike
+            frame[column] = frame[column].map(neutralize)
         return write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
     # ------------------------------------------------------------------ internals
@@ -687,6 +697,8 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
     texts = np.full((len(people), len(questions)), "", dtype=object)
     stray_texts: dict[str, int] = {}
     kept = []
+    items = set(instrument.layout.item_ids)
+    comments: list[tuple[str, str, str, str]] = []  # a comment given on an item: for the report
     for session, rid, item_id, value, not_applicable, dont_know, comment in given:
         i = row_of.get((session, rid))
         if i is None:
@@ -698,6 +710,8 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
             elif comment:
                 stray_texts[item_id] = stray_texts.get(item_id, 0) + 1
             continue
+        if comment.strip() and item_id in items:
+            comments.append((people[i][1], rid, item_id, comment))
         if value is None and not (not_applicable or dont_know):
             continue  # a comment on an unanswered item: nothing to score
         kept.append((i, item_id, np.nan if value is None else float(value), bool(not_applicable), bool(dont_know)))
@@ -716,6 +730,7 @@ def _responses(instrument: Instrument, people: list[tuple], given: list[tuple], 
         open_answers=texts,
         source=source,
         warnings=warnings,
+        comments=pd.DataFrame(comments, columns=["org_id", "respondent_id", "topic", "text"]) if comments else None,
     )
     if responses is None:
         first = next(p for p in problems if p.severity == "error")

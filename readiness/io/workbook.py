@@ -1,4 +1,4 @@
-"""The fill-in questionnaire workbook: an XLSX generated from an instrument.
+"""Workbooks people fill in: the questionnaire, and the roadmap as a working document.
 
 IO layer (openpyxl). For leaders and staff who answer offline: one row per respondent
 on the ``Responses`` sheet, in exactly the canonical wide form the loaders read, so that
@@ -8,8 +8,10 @@ and all.
 Sheets:
 
 - **Instructions**: how to fill it in, the roles, the scale, what N/A means;
-- **Responses**: ``org_id, respondent_id, role`` then one column per item id, then one
-  per open question. Each item cell offers a drop-down of the item's anchor labels (then
+- **Responses**: ``org_id, respondent_id, role`` then one column per item id, with after
+  each facet's items a ``comment:<facet id>`` column for an optional comment on it (the
+  report quotes comments, without names or roles, where enough people wrote one), then
+  one column per open question. Each item cell offers a drop-down of the item's anchor labels (then
   ``N/A`` where the item allows it, and ``Don't know`` on every item); an open question's
   cell takes free text; the role cell offers the instrument's roles only; selecting a
   cell shows its question. The header row is locked (the sheet is protected without a password, to
@@ -20,10 +22,9 @@ Sheets:
 - **Lists** (hidden): the drop-down values. Excel limits a list typed into a validation
   to 255 characters, which five anchor sentences exceed, so each list is a range here.
 
-It also reads back the **roadmap workbook** the client filled in
-(:func:`read_roadmap_progress`): sheet ``Roadmap``, title rows at the top, then a header
-row with at least ``Action id`` and ``Status`` (and ``Responsible``, ``Due date``,
-``Comments`` when present), one row per action.
+**The roadmap workbook** (:func:`write_roadmap_workbook`, ``roadmap.xlsx``) lists the
+planned actions in words with columns to record progress (Status, Responsible, Due
+date, Comments); :func:`read_roadmap_progress` reads a filled-in copy back.
 
 Example
 -------
@@ -39,18 +40,27 @@ from typing import Any
 
 from ..core.answers import DONT_KNOW_LABEL, OPEN_TEXT_MAX
 from ..core.instrument import META_COLUMNS, Instrument
-from .citations import citation
+from ..core.responses import COMMENT_PREFIX
+from ..core.roadmap import STATUSES  # what the Status column offers; a new roadmap starts "Not started"
+from .citations import citation, cite
 from .exporters import atomic_path
 
 __all__ = [
     "DEFAULT_ROWS",
     "DK_TEXT",
+    "FACETS_SHEET",
     "LISTS_SHEET",
     "NA_TEXT",
     "RESPONSES_SHEET",
+    "ROADMAP_COLUMNS",
     "ROADMAP_SHEET",
+    "STATUSES",
+    "build_roadmap_workbook",
     "build_workbook",
     "read_roadmap_progress",
+    "response_columns",
+    "roadmap_rows",
+    "write_roadmap_workbook",
     "write_template",
 ]
 
@@ -67,13 +77,25 @@ DK_TEXT = DONT_KNOW_LABEL
 DEFAULT_ROWS = 100
 MAX_ROWS = 5000
 
-#: The roadmap workbook's sheet of actions (``roadmap.xlsx``).
-ROADMAP_SHEET = "Roadmap"
 #: Rows searched for the roadmap sheet's header, below its title rows.
 _HEADER_ROWS = 30
 
 _HEADER_FILL = "1F3B57"
+_COMMENT_FILL = "4A6B8A"
 _NOT_ASKED_FILL = "D9D9D9"
+#: Longest comment a cell accepts (the loaders read up to 10,000 characters a cell).
+MAX_COMMENT = 2000
+
+
+def response_columns(instrument: Instrument) -> list[str]:
+    """The Responses sheet's header: the meta columns, each facet's items and its comment column, the open questions."""
+    columns = [*META_COLUMNS]
+    for dim in instrument.dimensions:
+        for facet in dim.facets:
+            columns.extend(item.id for item in facet.items)
+            columns.append(COMMENT_PREFIX + facet.id)
+    columns.extend(instrument.open_question_ids)
+    return columns
 
 
 def write_template(path: str | Path, instrument: Instrument, *, rows: int = DEFAULT_ROWS, org_id: str = "") -> Path:
@@ -160,12 +182,13 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    layout = instrument.layout
-    header = [*META_COLUMNS, *layout.item_ids, *instrument.open_question_ids]
+    header = response_columns(instrument)
     questions = {q.id: q for q in instrument.open_questions}
+    comment_facets = {COMMENT_PREFIX + f: f for f in instrument.facets}
     last = rows + 1
     head_font = Font(bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    comment_fill = PatternFill("solid", fgColor=_COMMENT_FILL)
     locked = Protection(locked=True)
     unlocked = Protection(locked=False)
     wrap = Alignment(vertical="top", wrap_text=True)
@@ -180,6 +203,9 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
         elif name in questions:
             note = f"{questions[name].text}\n\nAsked of: {', '.join(questions[name].roles)}. Free text, never scored."
             cell.comment = Comment(note, "readiness", width=320, height=160)
+        elif name in comment_facets:
+            cell.fill = comment_fill
+            cell.comment = Comment(_comment_note(instrument, comment_facets[name]), "readiness", width=320, height=160)
     # Answer cells are unlocked one by one: protection then locks only the header.
     for r in range(2, last + 1):
         for c in range(1, len(header) + 1):
@@ -242,7 +268,40 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
 
     grey = PatternFill(bgColor=_NOT_ASKED_FILL, fill_type="solid")
     roles = list(instrument.roles)
-    for c, item_id in enumerate(layout.item_ids, start=len(META_COLUMNS) + 1):
+
+    def grey_unless(letter: str, asked_of: set[str]) -> None:
+        if asked_of != set(roles):
+            # Grey where the row's role is not asked: "<>" compares text without case, as the loader does.
+            test = ",".join(f'${role_col}2<>"{role}"' for role in roles if role in asked_of)
+            ws.conditional_formatting.add(
+                f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
+            )
+
+    for c, name in enumerate(header, start=1):
+        if name not in comment_facets:
+            continue
+        letter = get_column_letter(c)
+        facet = instrument.facets[comment_facets[name]]
+        dv = validation(
+            type="textLength",
+            operator="lessThanOrEqual",
+            formula1=str(MAX_COMMENT),
+            errorStyle="stop",
+            errorTitle="Comment too long",
+            error=f"A comment may have up to {MAX_COMMENT} characters.",
+            promptTitle="Comment (optional)"[:32],
+            prompt=(
+                f"Anything you want to say about {facet.title.lower()}. The report quotes comments without "
+                "names or roles, and only where enough people wrote one."
+            )[:255],
+        )
+        dv.add(f"{letter}2:{letter}{last}")
+        grey_unless(letter, {role for item in facet.items for role in item.roles})
+        ws.column_dimensions[letter].width = 30
+
+    for c, item_id in enumerate(header, start=1):
+        if item_id not in instrument.items:
+            continue
         item = instrument.items[item_id]
         letter = get_column_letter(c)
         choices = ", ".join(item.labels)
@@ -261,15 +320,12 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
             prompt=item.text[:255],
         )
         dv.add(f"{letter}2:{letter}{last}")
-        if set(item.roles) != set(roles):
-            # Grey where the row's role is not asked: "<>" compares text without case, as the loader does.
-            test = ",".join(f'${role_col}2<>"{role}"' for role in item.roles)
-            ws.conditional_formatting.add(
-                f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
-            )
+        grey_unless(letter, set(item.roles))
         ws.column_dimensions[letter].width = 26 if len(choices) > 60 else 18
-    first_open = len(META_COLUMNS) + len(layout.item_ids) + 1
-    for c, question in enumerate(instrument.open_questions, start=first_open):
+    for c, name in enumerate(header, start=1):
+        if name not in questions:
+            continue
+        question = questions[name]
         letter = get_column_letter(c)
         dv = validation(
             type="textLength",
@@ -282,11 +338,7 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
             prompt=question.text[:255],
         )
         dv.add(f"{letter}2:{letter}{last}")
-        if set(question.roles) != set(roles):
-            test = ",".join(f'${role_col}2<>"{role}"' for role in question.roles)
-            ws.conditional_formatting.add(
-                f"{letter}2:{letter}{last}", FormulaRule(formula=[f'AND(${role_col}2<>"",{test})'], fill=grey)
-            )
+        grey_unless(letter, set(question.roles))
         ws.column_dimensions[letter].width = 50
     for name, width in (("org_id", 16), ("respondent_id", 16), ("role", 14)):
         ws.column_dimensions[get_column_letter(META_COLUMNS.index(name) + 1)].width = width
@@ -296,6 +348,14 @@ def _fill_answers(ws, instrument: Instrument, ranges: dict[str, str], rows: int,
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # resizing columns and rows stays allowed
     ws.protection.formatRows = False
+
+
+def _comment_note(instrument: Instrument, facet_id: str) -> str:
+    facet = instrument.facets[facet_id]
+    return (
+        f"Optional: a comment on {facet.title}.\n\n{facet.description}\n\nThe report quotes comments "
+        "without names or roles, and only for a topic on which enough people commented."
+    ).replace("\n\n\n\n", "\n\n")
 
 
 def _fill_questions(ws, instrument: Instrument) -> None:
@@ -393,6 +453,12 @@ def _fill_instructions(ws, instrument: Instrument, rows: int, org_id: str) -> No
         ("", "6. Grey cells are questions not asked of that role: leave them empty."),
         (
             "",
+            "   After each topic's questions, a 'comment:' column takes an optional comment on that topic in your "
+            "own words. The report quotes comments without names or roles, and only for a topic on which "
+            "enough people commented.",
+        ),
+        (
+            "",
             f"7. Choose '{DK_TEXT}' when you cannot tell from where you sit: it is counted apart and does not "
             "lower the score. Choose N/A only where it is offered "
             f"({n_na} question{'s' if n_na != 1 else ''}): it means the question does not apply to your center. "
@@ -444,37 +510,365 @@ def _fill_instructions(ws, instrument: Instrument, rows: int, org_id: str) -> No
     ws.protection.sheet = True
 
 
-# ---------------------------------------------------------------------- the filled-in roadmap
-def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
-    """What the client recorded in the roadmap workbook: each action's status and who does it.
+# ====================================================================== the roadmap workbook
+#: The roadmap workbook's sheets.
+ROADMAP_SHEET = "Roadmap"
+FACETS_SHEET = "Facets"
 
-    Parameters
-    ----------
-    path : str or Path
-        The filled-in ``roadmap.xlsx``: sheet ``Roadmap``, title rows, then a header row
-        holding ``Action id`` and ``Status`` (any case), one row per action below it.
+
+def _phase_name(phase: Any, label: Any = None) -> str:
+    from ..core.roadmap import PHASES
+
+    try:
+        number = int(phase)
+    except (TypeError, ValueError):
+        return str(phase or "")
+    text = label or (PHASES[number][0] if number in PHASES else "")
+    return f"{number} · {str(text).replace('-', '–')}" if text else str(number)
+
+
+#: (header, results.json roadmap key or how to compute it, width, printed). The header
+#: names are a contract: the re-assessment reads Status by them (:func:`read_roadmap_progress`).
+ROADMAP_COLUMNS: tuple[tuple[str, int, bool], ...] = (
+    ("Rank", 6, True),
+    ("Action", 34, True),
+    ("Action id", 12, True),
+    ("Phase", 16, True),
+    ("Timing", 14, True),
+    ("Priority", 9, True),
+    ("Owner", 15, True),
+    ("After", 26, True),
+    ("Facets", 24, True),
+    ("Status", 12, True),
+    ("Responsible", 16, True),
+    ("Due date", 12, True),
+    ("Comments", 26, True),
+    ("Priority score", 9, False),
+    ("Effort", 12, False),
+    ("What to do", 60, False),
+    ("Why here", 50, False),
+    ("KPIs it should move", 28, False),
+    ("Source", 24, False),
+)
+_EFFORT_WORDS = {"S": "Small (S)", "M": "Medium (M)", "L": "Large (L)"}
+_TITLE_ROWS = 6  # title, four facts, a blank row; the header row comes next
+
+
+def roadmap_rows(roadmap: list[dict[str, Any]], facet_titles: dict[str, str] | None = None) -> list[list[Any]]:
+    """The roadmap as table rows in the order of :data:`ROADMAP_COLUMNS`, text neutralized.
+
+    Names, not ids, wherever a person reads: owners, facets, KPIs and the actions an
+    action comes after. The action id stays in its own column for cross-reference.
+    """
+    from .exporters import neutralize
+
+    titles = facet_titles or {}
+    rows = []
+    for item in roadmap:
+        owner = item.get("owner_name") or str(item.get("owner") or "").replace("_", " ").capitalize()
+        after = item.get("after")
+        if after is None:  # an older results document: the ids it depends on
+            after = item.get("depends_on") or []
+        kpis = item.get("kpi_names") or [str(k).replace("_", " ") for k in item.get("kpis") or []]
+        start, end = item.get("start_week"), item.get("end_week")
+        timing = f"weeks {start:g}–{end:g}" if isinstance(start, (int, float)) and isinstance(end, (int, float)) else ""
+        if timing and item.get("end_phase") and item.get("end_phase") != item.get("phase"):
+            timing += f" (runs into {item.get('end_phase_label') or 'the next phase'})"
+        values = {
+            "Rank": item.get("rank"),
+            "Action": item.get("title", ""),
+            "Action id": item.get("action", ""),
+            "Phase": _phase_name(item.get("phase"), item.get("phase_label")),
+            "Timing": timing,
+            "Priority": item.get("priority_band") or "",
+            "Owner": owner,
+            "After": ", ".join(map(str, after)),
+            "Facets": ", ".join(titles.get(f, str(f)) for f in item.get("facets") or []),
+            "Status": STATUSES[0],
+            "Responsible": "",
+            "Due date": None,
+            "Comments": "",
+            "Priority score": item.get("priority"),
+            "Effort": _EFFORT_WORDS.get(str(item.get("effort")), item.get("effort") or ""),
+            "What to do": item.get("what", ""),
+            "Why here": item.get("why", ""),
+            "KPIs it should move": ", ".join(map(str, kpis)),
+            "Source": cite(item),  # publication, year and title, never a file name
+        }
+        rows.append([neutralize(values[name]) for name, _, _ in ROADMAP_COLUMNS])
+    return rows
+
+
+def build_roadmap_workbook(
+    roadmap: list[dict[str, Any]], *, results: dict[str, Any] | None = None, title: str = "Roadmap"
+):
+    """The roadmap as a working document: an :class:`openpyxl.Workbook` (see :func:`write_roadmap_workbook`)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from .exporters import neutralize
+
+    doc = results or {}
+    facet_titles = {f: (b or {}).get("title") or f for f, b in (doc.get("facets") or {}).items()}
+    rows = roadmap_rows(roadmap, facet_titles)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = ROADMAP_SHEET
+
+    # ---------------------------------------------------------------- title rows
+    org = doc.get("organization") or {}
+    assessment = doc.get("assessment") or {}
+    plan = doc.get("plan") or {}
+    facts = [
+        ("Organization", org.get("name") or org.get("id") or ""),
+        ("Assessment date", assessment.get("date") or "not given"),
+        ("Target", plan.get("target") or "not given"),
+        ("Prepared by", assessment.get("prepared_by") or "not given"),
+    ]
+    head = _put(ws, 1, 1, neutralize(title))
+    head.font = Font(bold=True, size=14, color=_HEADER_FILL)
+    for r, (label, value) in enumerate(facts, start=2):
+        _put(ws, r, 1, neutralize(f"{label}: {value}")).font = Font(size=10)
+    header_row = _TITLE_ROWS + 1
+
+    # ---------------------------------------------------------------- the table
+    names = [name for name, _, _ in ROADMAP_COLUMNS]
+    thin = Side(style="thin", color="C9D3DD")
+    for c, (name, width, printed) in enumerate(ROADMAP_COLUMNS, start=1):
+        cell = _put(ws, header_row, c, name)
+        cell.font = Font(bold=True, color="FFFFFF", size=10)
+        cell.fill = PatternFill("solid", fgColor=_HEADER_FILL if printed else _COMMENT_FILL)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    fills = {1: "E8F0E8", 2: "EEF2F7", 3: "F7F3EA", 4: "F2F2F2"}
+    fill_in = {"Status", "Responsible", "Due date", "Comments"}
+    for r, (row, item) in enumerate(zip(rows, roadmap), start=header_row + 1):
+        phase = item.get("phase")
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text stays text: never a formula
+            name = names[c - 1]
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.font = Font(size=8 if name == "Action id" else 10, color="6B7785" if name == "Action id" else None)
+            cell.border = Border(bottom=thin)
+            if name in fill_in:
+                cell.fill = PatternFill("solid", fgColor="FFFFFF")
+            elif phase in fills:
+                cell.fill = PatternFill("solid", fgColor=fills[phase])
+            if name == "Due date":
+                cell.number_format = "yyyy-mm-dd"
+            if name == "Priority score":
+                cell.number_format = "0.0"
+    last = header_row + max(len(rows), 1)
+    # Drop-downs and the date check reach a little below the actions: rows a client adds.
+    last_input = last + 20
+
+    # ---------------------------------------------------------------- drop-downs
+    lists = wb.create_sheet("Lists")
+    owners = list(dict.fromkeys(row[names.index("Owner")] for row in rows if row[names.index("Owner")]))
+    from ..core.roadmap import PHASES
+
+    phases = [_phase_name(p, label) for p, (label, _) in sorted(PHASES.items())]
+    ranges = {}
+    for c, (key, values) in enumerate((("Status", list(STATUSES)), ("Owner", owners), ("Phase", phases)), start=1):
+        _put(lists, 1, c, key)
+        for r, value in enumerate(values or [""], start=2):
+            _put(lists, r, c, value)
+        letter = get_column_letter(c)
+        ranges[key] = f"{quote_sheetname(lists.title)}!${letter}$2:${letter}${len(values or ['']) + 1}"
+    lists.sheet_state = "hidden"
+
+    def column(name: str) -> str:
+        return get_column_letter(names.index(name) + 1)
+
+    def add(dv: DataValidation, name: str) -> None:
+        ws.add_data_validation(dv)
+        dv.add(f"{column(name)}{header_row + 1}:{column(name)}{last_input}")
+
+    add(
+        DataValidation(
+            type="list",
+            formula1=ranges["Status"],
+            allow_blank=True,
+            errorStyle="stop",
+            errorTitle="Status",
+            error="Choose one of: " + ", ".join(STATUSES),
+            promptTitle="Status",
+            prompt="Not started, In progress, Done or Dropped",
+            showErrorMessage=True,
+            showInputMessage=True,
+        ),
+        "Status",
+    )
+    for name, prompt in (
+        ("Owner", "Who owns the action; choose from the list or type another owner"),
+        ("Phase", "When the action is done: move it to another phase if the plan changes"),
+    ):
+        add(
+            DataValidation(
+                type="list",
+                formula1=ranges[name],
+                allow_blank=True,
+                errorStyle="warning",  # another owner or a re-planned phase is allowed, with a warning
+                errorTitle=name,
+                error=f"Not one of the {name.lower()}s in the plan; keep it anyway?",
+                promptTitle=name,
+                prompt=prompt,
+                showErrorMessage=True,
+                showInputMessage=True,
+            ),
+            name,
+        )
+    add(
+        DataValidation(
+            type="date",
+            operator="greaterThanOrEqual",
+            formula1="36526",  # 2000-01-01 as a spreadsheet date
+            allow_blank=True,
+            errorStyle="stop",
+            errorTitle="Due date",
+            error="Type a date, for example 2025-06-30.",
+            promptTitle="Due date",
+            prompt="The date the action is due, for example 2025-06-30",
+            showErrorMessage=True,
+            showInputMessage=True,
+        ),
+        "Due date",
+    )
+
+    # ---------------------------------------------------------------- view and print
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=names.index("Action id") + 1).coordinate
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(names))}{last}"
+    n_printed = sum(1 for _, _, shown in ROADMAP_COLUMNS if shown)
+    ws.print_area = f"A1:{get_column_letter(n_printed)}{last}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "Page &P of &N"
+    note = _put(
+        ws,
+        _TITLE_ROWS,
+        1,
+        f"Fill in Status, Responsible, Due date and Comments as the work goes on. The printout covers columns A to "
+        f"{get_column_letter(n_printed)}; the columns after it explain each action.",
+    )
+    note.font = Font(size=9, italic=True, color="4A5A6A")
+
+    _facets_sheet(wb.create_sheet(FACETS_SHEET), doc)
+    wb.move_sheet(FACETS_SHEET, offset=-1)  # Roadmap, Facets, then the hidden lists
+    wb.active = 0
+    wb.properties.title = neutralize(title)[:200]
+    return wb
+
+
+def _facets_sheet(ws, doc: dict[str, Any]) -> None:
+    """Facet scores, targets and gaps, in the instrument's order, grouped by dimension."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from .exporters import neutralize
+
+    plan = doc.get("plan") or {}
+    targets, gaps = plan.get("targets") or {}, plan.get("gaps") or {}
+    dims = doc.get("dimensions") or {}
+    barrier = (doc.get("overall") or {}).get("barrier")
+    org = (doc.get("organization") or {}).get("name") or ""
+    _put(ws, 1, 1, neutralize(f"Facet scores, targets and gaps: {org}")).font = Font(bold=True, size=13)
+    _put(ws, 2, 1, neutralize(f"Scores 0–100. Target: {plan.get('target') or 'none'}.")).font = Font(size=10)
+    header = ["Dimension", "Facet", "Score", "Target", "Gap", "Barrier"]
+    for c, name in enumerate(header, start=1):
+        cell = _put(ws, 4, c, name)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    r = 5
+    for f, block in (doc.get("facets") or {}).items():
+        block = block or {}
+        dim = block.get("dimension") or f.split(".", 1)[0]
+        values = [
+            (dims.get(dim) or {}).get("title") or str(dim).capitalize(),
+            block.get("title") or f,
+            block.get("score"),
+            targets.get(f),
+            gaps.get(f),
+            "yes" if f == barrier else "",
+        ]
+        for c, value in enumerate(values, start=1):
+            cell = _put(ws, r, c, neutralize(value))
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if c in (3, 4, 5):
+                cell.number_format = "0.0"
+        r += 1
+    for c, width in enumerate((14, 40, 9, 9, 9, 9), start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "A5"
+    ws.print_title_rows = "4:4"
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def write_roadmap_workbook(
+    path: str | Path,
+    roadmap: list[dict[str, Any]],
+    *,
+    results: dict[str, Any] | None = None,
+    title: str = "Roadmap",
+) -> Path:
+    """roadmap.xlsx: the roadmap as a working document, written atomically.
+
+    Sheet **Roadmap**: title rows (organization, assessment date, target, prepared by),
+    then a header row (:data:`ROADMAP_COLUMNS`) and one row per action, in words:
+    owners, facets, KPIs and the actions an action comes after by name, the action id in
+    a small column for cross-reference. Status (a drop-down of :data:`STATUSES`,
+    "Not started" to begin with), Owner and Phase (drop-downs), Responsible, Due date (a
+    date cell, checked) and Comments are there to be filled in; :func:`read_roadmap_progress`
+    reads them back. Printed landscape on A4, fit to the page width, the header row on
+    every page. Sheet **Facets**: facet scores, targets and gaps. No cell holds a formula.
+    """
+    workbook = build_roadmap_workbook(roadmap, results=results, title=title)
+    with atomic_path(path) as tmp:
+        workbook.save(tmp)
+    return Path(path)
+
+
+def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
+    """The progress recorded in a filled-in roadmap.xlsx: action id -> status, responsible, due, comments.
+
+    Tolerant of what a spreadsheet does to a file: rows re-sorted or filtered, columns
+    added or moved, empty rows, title rows edited, a status typed in another case or
+    with spaces, a leading apostrophe kept from neutralizing, dates as date cells, ISO
+    text or spreadsheet serial numbers (other text in Due date is kept as written), a
+    renamed sheet that still holds the table. An empty status reads as "Not started".
+    Read as the responses are (:mod:`readiness.io.tables`): the unpacked size checked
+    before anything is unpacked, every row there is whatever size a sheet declares.
+    Strict otherwise: not a workbook, no sheet with the table, an unknown status, an
+    action id twice, progress on a row without an action id, or no action at all is an
+    :class:`InputError` naming the file, sheet, row and column.
 
     Returns
     -------
     dict
-        action id -> ``{"status", "responsible", "due", "comments"}``. ``status`` is one
-        of :data:`~readiness.core.roadmap.STATUSES` (an empty cell reads as
-        ``Not started``); ``due`` is ``YYYY-MM-DD`` for a date cell, else the text
-        written, or None; the others are text or None.
-
-    Raises
-    ------
-    InputError
-        Not a workbook, no ``Roadmap`` sheet, no header row, an unknown status or a
-        duplicate action id; the message names the file, row and column.
+        ``{action_id: {"status": str, "responsible": str | None, "due": str | None,
+        "comments": str | None}}``, in the order of the rows; ``status`` is one of
+        :data:`~readiness.core.roadmap.STATUSES`, ``due`` is ``YYYY-MM-DD`` for a date.
     """
     import io
     import zipfile
 
     from openpyxl import load_workbook
 
-    from ..core.errors import InputError
-    from ..core.roadmap import STATUSES
+    from ..core.errors import InputError, Problem
     from .tables import Limits, check_unpacked_size, read_bytes
 
     path = Path(path)
@@ -484,63 +878,95 @@ def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
         raise InputError("cannot be read as an Excel workbook (.xlsx)", source=name)
     try:
         check_unpacked_size(data, name, Limits())  # before anything is unpacked: no zip bomb
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(f"cannot be read as an Excel workbook ({type(exc).__name__})", source=name) from None
     try:
-        if ROADMAP_SHEET not in workbook.sheetnames:
+        tables: dict[str, list[tuple]] = {}
+        for ws in wb.worksheets:
+            ws.reset_dimensions()  # every row there is, whatever size the sheet declares
+            tables[ws.title] = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    wanted = {"action id", "status"}
+
+    def header_of(rows: list[tuple]) -> tuple[int, list[str]] | None:
+        for r, row in enumerate(rows[:_HEADER_ROWS], start=1):
+            keys = [_header_key(v) for v in row]
+            if wanted <= set(keys):
+                return r, keys
+        return None
+
+    found = None
+    if ROADMAP_SHEET in tables:
+        found = (ROADMAP_SHEET, header_of(tables[ROADMAP_SHEET]))
+        if found[1] is None:
+            raise InputError(
+                f"sheet {ROADMAP_SHEET!r} has no header row with the columns 'Action id' and 'Status' "
+                f"in its first {_HEADER_ROWS} rows",
+                source=name,
+            )
+    else:  # a renamed sheet: the one that holds the table
+        for title, rows in tables.items():
+            if title != LISTS_SHEET and header_of(rows) is not None:
+                found = (title, header_of(rows))
+                break
+        if found is None:
             raise InputError(
                 f"has no sheet {ROADMAP_SHEET!r}; give the roadmap workbook (roadmap.xlsx) the client filled in",
                 source=name,
             )
-        sheet = workbook[ROADMAP_SHEET]
-        sheet.reset_dimensions()  # every row there is, whatever size the sheet declares
-        rows = list(sheet.iter_rows(values_only=True))
-    finally:
-        workbook.close()
-    known = {s.casefold(): s for s in STATUSES}
-    header_at, columns = None, {}
-    for r, values in enumerate(rows[:_HEADER_ROWS], start=1):
-        cells = {_text(v).casefold(): c for c, v in enumerate(values) if _text(v)}
-        if "action id" in cells and "status" in cells:
-            header_at, columns = r, cells
-            break
-    if header_at is None:
-        raise InputError(
-            f"sheet {ROADMAP_SHEET!r} has no header row with the columns 'Action id' and 'Status' "
-            f"in its first {_HEADER_ROWS} rows",
-            source=name,
-        )
-
-    def cell(values: tuple, column: str) -> Any:
-        c = columns.get(column.casefold())
-        return values[c] if c is not None and c < len(values) else None
-
+    sheet, located = found
+    assert located is not None
+    header_row, keys = located
+    source = f"{name}, sheet {sheet}"
+    col = {
+        key: keys.index(key) for key in ("action id", "status", "responsible", "due date", "comments") if key in keys
+    }
+    canonical = {s.casefold(): s for s in STATUSES}
+    problems: list[Problem] = []
     out: dict[str, dict[str, Any]] = {}
-    for r, values in enumerate(rows[header_at:], start=header_at + 1):
-        action = _text(cell(values, "Action id")).lstrip("'")
+    first_row: dict[str, int] = {}
+
+    def cell(row: tuple, key: str) -> Any:
+        return row[col[key]] if key in col and col[key] < len(row) else None
+
+    for r, row in enumerate(tables[sheet][header_row:], start=header_row + 1):
+        action = _cell_words(cell(row, "action id")).lstrip("'")  # an apostrophe kept from neutralizing
+        status_text = _cell_words(cell(row, "status"))
+        due_value = cell(row, "due date")
+        responsible = _cell_words(cell(row, "responsible"))
+        comments = "" if cell(row, "comments") is None else str(cell(row, "comments")).strip()
         if not action:
-            continue  # a blank or a note row
-        if action in out:
-            raise InputError(f"action {action[:40]!r} is listed twice", source=name, row=r, column="Action id")
-        raw = _text(cell(values, "Status"))
-        status = known.get(" ".join(raw.split()).casefold()) if raw else STATUSES[0]
+            filled = (status_text and status_text.casefold() != STATUSES[0].casefold()) or responsible or due_value
+            if filled:
+                problems.append(Problem(source, "progress is recorded on a row without an action id", r, "Action id"))
+            continue
+        if action in first_row:
+            problems.append(Problem(source, f"action {action[:40]!r} is listed twice", r, "Action id"))
+            continue
+        first_row[action] = r
+        status = canonical.get(status_text.casefold()) if status_text else STATUSES[0]
         if status is None:
-            raise InputError(
-                f"status {raw[:40]!r} is not one of {', '.join(STATUSES)}", source=name, row=r, column="Status"
+            problems.append(
+                Problem(source, f"status {status_text[:40]!r} is not one of {', '.join(STATUSES)}", r, "Status")
             )
+            continue
         out[action] = {
             "status": status,
-            "responsible": _text(cell(values, "Responsible")) or None,
-            "due": _due(cell(values, "Due date")),
-            "comments": _text(cell(values, "Comments")) or None,
+            "responsible": responsible or None,
+            "due": _due(due_value),
+            "comments": comments or None,
         }
+    if problems:
+        raise InputError(problems=problems)
     if not out:
-        raise InputError(f"sheet {ROADMAP_SHEET!r} lists no action below its header", source=name, row=header_at)
+        raise InputError("lists no action below its header", source=source, row=header_row)
     return out
 
 
-def _text(value: Any) -> str:
+def _cell_words(value: Any) -> str:
+    """A cell as text, whitespace collapsed; a whole number typed in a text column without ``.0``."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -549,10 +975,21 @@ def _text(value: Any) -> str:
 
 
 def _due(value: Any) -> str | None:
-    from datetime import date, datetime
+    """A due date as ``YYYY-MM-DD`` when it is one (a date cell, ISO text, a spreadsheet serial), else as written."""
+    import datetime as dt
 
-    if isinstance(value, datetime):
+    if isinstance(value, dt.datetime):
         return value.date().isoformat()
-    if isinstance(value, date):
+    if isinstance(value, dt.date):
         return value.isoformat()
-    return _text(value) or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2_958_466:
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=int(value))).isoformat()  # a spreadsheet serial
+    text = _cell_words(value)
+    try:
+        return dt.date.fromisoformat(text[:10]).isoformat() if len(text) >= 10 else text or None
+    except ValueError:
+        return text  # a date a person typed in words ("end of Q3"): kept as written
+
+
+def _header_key(value: Any) -> str:
+    return " ".join(str(value).split()).casefold() if value is not None else ""

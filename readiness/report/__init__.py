@@ -7,10 +7,18 @@ report folders (:mod:`.folder`) and terminal tables (:mod:`.terminal`). A view p
 a results document; it does not compute one. Imports only from ``core`` and ``io``.
 
 The notebooks use ``from readiness import report`` and call :func:`setup`,
-:func:`section`, :func:`portfolio_section`, :func:`progress_section` and
-:func:`trend_section`, and draw with :mod:`.figures`.
+:func:`section`, :func:`figure`, :func:`portfolio_section`, :func:`portfolio_figure`,
+:func:`progress_section` and :func:`trend_section`.
 """
 
-from .notebook import portfolio_section, progress_section, section, setup, trend_section
+from .notebook import figure, portfolio_figure, portfolio_section, progress_section, section, setup, trend_section
 
-__all__ = ["portfolio_section", "progress_section", "section", "setup", "trend_section"]
+__all__ = [
+    "figure",
+    "portfolio_figure",
+    "portfolio_section",
+    "progress_section",
+    "section",
+    "setup",
+    "trend_section",
+]

@@ -91,7 +91,18 @@ def _plain(value: Any, name: str, depth: int = 0) -> Any:
 
 
 def kernel_manager_class():
-    """Kernels for reports talk over local IPC sockets: no TCP ports, nothing on the network."""
+    """Kernels for reports: local IPC sockets, a quiet shutdown, their own log file.
+
+    - They talk over local IPC sockets: no TCP ports, nothing on the network.
+    - Shutting one down sends no interrupt first. jupyter_client interrupts a kernel
+      (SIGINT) before asking it to stop; a kernel still finishing a message then logs
+      ``KeyboardInterrupt caught in kernel`` on the terminal of a run that succeeded.
+      A report kernel is idle when it is stopped, so there is nothing to interrupt; a
+      kernel that does not stop is still terminated after the usual wait.
+    - What a kernel prints on its own output (its log, not a cell's output, which
+      reaches the notebook) goes to ``kernel.log`` in the kernel's temporary folder, not
+      to the terminal of whoever runs ``readiness``; the folder goes with the kernel.
+    """
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -107,9 +118,24 @@ def kernel_manager_class():
             folder = tempfile.mkdtemp(prefix="rk-")
             return os.path.join(folder, "k")
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            if "stdout" not in kw and "stderr" not in kw:
+                log = open(os.path.join(os.path.dirname(self.ip), "kernel.log"), "ab")  # noqa: SIM115 - closed at cleanup
+                self._readiness_log = log
+                kw.update(stdout=log, stderr=log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down:
+                return  # stopping an idle kernel: an interrupt would only make it log an error
+            await super()._async_interrupt_kernel()
+
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             await super()._async_cleanup_resources(restart=restart)
             if not restart:
+                log = getattr(self, "_readiness_log", None)
+                if log is not None:
+                    log.close()
                 shutil.rmtree(os.path.dirname(self.ip), ignore_errors=True)
 
     return IPCKernelManager

@@ -31,6 +31,7 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps, patheffects
@@ -44,8 +45,9 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..core.defaults import K as DEFAULT_K
 from ..core.instrument import DIMENSIONS
-from ..core.profile import CONTEXT, KPIS
-from ..core.roadmap import PHASES
+from ..core.profile import CONTEXT, KPIS, kpi_name
+from ..core.results import role_plural
+from ..core.roadmap import PHASES, phase_bounds
 from ..io.citations import cite
 
 __all__ = [
@@ -55,18 +57,24 @@ __all__ = [
     "MAX_ACTIONS",
     "MAX_RANKED",
     "MAX_TRENDS",
-    "ROLE_STYLES",
+    "PORTFOLIO_FIGURES",
+    "PROGRESS_FIGURES",
+    "REPORT_FIGURES",
+    "ROLE_PALETTE",
     "STYLE",
     "action_progress",
+    "alt_text",
     "change_chart",
     "dimension_scores",
     "facet_heatmap",
+    "heatmap_layout",
     "kpi_bullets",
     "peer_distribution",
     "portfolio_dimensions",
     "portfolio_gaps",
     "portfolio_ranking",
     "portfolio_trend",
+    "projection_chart",
     "roadmap_timeline",
     "role_gap",
 ]
@@ -114,14 +122,20 @@ DIMENSION_COLORS: dict[str, str] = {
 DIMENSION_HATCHES: dict[str, str] = {"people": "", "process": "///", "technology": "...", "knowledge": "xxx"}
 #: Markers that carry the dimension on line plots (projection).
 DIMENSION_MARKERS: dict[str, str] = {"people": "o", "process": "s", "technology": "^", "knowledge": "D"}
-#: Role -> (colour, marker) for perception gaps; roles an instrument adds get grey.
-ROLE_STYLES: dict[str, tuple[str, str]] = {
-    "agent": ("#0072B2", "o"),
-    "supervisor": ("#E69F00", "s"),
-    "manager": ("#2B2B2B", "D"),
-}
+#: (colour, marker) of each role, in the instrument's role order: colour-blind safe hues
+#: that differ in lightness, and a marker each, so roles stay apart in grey print.
+ROLE_PALETTE: tuple[tuple[str, str], ...] = (
+    ("#0072B2", "o"),
+    ("#E69F00", "s"),
+    ("#2B2B2B", "D"),
+    ("#009E73", "^"),
+    ("#CC79A7", "v"),
+    ("#56B4E9", "P"),
+)
+#: Width of every figure, in inches: it prints at its own size on an A4 page (fonts true to size).
+WIDTH = 7.2
 #: Roadmap actions shown on the timeline; the rest are counted in a note.
-MAX_ACTIONS = 25
+MAX_ACTIONS = 20
 
 _OTHER_COLOR = "#8C8C8C"
 _EDGE = "#2B2B2B"
@@ -130,10 +144,7 @@ _MUTED = "#6B6B6B"
 _MISSING = "#F2F2F2"
 _SCORE_CMAP = "YlGnBu"  # sequential, colour-blind safe, lightness falls with the score
 _GAP_CMAP = "OrRd"  # sequential, colour-blind safe, lightness falls with the gap
-_ROLE_ORDER = ("agent", "supervisor", "manager")
-_PHASE_START = {1: 0.0, 2: 13.0, 3: 26.0}
-_YEAR = 52.0
-_LATER = (52.0, 65.0)  # where the "later" phase is drawn on the week axis
+_LATER_WIDTH = 13.0  # weeks of the axis given to the backlog after the first year
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -239,17 +250,39 @@ def _dimension_ids(results: Mapping[str, Any]) -> list[str]:
     return [d for d in DIMENSIONS if d in dims] + [d for d in dims if d not in DIMENSIONS]
 
 
+def _dim_title(results: Mapping[str, Any], dim: str) -> str:
+    """A dimension's name as the document gives it (its title), else the id in words."""
+    return _plain(((results.get("dimensions") or {}).get(dim) or {}).get("title") or _label(dim))
+
+
 def _facet_dimension(facet: str, block: Mapping[str, Any]) -> str:
     return str(block.get("dimension") or facet.split(".")[0])
 
 
-def _roles(blocks: Iterable[Mapping[str, Any] | None]) -> list[str]:
+def _role_order(results: Mapping[str, Any]) -> list[str]:
+    """The roles in the instrument's order: from the document's instrument block, else its counts."""
+    roles = list((results.get("instrument") or {}).get("roles") or [])
+    counted = (results.get("respondents") or {}).get("by_role") or {}
+    return roles + [r for r in counted if r not in roles]
+
+
+def _roles(results: Mapping[str, Any], blocks: Iterable[Mapping[str, Any] | None]) -> list[str]:
+    """The roles that have a score in any of ``blocks``, in the instrument's order."""
     seen: list[str] = []
     for block in blocks:
         for role, value in (block or {}).items():
             if role not in seen and _num(value) is not None:
                 seen.append(role)
-    return [r for r in _ROLE_ORDER if r in seen] + [r for r in seen if r not in _ROLE_ORDER]
+    order = _role_order(results)
+    return [r for r in order if r in seen] + [r for r in seen if r not in order]
+
+
+def _role_styles(results: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """(colour, marker) per role: by the role's place in the instrument's order, grey past the palette."""
+    return {
+        role: ROLE_PALETTE[n] if n < len(ROLE_PALETTE) else (_OTHER_COLOR, "X")
+        for n, role in enumerate(_role_order(results))
+    }
 
 
 def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
@@ -257,14 +290,10 @@ def _withheld_roles(results: Mapping[str, Any]) -> list[str]:
 
 
 def _withheld_text(results: Mapping[str, Any]) -> str:
-    """'supervisors, managers withheld (fewer than 3 of a role answered)', for legends and notes."""
-    roles = ", ".join(f"{_plain(r)}s" for r in _withheld_roles(results))
-    role_min = (results.get("respondents") or {}).get("role_min", 3)
+    """'supervisors, managers withheld (roles where fewer than 3 answered are not shown)', for legends and notes."""
+    roles = ", ".join(_plain(role_plural(r)) for r in _withheld_roles(results))
+    role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
     return f"{roles} withheld (roles where fewer than {role_min} answered are not shown)"
-
-
-def _role_style(role: str) -> tuple[str, str]:
-    return ROLE_STYLES.get(role, (_OTHER_COLOR, "^"))
 
 
 def _benchmark(results: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -290,7 +319,7 @@ def _peer_group_text(bench: Mapping[str, Any]) -> str:
     if group.get("industry"):
         parts.append(str(group["industry"]).replace("_", " ").capitalize())
     if group.get("size_band"):
-        parts.append(f"{group['size_band']} agents")
+        parts.append(f"{str(group['size_band']).replace('-', '–')} agents")
     if group.get("stage"):
         parts.append(str(group["stage"]).replace("_", " "))
     text = " · ".join(parts) if parts else "all peers"
@@ -327,9 +356,12 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
     """Dimension scores with 95 % intervals, against the peer middle 50 % when benchmarked.
 
     One horizontal bar per dimension (people, process, technology, knowledge), its
-    bootstrap interval as an error bar and its value (and peer percentile) as a label.
-    When the document has a peer benchmark, each bar sits on a light band from the peer
-    group's first to third quartile, with the peer median as a black tick.
+    bootstrap interval as an error bar and its value written inside the bar, at its
+    start (or, for a bar too short to hold it, right of every mark of its row), so no
+    label covers the interval, the peer band or the median. The peer percentile goes
+    under the dimension's name. When the document has a peer benchmark,
+    each bar sits on a light band from the peer group's first to third quartile, with the
+    peer median as a black tick.
 
     Parameters
     ----------
@@ -342,7 +374,7 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
     -------
     matplotlib.axes.Axes
     """
-    ax = _new_axes(ax, (8.0, 4.2))
+    ax = _new_axes(ax, (WIDTH, 3.9))
     dims = _dimension_ids(results)
     name = _org_name(results)
     if not dims:
@@ -351,16 +383,29 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
     dim_bench = (bench or {}).get("dimensions") or {}
     handles: list[Any] = []
     labels: list[str] = []
+    tick_labels: list[str] = []
+    right_edge = 100.0
 
     for i, dim in enumerate(dims):
         block = (results.get("dimensions") or {}).get(dim) or {}
         peer = dim_bench.get(dim)
+        marks: list[float] = []
+        starts: list[float] = []  # where the marks other than the bar begin
         if peer is not None and bench is not None and not _withheld(peer):
             q1, q3, median = _num(peer.get("q1")), _num(peer.get("q3")), _num(peer.get("median"))
             if q1 is not None and q3 is not None:
                 ax.add_patch(Rectangle((q1, i - 0.4), q3 - q1, 0.8, facecolor=_BAND, edgecolor="none", zorder=1))
+                marks.append(q3)
+                starts.append(q1)
             if median is not None:
+                starts.append(median)
                 ax.plot([median, median], [i - 0.4, i + 0.4], color="black", lw=2.2, zorder=4, solid_capstyle="butt")
+                marks.append(median)
+        percentile = _num(block.get("percentile"))
+        title = _plain(block.get("title") or _label(dim))
+        tick_labels.append(
+            f"{title}\n{_ordinal(percentile)} percentile" if bench is not None and percentile is not None else title
+        )
         score = _num(block.get("score"))
         if score is None:
             ax.text(
@@ -376,7 +421,7 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
             linewidth=0.6,
             zorder=2,
         )
-        right = score
+        marks.append(score)
         ci = block.get("ci")
         if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
             low, high = float(ci[0]), float(ci[1])
@@ -391,32 +436,18 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
                 capthick=1.2,
                 zorder=5,
             )
-            right = max(score, high)
-        ax.text(
-            right + 1.5,
-            i,
-            f"{score:.0f}",
-            va="center",
-            ha="left",
-            fontsize=9.5,
-            fontweight="bold",
-            zorder=6,
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-        )
-        percentile = _num(block.get("percentile"))
-        if bench is not None and percentile is not None:
-            # right of the peer band, so the label never hides the band or the median
-            q3 = _num((peer or {}).get("q3")) or 0.0
+            marks.append(high)
+            starts.append(low)
+        if score >= 8.0 and min(starts, default=score) >= 6.5:
+            # inside the bar, at its start: clear of the interval, the peer band and the median
+            color = _text_color(matplotlib.colors.to_rgb(DIMENSION_COLORS.get(dim, _OTHER_COLOR)))
             ax.text(
-                max(right + 8.0, q3 + 1.5),
-                i,
-                f"{_ordinal(percentile)} percentile",
-                va="center",
-                ha="left",
-                fontsize=9,
-                color="#333333",
-                zorder=6,
+                1.0, i, f"{score:.0f}", va="center", ha="left", fontsize=9.5, fontweight="bold", color=color, zorder=6
             )
+        else:  # too short to hold it: right of every mark of the row
+            x = max(marks) + 1.5
+            ax.text(x, i, f"{score:.0f}", va="center", ha="left", fontsize=9.5, fontweight="bold", zorder=6)
+            right_edge = max(right_edge, x + 6.0)
 
     if bench is not None:
         handles.append(Patch(facecolor=_BAND, edgecolor="none"))
@@ -425,18 +456,22 @@ def dimension_scores(results: Mapping[str, Any], ax: Axes | None = None) -> Axes
         handles.append(Line2D([], [], color="black", lw=2.2, marker="|", markersize=0, linestyle="-"))
         labels.append(f"{simulated}peer median")
     handles.append(Line2D([], [], color="black", lw=1.2, marker="|", markersize=8, linestyle="-"))
-    labels.append("95% interval")
+    level = _num(((results.get("method") or {}).get("bootstrap") or {}).get("level")) or 0.95
+    labels.append(f"{level * 100:.0f}% interval")
     if bench is None:
         handles.append(Line2D([], [], linestyle="none"))
         labels.append(
             "no peer benchmark" if results.get("benchmark") is None else "peer benchmark withheld (too few peers)"
         )
 
-    ax.set_yticks(range(len(dims)), labels=[_label(d) for d in dims])
+    ax.set_yticks(range(len(dims)), labels=tick_labels)
+    for tick in ax.get_yticklabels():
+        tick.set_linespacing(1.25)
     ax.tick_params(axis="y", length=0)
     _reserve_legend_row(ax, len(dims), depth=0.8)
-    ax.set_xlim(0, 100)
+    ax.set_xlim(0, right_edge)
     ax.set_xticks(range(0, 101, 10))
+    ax.spines["bottom"].set_bounds(0, 100)
     ax.xaxis.grid(True, color="#E5E5E5", lw=0.6)
     ax.set_axisbelow(True)
     ax.set_xlabel("score (0–100)")
@@ -478,7 +513,7 @@ def peer_distribution(results: Mapping[str, Any], ax: Axes | None = None, level:
     if level not in ("dimensions", "overall"):
         raise ValueError(f"level must be 'dimensions' or 'overall', not {level!r}")
     rows = _dimension_ids(results) if level == "dimensions" else ["overall"]
-    ax = _new_axes(ax, (8.0, 1.6 + 0.95 * max(len(rows), 1)))
+    ax = _new_axes(ax, (WIDTH, 1.3 + 0.62 * max(len(rows), 1)))
     name = _org_name(results)
     bench, reason = _benchmark(results)
     if bench is None:
@@ -558,7 +593,10 @@ def peer_distribution(results: Mapping[str, Any], ax: Axes | None = None, level:
         if row_n is not None and row_n != bench.get("peer_n"):
             ax.text(100, base + 0.15, f"n = {row_n}", ha="right", va="bottom", fontsize=8, color=_MUTED)
 
-    ax.set_yticks([n - 1 - i + 0.4 for i in range(n)], labels=[_label(r) for r in rows])
+    ax.set_yticks(
+        [n - 1 - i + 0.4 for i in range(n)],
+        labels=["Overall" if r == "overall" else _dim_title(results, r) for r in rows],
+    )
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.set_ylim(-0.1, n + 0.05)
@@ -587,31 +625,34 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     its target and gap (from ``results["plan"]`` when a roadmap was planned), and the
     score each role gives. Scores and targets share one sequential 0–100 scale, gaps
     another; both are colour-blind safe and darken monotonically, so they read in grey.
-    Cells carry their numbers; missing cells are hatched. The barrier facet is outlined
-    and starred.
+    Cells carry their numbers; missing cells show a dash on light grey hatching (and the
+    caption says so only when there are any). The barrier facet is outlined and starred.
 
     Parameters
     ----------
     results : dict
         A results.json document.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new 9 x 9 inch figure when omitted. The colour bars are drawn in
-        inset axes just right of ``ax``, so they take no space from a caller's layout.
+        Where to draw; a new figure 8 inches wide, its height from the number of facets,
+        when omitted. The colour bars are drawn in inset axes just right of ``ax``, so
+        they take no space from a caller's layout.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    ax = _new_axes(ax, (9.0, 9.0))
-    name = _org_name(results)
+    layout = heatmap_layout(results)
     facets = results.get("facets") or {}
+    n_rows = len(facets) + len({_facet_dimension(f, b or {}) for f, b in facets.items()})
+    ax = _new_axes(ax, (WIDTH, 1.3 + 0.17 * max(n_rows, 4)))
+    name = _org_name(results)
     if not facets:
         return _note(ax, "No facet scores in this document.", title=f"Facets against target\n{name}")
     plan = results.get("plan") or {}
     targets = plan.get("targets") or {}
     gaps = plan.get("gaps") or {}
-    roles = _roles(block.get("by_role") for block in facets.values())
-    columns = ["score"] + (["target", "gap"] if targets else []) + roles
+    roles = layout["roles"]
+    columns = layout["columns"]
     barrier = (results.get("overall") or {}).get("barrier")
 
     dims_present = []
@@ -633,11 +674,11 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     labels = []
     for y, (kind, ident) in enumerate(rows):
         if kind == "header":
-            labels.append(_label(ident).upper())
+            labels.append(_dim_title(results, ident).upper())
             ax.plot([-0.02, len(columns)], [y + 0.97, y + 0.97], color=_EDGE, lw=0.8, clip_on=False)
             continue
         block = facets[ident]
-        title = _plain(_short(block.get("title") or ident, 42))
+        title = _plain(block.get("title") or ident)
         labels.append(f"★ {title}" if ident == barrier else title)
         for x, column in enumerate(columns):
             if column == "score":
@@ -677,26 +718,34 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     ax.set_ylim(len(rows), 0)
     ax.set_yticks([y + 0.5 for y in range(len(rows))], labels=labels)
     for tick, (kind, ident) in zip(ax.get_yticklabels(), rows):
+        tick.set_fontsize(8.5)  # rows are 0.17 inch: a larger font would touch the next row's name
         if kind == "header" or ident == barrier:
             tick.set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
     ax.xaxis.tick_top()
-    col_labels = [c if c in ("score", "target", "gap") else f"{c}s" if c in _ROLE_ORDER else _plain(c) for c in columns]
+    col_labels = [c if c in ("score", "target", "gap") else _plain(role_plural(c)) for c in columns]
     ax.set_xticks([x + 0.5 for x in range(len(columns))], labels=col_labels)
-    ax.tick_params(axis="x", length=0, labelsize=9.5)
+    ax.tick_params(axis="x", length=0, labelsize=8.5)
     for spine in ax.spines.values():
         spine.set_visible(False)
 
-    # Colour bars sit in inset axes beside the table, so a caller's layout keeps its axes.
-    fig = ax.figure
+    # Colour bars go under the table, so its columns keep the figure's width.
+    fig = ax.get_figure()
     score_label = "score" + (" / target" if targets else "") + (" / role score" if roles else "")
     bars = [(score_norm, score_cmap, score_label)]
     if targets:
         bars.append((gap_norm, gap_cmap, "gap to target (points)"))
-    for n, (norm, cmap, label) in enumerate(bars):
-        cax = ax.inset_axes((1.03, 0.56 - 0.56 * n, 0.028, 0.42))
-        bar = fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), cax=cax)
-        bar.set_label(label)
+    for norm, cmap, label in reversed(bars):  # each new bar goes nearer the table: the score's on top
+        bar = fig.colorbar(  # type: ignore[union-attr]  # an Axes is always on a figure
+            plt.cm.ScalarMappable(norm=norm, cmap=cmap),
+            ax=ax,
+            location="bottom",
+            shrink=0.5,
+            aspect=45,
+            pad=0.015,
+        )
+        bar.set_label(label, labelpad=1, fontsize=8.5)
+        bar.ax.tick_params(labelsize=8)
         bar.outline.set_linewidth(0.5)
 
     notes = []
@@ -708,14 +757,40 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         barrier_title = (facets.get(barrier) or {}).get("title") or barrier
         notes.append(f"★ barrier: {_plain(_short(barrier_title, 40))}")
     _set_title(ax, "Facets against target", name, " · ".join(notes), share=0.7, pad=10)
-    xlabel = "roles: scores by respondents in each role · hatched '–': no score"
+    parts = []
+    if layout["missing"]:
+        parts.append("'–': no score")
     if _withheld_roles(results):
-        xlabel += f"\n{_withheld_text(results)}"
+        parts.append(_withheld_text(results))
     elif (results.get("respondents") or {}).get("withheld_in"):
-        role_min = (results.get("respondents") or {}).get("role_min", 3)
-        xlabel += f"\n'–' also where fewer than {role_min} of a role answered the facet (withheld)"
-    ax.set_xlabel(xlabel, labelpad=6)
+        role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
+        parts.append(f"'–' also where fewer than {role_min} of a role answered the facet (withheld)")
+    if parts:
+        ax.set_xlabel("\n".join(parts), labelpad=4)
     return ax
+
+
+def heatmap_layout(results: Mapping[str, Any]) -> dict[str, Any]:
+    """What the facet heat map shows: its role columns, all its columns, and whether any cell is empty.
+
+    The report's caption and the figure both read this, so the caption speaks of empty
+    cells exactly when the figure has some.
+    """
+    facets = results.get("facets") or {}
+    plan = results.get("plan") or {}
+    targets = plan.get("targets") or {}
+    gaps = plan.get("gaps") or {}
+    roles = _roles(results, ((block or {}).get("by_role") for block in facets.values()))
+    columns = ["score"] + (["target", "gap"] if targets else []) + roles
+    missing = False
+    for f, block in facets.items():
+        block = block or {}
+        values = [block.get("score")]
+        if targets:
+            values += [targets.get(f), gaps.get(f)]
+        values += [(block.get("by_role") or {}).get(r) for r in roles]
+        missing = missing or any(_num(v) is None for v in values)
+    return {"roles": roles, "columns": columns, "missing": missing}
 
 
 # --------------------------------------------------------------------------- 4. roles
@@ -748,9 +823,11 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
     if level not in ("dimensions", "facets"):
         raise ValueError(f"level must be 'dimensions' or 'facets', not {level!r}")
     rows: list[tuple[str, str, Mapping[str, Any]]] = []  # (kind, label, block)
+    ids: list[str | None] = []
     if level == "dimensions":
         for d in _dimension_ids(results):
-            rows.append(("item", _label(d), (results.get("dimensions") or {}).get(d) or {}))
+            rows.append(("item", _dim_title(results, d), (results.get("dimensions") or {}).get(d) or {}))
+            ids.append(d)
     else:
         facets = results.get("facets") or {}
         dims: list[str] = []
@@ -759,17 +836,18 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
             if d not in dims:
                 dims.append(d)
         for d in [d for d in DIMENSIONS if d in dims] + [d for d in dims if d not in DIMENSIONS]:
-            rows.append(("header", _label(d).upper(), {}))
-            rows.extend(
-                ("item", _plain(_short((b or {}).get("title") or f, 40)), b or {})
-                for f, b in facets.items()
-                if _facet_dimension(f, b or {}) == d
-            )
-    ax = _new_axes(ax, (8.0, 1.9 + 0.42 * max(len(rows), 1)))
+            rows.append(("header", _dim_title(results, d).upper(), {}))
+            ids.append(None)
+            for f, b in facets.items():
+                if _facet_dimension(f, b or {}) == d:
+                    rows.append(("item", _plain((b or {}).get("title") or f), b or {}))
+                    ids.append(f)
+    ax = _new_axes(ax, (WIDTH, 1.8 + (0.4 if level == "dimensions" else 0.26) * max(len(rows), 1)))
     name = _org_name(results)
     what = f"How each role sees the {'dimensions' if level == 'dimensions' else 'facets'}"
     title = f"{what}\n{name}"
-    roles = _roles(b.get("by_role") for kind, _, b in rows if kind == "item")
+    roles = _roles(results, (b.get("by_role") for kind, _, b in rows if kind == "item"))
+    styles = _role_styles(results)
     withheld = _withheld_roles(results)
     if not rows or not roles:
         message = "No scores by role in this document (at least one role needs respondents)."
@@ -785,6 +863,19 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
         known = [v for v in row.values() if v is not None]
         spreads.append(max(known) - min(known) if len(known) >= 2 else -1.0)
     widest = int(np.argmax(spreads)) if max(spreads) > 0 else None
+    gap = (results.get("highlights") or {}).get("role_gap")
+    if level == "dimensions" and gap and gap.get("id") in ids:
+        # the gap the report's text names, computed once in the results document (when it
+        # matches the scores drawn: a document edited by hand may not)
+        row = values[ids.index(gap["id"])]
+        high, low = row.get(gap.get("high_role")), row.get(gap.get("low_role"))
+        if high is not None and low is not None and abs(high - low - float(gap["points"])) < 1e-3:
+            widest = ids.index(gap["id"])
+            spreads[widest] = float(gap["points"])
+        else:
+            gap = None
+    else:
+        gap = None
 
     all_values = [v for row in values for v in row.values() if v is not None]
     lo, hi = min(all_values), max(all_values)
@@ -810,7 +901,7 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
                 solid_capstyle="round",
             )
         for r, v in present.items():
-            color, marker = _role_style(r)
+            color, marker = styles.get(r, (_OTHER_COLOR, "X"))
             ax.plot(
                 [v],
                 [i],
@@ -827,9 +918,12 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
         present = {r: v for r, v in values[widest].items() if v is not None}
         high_role = max(present, key=lambda r: present[r])
         low_role = min(present, key=lambda r: present[r])
+        if gap and gap.get("id") == ids[widest]:
+            high_role, low_role = gap["high_role"], gap["low_role"]
         middle = (present[high_role] + present[low_role]) / 2
         ax.annotate(
-            f"largest gap: {spreads[widest]:.0f} points ({_plain(high_role)}s vs {_plain(low_role)}s)",
+            f"largest gap: {spreads[widest]:.0f} points "
+            f"({_plain(role_plural(high_role))} vs {_plain(role_plural(low_role))})",
             (middle, widest),
             xytext=(0, -9),
             textcoords="offset points",
@@ -855,7 +949,7 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
     counts = (results.get("respondents") or {}).get("by_role") or {}
     handles = []
     for r in roles:
-        color, marker = _role_style(r)
+        color, marker = styles.get(r, (_OTHER_COLOR, "X"))
         handles.append(
             Line2D(
                 [],
@@ -865,12 +959,12 @@ def role_gap(results: Mapping[str, Any], ax: Axes | None = None, level: str = "d
                 markeredgecolor="white",
                 linestyle="none",
                 markersize=min(size[r], 8.5),
-                label=f"{_plain(r)}s" + (f" (n = {counts[r]})" if r in counts else ""),
+                label=_plain(role_plural(r)) + (f" (n = {counts[r]})" if r in counts else ""),
             )
         )
-    absent = [r for r in _ROLE_ORDER if r not in roles and r not in withheld]
+    absent = [r for r in _role_order(results) if r not in roles and r not in withheld]
     if absent:
-        handles.append(Line2D([], [], linestyle="none", label="no " + ", ".join(f"{r}s" for r in absent)))
+        handles.append(Line2D([], [], linestyle="none", label="no " + ", ".join(role_plural(r) for r in absent)))
     if withheld:
         handles.append(Line2D([], [], linestyle="none", label=_withheld_text(results)))
     ax.legend(handles=handles, loc="lower center", ncol=len(handles), borderaxespad=0.2)
@@ -886,19 +980,17 @@ def _kpi_unit(kpi: str) -> str:
 
 
 def _kpi_value(value: float, unit: str) -> str:
-    if unit.startswith("%"):
-        return f"{value:.1f}%"
-    if unit == "seconds":
-        return f"{value:,.0f} s"
-    if unit == "currency":
-        return f"{value:,.2f}"
-    return f"{value:,.1f}"
+    """A KPI value with its unit, as the report's tables write it."""
+    from .sections import kpi_value
+
+    # the row's name says "(% a year)" or "(currency)": the labels keep to the number and its sign
+    return kpi_value(value, unit).replace(" a year", "").replace(" per call", "")
 
 
 def _kpi_title(kpi: str) -> str:
     unit = _kpi_unit(kpi)
     suffix = {"currency": " (currency)", "seconds": " (seconds)", "% a year": " (% a year)"}.get(unit, "")
-    return _label(kpi) + suffix
+    return _plain(kpi_name(kpi)) + suffix
 
 
 @_styled
@@ -936,7 +1028,7 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     published = [(k, fig) for k in shown for fig in (kpis[k].get("published") or []) if fig.get("text")]
     n_notes = len(published) + (1 if withheld else 0)
     own_figure = ax is None
-    ax = _new_axes(ax, (9.0, 1.9 + 0.72 * max(len(shown), 1) + 0.3 * n_notes))
+    ax = _new_axes(ax, (WIDTH, 1.7 + 0.64 * max(len(shown), 1) + 0.26 * n_notes))
     name = _org_name(results)
     title = f"KPIs against peers\n{name}"
     if bench is None:
@@ -944,7 +1036,7 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     if not shown:
         message = "No KPI benchmark: no KPI has values for enough peers"
         if withheld:
-            message += f" (withheld: {', '.join(_label(k).lower() for k in withheld)})"
+            message += f" (withheld: {', '.join(kpi_name(k).lower() for k in withheld)})"
         elif not kpis:
             message = "No KPI benchmark: the profile gives no KPI values."
         return _note(ax, message + ".", title=title)
@@ -958,7 +1050,7 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         k = bench.get("k") or DEFAULT_K
         footnotes.append(
             f"Not shown (fewer than {k} peers with a value): "
-            + ", ".join(str(w).replace("_", " ") for w in withheld)
+            + ", ".join(kpi_name(str(w)).lower() for w in withheld)
             + "."
         )
     # On a figure of its own the notes run under the row labels too; in a caller's axes,
@@ -990,7 +1082,8 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         ax.text(pos(q1) - 0.005, i + 0.3, _kpi_value(q1, unit), ha="right", va="top", fontsize=7.5, color=_MUTED)
         ax.text(pos(q3) + 0.005, i + 0.3, _kpi_value(q3, unit), ha="left", va="top", fontsize=7.5, color=_MUTED)
         if median is not None:
-            ax.plot([pos(median)] * 2, [i - 0.3, i + 0.3], color="black", lw=2.2, zorder=3, solid_capstyle="butt")
+            # the tick stays inside the band's height: the value label above never touches it
+            ax.plot([pos(median)] * 2, [i - 0.22, i + 0.22], color="black", lw=2.2, zorder=3, solid_capstyle="butt")
         if value is not None:
             ax.plot(
                 [pos(value)],
@@ -1081,25 +1174,46 @@ def kpi_bullets(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
 
 
 # --------------------------------------------------------------------------- 6. roadmap
-def _bar_layout(actions: Sequence[Mapping[str, Any]]) -> dict[str, tuple[float, float]]:
-    """Start and length in weeks of each action's bar.
+def _phase_spans(results: Mapping[str, Any]) -> list[tuple[int, str, float, float]]:
+    """(phase, label, first week, end week) of each phase: the plan's, else the planner's own."""
+    spans = []
+    for p in (results.get("plan") or {}).get("phases") or []:
+        start, end = _num(p.get("start_week")), _num(p.get("end_week"))
+        if start is not None and end is not None:
+            spans.append((int(p["phase"]), str(p.get("label") or ""), start, end))
+    if not spans:
+        spans = [(p, PHASES[p][0], start, end) for p, (start, end) in phase_bounds().items()]
+    return sorted(spans)
 
-    An action starts at the beginning of its phase, or when its prerequisites shown
-    before it end, whichever is later: the planner places actions by phase only, so
-    this is layout, not a schedule. Later actions are drawn in the "later" zone.
+
+def _bar_layout(
+    actions: Sequence[Mapping[str, Any]], spans: Sequence[tuple[int, str, float, float]]
+) -> dict[str, tuple[float, float]]:
+    """Start and length in weeks of each action's bar, as the planner scheduled it.
+
+    The plan gives each action's start and end week. A document written before it did
+    gets the planner's rule: the phase's start, or when the prerequisites shown before
+    it end, whichever is later. Actions after the first year go in the "later" zone.
     """
+    firsts = {p: start for p, _, start, _ in spans}
+    year = spans[-2][3] if len(spans) > 1 else spans[-1][3]
+    later_phase = spans[-1][0]
     ends: dict[str, float] = {}
     out: dict[str, tuple[float, float]] = {}
     for action in actions:
         ident = str(action.get("action") or action.get("rank"))
         duration = _num(action.get("duration_weeks")) or 1.0
-        phase = int(action.get("phase") or 4)
-        if phase in _PHASE_START:
-            start = max([_PHASE_START[phase]] + [ends[d] for d in action.get("depends_on") or [] if d in ends])
-            out[ident] = (start, duration)
-            ends[ident] = start + duration
-        else:
-            out[ident] = (_LATER[0] + 0.6, min(duration, _LATER[1] - _LATER[0] - 1.2))
+        phase = int(action.get("phase") or later_phase)
+        if phase >= later_phase or phase not in firsts:
+            out[ident] = (year + 0.6, min(duration, _LATER_WIDTH - 1.2))
+            continue
+        start = _num(action.get("start_week"))
+        if start is None:
+            start = max([firsts[phase]] + [ends[d] for d in action.get("depends_on") or [] if d in ends])
+        end = _num(action.get("end_week"))
+        end = start + duration if end is None else end
+        out[ident] = (start, min(end, year + _LATER_WIDTH) - start)
+        ends[ident] = end
     return out
 
 
@@ -1108,16 +1222,35 @@ def _action_dimension(action: Mapping[str, Any]) -> str:
     return str(facets[0]).split(".")[0] if facets else ""
 
 
-@_styled
-def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None) -> Figure:
-    """The roadmap as a timeline, and the scores it is projected to reach, phase by phase.
+#: Characters of an action's title on one line of the timeline; longer titles wrap, never cut.
+_TITLE_LINE = 50
 
-    Top panel: one bar per action (first :data:`MAX_ACTIONS` by rank) over weeks 0–52
-    and a "later" zone for phase 4, on the phase bands (phase 1 = weeks 0–13, 2 = 13–26,
-    3 = 26–52). A bar starts when its phase starts, or when its prerequisites end; it is
-    coloured and hatched by the dimension of its main facet, and a thick outline and a
-    star mark actions that move the barrier facet. Bottom panel: the projected overall
-    and dimension scores now and after each phase (``results["plan"]["projection"]``).
+
+def _row_units(action: Mapping[str, Any]) -> float:
+    """Height of an action's row on the timeline, in rows: one, and two thirds more per extra line."""
+    return 1.0 + 0.67 * _action_label(action).count("\n")
+
+
+def _action_label(action: Mapping[str, Any]) -> str:
+    title = _plain(" ".join(str(action.get("title") or action.get("action") or "untitled action").split()))
+    rank = action.get("rank")
+    text = f"{'★ ' if action.get('addresses_barrier') else ''}{rank}. {title}" if rank is not None else title
+    return "\n".join(textwrap.wrap(text, _TITLE_LINE, subsequent_indent="     ", break_on_hyphens=False)) or text
+
+
+@_styled
+def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None, projection: bool = True) -> Figure:
+    """The roadmap as a timeline and, below it, the scores it is projected to reach, phase by phase.
+
+    Top panel: one bar per action (first :data:`MAX_ACTIONS` by rank) over the first
+    year, on the phase bands of the plan (phase 1 = weeks 0–13, 2 = 13–26, 3 = 26–52),
+    and a "later" zone for the actions after it. Each bar runs from the week the plan
+    starts the action to the week it ends: an action longer than its phase visibly runs
+    into the next, as the plan says. Bars are coloured and hatched by the dimension of
+    the action's main facet; a thick outline and a star mark actions that work on the
+    barrier. Labels are the actions' whole titles (wrapped, never cut). Bottom panel
+    (unless ``projection`` is false; :func:`projection_chart` draws it alone): the
+    projected overall and dimension scores now and after each phase.
 
     Parameters
     ----------
@@ -1125,21 +1258,29 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None) -> F
         A results.json document.
     fig : matplotlib.figure.Figure, optional
         An empty figure to draw into; a new one sized to the roadmap when omitted.
+    projection : bool
+        Draw the projection panel under the timeline.
 
     Returns
     -------
     matplotlib.figure.Figure
-        The figure; ``fig.axes[0]`` is the timeline, ``fig.axes[1]`` the projection.
+        The figure; ``fig.axes[0]`` is the timeline, ``fig.axes[1]`` the projection (when drawn).
     """
     actions = sorted((a for a in results.get("roadmap") or [] if a), key=lambda a: _num(a.get("rank")) or 0.0)
     shown = actions[:MAX_ACTIONS]
     hidden = len(actions) - len(shown)
-    height = 1.8 + 0.34 * max(len(shown), 4) + 3.4
+    units = sum(_row_units(a) for a in shown) if shown else 4.0
+    timeline_height = 1.75 + 0.16 * max(units, 4.0)
     if fig is None:
-        fig = plt.figure(figsize=(11.5, height), layout="constrained")
-    grid = fig.add_gridspec(2, 1, height_ratios=[1.4 + 0.34 * max(len(shown), 4), 3.0])
-    ax = fig.add_subplot(grid[0])
-    ax_proj = fig.add_subplot(grid[1])
+        fig = plt.figure(figsize=(WIDTH, timeline_height + (3.0 if projection else 0.0)), layout="constrained")
+    if projection:
+        # two sub-figures, each laid out on its own: the timeline's wide labels do not
+        # squeeze the projection panel under it
+        top, bottom = fig.subfigures(2, 1, height_ratios=[timeline_height, 3.0])  # type: ignore[misc]  # two, so a pair
+        ax = top.add_subplot(1, 1, 1)
+        ax_proj = bottom.add_subplot(1, 1, 1)
+    else:
+        ax = fig.add_subplot(1, 1, 1)
     name = _org_name(results)
     plan = results.get("plan") or {}
 
@@ -1151,30 +1292,61 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None) -> F
         _note(ax, f"No roadmap: {why}.", title=f"Roadmap\n{name}")
     else:
         _draw_timeline(ax, shown, hidden, len(actions), name, results)
-    _draw_projection(ax_proj, plan)
+    if projection:
+        _draw_projection(ax_proj, plan, results)
     return fig
+
+
+@_styled
+def projection_chart(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
+    """The overall and dimension scores now and as projected after each phase of the roadmap.
+
+    Parameters
+    ----------
+    results : dict
+        A results.json document (``plan.projection``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new 8 x 3.6 inch figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _new_axes(ax, (WIDTH, 3.4))
+    _draw_projection(ax, results.get("plan") or {}, results)
+    return ax
 
 
 def _draw_timeline(
     ax: Axes, shown: Sequence[Mapping[str, Any]], hidden: int, total: int, name: str, results: Mapping[str, Any]
 ) -> None:
-    bars = _bar_layout(shown)
-    shades = {1: "#EAEAEA", 2: "#F7F7F7", 3: "#EAEAEA"}
-    for phase, start in _PHASE_START.items():
-        ax.axvspan(start, start + PHASES[phase][1], color=shades[phase], zorder=0, lw=0)
-    ax.axvspan(*_LATER, facecolor="white", edgecolor="#CFCFCF", hatch="..", zorder=0, lw=0)
-    for edge in (13, 26, 52):
-        ax.axvline(edge, color="#9A9A9A", lw=0.8, ls="--", zorder=1)
+    spans = _phase_spans(results)
+    finite = spans[:-1] if len(spans) > 1 else spans
+    year = finite[-1][3]
+    later = (year, year + _LATER_WIDTH)
+    bars = _bar_layout(shown, spans)
+    for n, (_, _, first, end) in enumerate(finite):
+        ax.axvspan(first, end, color="#EAEAEA" if n % 2 == 0 else "#F7F7F7", zorder=0, lw=0)
+    ax.axvspan(*later, facecolor="white", edgecolor="#CFCFCF", hatch="..", zorder=0, lw=0)
+    for _, _, _, end in finite:
+        ax.axvline(end, color="#9A9A9A", lw=0.8, ls="--", zorder=1)
 
+    y_positions: list[float] = []
+    y = 0.0
     labels = []
-    for y, action in enumerate(shown):
+    for action in shown:
+        label = _action_label(action)
+        y += _row_units(action) / 2
+        y_positions.append(y)
+        y += _row_units(action) / 2
+        labels.append(label)
         ident = str(action.get("action") or action.get("rank"))
         start, length = bars[ident]
         dim = _action_dimension(action)
         moves_barrier = bool(action.get("addresses_barrier"))
-        later = int(action.get("phase") or 4) not in _PHASE_START
+        is_later = start >= year
         ax.barh(
-            y,
+            y_positions[-1],
             length,
             left=start,
             height=0.62,
@@ -1182,45 +1354,41 @@ def _draw_timeline(
             hatch=DIMENSION_HATCHES.get(dim, ""),
             edgecolor="black" if moves_barrier else _EDGE,
             linewidth=2.2 if moves_barrier else 0.6,
-            alpha=0.6 if later else 1.0,
+            alpha=0.6 if is_later else 1.0,
             zorder=3,
         )
         duration = _num(action.get("duration_weeks"))
-        if duration is not None and not later:
-            ax.text(
-                start + length + 0.4,
-                y,
-                f"{duration:.0f} wk",
-                ha="left",
-                va="center",
-                fontsize=7.5,
-                color="#444444",
-                zorder=4,
-            )
-        title = _plain(_short(action.get("title") or action.get("action") or "untitled action", 45))
-        rank = action.get("rank")
-        labels.append(f"{'★ ' if moves_barrier else ''}{rank}. {title}" if rank is not None else title)
+        if duration is not None and not is_later:
+            text = f"{duration:.0f} wk"
+            end_phase, phase = action.get("end_phase"), action.get("phase")
+            if end_phase and phase and end_phase != phase:
+                text += f", into phase {end_phase}"
+            ax.text(start + length + 0.4, y_positions[-1], text, ha="left", va="center", fontsize=7.5, color="#444444")
 
-    ax.set_yticks(range(len(shown)), labels=labels)
+    ax.set_yticks(y_positions, labels=labels)
     for tick, action in zip(ax.get_yticklabels(), shown):
+        tick.set_fontsize(8)
+        tick.set_linespacing(1.1)
         if action.get("addresses_barrier"):
             tick.set_fontweight("bold")
     ax.tick_params(axis="y", length=0)
-    ax.set_ylim(len(shown) - 0.4, -0.6)
-    ax.set_xlim(0, _LATER[1])
-    ax.set_xticks([0, 13, 26, 39, 52], labels=["0", "13", "26", "39", "52"])
+    ax.set_ylim(y + 0.1, -0.1)
+    ax.set_xlim(0, later[1])
+    ticks = sorted({0.0, *(end for _, _, _, end in finite)})
+    ax.set_xticks(ticks, labels=[f"{t:g}" for t in ticks])
     ax.set_xlabel("weeks from the start of the roadmap")
     top = ax.secondary_xaxis("top")
-    centers = [_PHASE_START[p] + PHASES[p][1] / 2 for p in (1, 2, 3)] + [sum(_LATER) / 2]
-    top.set_xticks(centers, labels=[f"Phase {p}\n{PHASES[p][0].replace('-', '–')}" for p in (1, 2, 3, 4)])
-    top.tick_params(length=0, labelsize=8.5)
+    centers = [(first + end) / 2 for _, _, first, end in finite] + [sum(later) / 2]
+    # the phases' names are in the section's text; here only their numbers fit a 13-week band
+    names = [f"Phase {p}" for p, _, _, _ in finite]
+    names.append(_plain(spans[-1][1]).capitalize() if len(spans) > 1 else "Later")
+    top.set_xticks(centers, labels=names)
+    top.tick_params(length=0, labelsize=8)
     top.spines["top"].set_visible(False)
     ax.spines["left"].set_visible(False)
 
-    barrier = (results.get("overall") or {}).get("barrier")
-    barrier_title = ((results.get("facets") or {}).get(barrier) or {}).get("title") or barrier
     handles: list[Any] = [
-        Patch(facecolor=DIMENSION_COLORS[d], hatch=DIMENSION_HATCHES[d], edgecolor=_EDGE, label=_label(d))
+        Patch(facecolor=DIMENSION_COLORS[d], hatch=DIMENSION_HATCHES[d], edgecolor=_EDGE, label=_dim_title(results, d))
         for d in DIMENSIONS
     ]
     if any(a.get("addresses_barrier") for a in shown):
@@ -1229,25 +1397,30 @@ def _draw_timeline(
                 facecolor="white",
                 edgecolor="black",
                 linewidth=2.2,
-                label="★ moves the barrier\n" + _plain(_short(f"({barrier_title})", 28)),
+                label="★ works on the barrier",
             )
         )
-    handles.append(Patch(facecolor="white", edgecolor="#CFCFCF", hatch="..", label="later (phase 4)"))
-    ax.legend(
+    # under the whole figure, centred on it: the label column leaves the axes too narrow for it
+    ax.get_figure().legend(  # type: ignore[union-attr]  # an Axes is always on a figure
         handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        title="main facet in",
-        alignment="left",
-        borderaxespad=0.0,
+        loc="outside lower center",
+        ncol=min(len(handles), 3),
+        title="colour: the dimension of the action's main facet",
+        fontsize=8,
+        title_fontsize=8,
     )
     subtitle = f"{total} action{'s' if total != 1 else ''}, in rank order"
     if hidden > 0:
-        subtitle = f"first {len(shown)} of {total} actions by rank · +{hidden} more in roadmap.xlsx"
-    _set_title(ax, "Roadmap", name, subtitle, share=0.62)
+        subtitle = f"first {len(shown)} of {total} actions by rank · the other {hidden} are in roadmap.xlsx"
+    ax.get_figure(root=True).suptitle(  # type: ignore[union-attr]  # an Axes is always on a figure
+        f"Roadmap\n{name}\n{subtitle}", x=0.01, ha="left", fontsize=plt.rcParams["axes.titlesize"], fontweight="bold"
+    )
 
 
-def _draw_projection(ax: Axes, plan: Mapping[str, Any]) -> None:
+def _draw_projection(
+    ax: Axes, plan: Mapping[str, Any], results: Mapping[str, Any] | None = None, *, named: bool = True
+) -> None:
+    """The projection panel; ``named``: the phases' names under their numbers (when the panel is wide)."""
     projection = [p for p in plan.get("projection") or [] if p]
     if not projection:
         _note(
@@ -1278,34 +1451,23 @@ def _draw_projection(ax: Axes, plan: Mapping[str, Any]) -> None:
             markersize=6.5,
             markeredgecolor=_EDGE,
             markeredgewidth=0.6,
-            label=_label(d),
+            label=_dim_title(results or {}, d),
             zorder=3,
             path_effects=outline,
         )
     ax.plot(phases, line(overall), color="black", marker="o", lw=2.8, markersize=7, label="Overall", zorder=4)
-    for x, v in zip(phases, overall):
-        if v is not None:
-            ax.annotate(
-                f"{v:.1f}",
-                (x, v),
-                xytext=(0, 8),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8.5,
-                fontweight="bold",
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
-                zorder=5,
-            )
     values = [v for v in overall + [v for s in series.values() for v in s] if v is not None]
     if values:
         lo, hi = min(values), max(values)
         pad = max(3.0, (hi - lo) * 0.15)
         ax.set_ylim(max(0.0, lo - pad), min(100.0, hi + pad * 1.6))
+    # no value labels: the lines cross, so any label would sit on a mark; the report's
+    # table "Where the plan leads" gives the numbers
     labels = []
     for p in projection:
         phase = int(p.get("phase", 0))
-        labels.append("now" if phase == 0 else f"after phase {phase}\n{_plain(p.get('label') or '')}")
+        name = f"\n{_plain(p.get('label') or '').replace('-', '–')}" if named else ""
+        labels.append("today" if phase == 0 else f"after phase {phase}{name}")
     ax.set_xticks(phases, labels=labels)
     ax.set_xlim(min(phases) - 0.3, max(phases) + 0.3)
     ax.yaxis.grid(True, color="#E5E5E5", lw=0.6)
@@ -1399,7 +1561,7 @@ def portfolio_ranking(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None)
     table = ranking(docs)
     table = table[table["overall"].notna()]
     shown = table.head(MAX_RANKED)
-    ax = _new_axes(ax, (8.0, 1.6 + 0.28 * max(len(shown), 1)))
+    ax = _new_axes(ax, (WIDTH, 1.6 + 0.26 * max(len(shown), 1)))
     what = "Overall readiness by organization"
     if shown.empty:
         return _note(ax, "No organization has an overall score.", title=what)
@@ -1454,7 +1616,7 @@ def portfolio_dimensions(docs: Sequence[Mapping[str, Any]], ax: Axes | None = No
     from ..core.portfolio import dimension_table
 
     table = dimension_table(docs).dropna(subset=["score"])
-    ax = _new_axes(ax, (8.0, 4.6))
+    ax = _new_axes(ax, (WIDTH, 4.2))
     what = "Dimension scores across the portfolio"
     if table.empty:
         return _note(ax, "No dimension scores in these documents.", title=what)
@@ -1531,7 +1693,7 @@ def portfolio_gaps(docs: Sequence[Mapping[str, Any]], ax: Axes | None = None) ->
 
     table = common_gaps(docs)
     table = table[table["with_gap"] > 0].head(MAX_GAPS)
-    ax = _new_axes(ax, (8.0, 1.6 + 0.36 * max(len(table), 1)))
+    ax = _new_axes(ax, (WIDTH, 1.6 + 0.32 * max(len(table), 1)))
     what = "Common gaps across the portfolio"
     if table.empty:
         return _note(
@@ -1876,3 +2038,303 @@ def portfolio_trend(history: Any, fig: Figure | None = None) -> Figure:
     )
     fig.suptitle(f"{what}\n{detail}", x=0.01, ha="left", fontsize=11, fontweight="bold")
     return fig
+
+
+# --------------------------------------------------------------------------- 9. alt text
+#: The figures of an organization's report and of a portfolio, by name.
+REPORT_FIGURES: tuple[str, ...] = (
+    "dimension_scores",
+    "peer_distribution",
+    "facet_heatmap",
+    "role_gap",
+    "kpi_bullets",
+    "roadmap_timeline",
+    "projection_chart",
+)
+PORTFOLIO_FIGURES: tuple[str, ...] = ("portfolio_ranking", "portfolio_dimensions", "portfolio_gaps", "portfolio_trend")
+#: The figures of a progress report (a ``compare`` document).
+PROGRESS_FIGURES: tuple[str, ...] = ("change_chart", "action_progress")
+
+
+def alt_text(name: str, results: Any) -> str:
+    """What figure ``name`` shows, in words, for a screen reader and the page's ``alt`` text.
+
+    Built from the same document the figure is drawn from: the numbers a reader would
+    take from the figure, in sentences.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`REPORT_FIGURES` (``results`` is a results.json document) or
+        :data:`PORTFOLIO_FIGURES` (``results`` is a list of them).
+    """
+    describers: dict[str, Callable[[Any], str]] = {
+        "dimension_scores": _alt_dimensions,
+        "peer_distribution": _alt_peers,
+        "facet_heatmap": _alt_heatmap,
+        "role_gap": _alt_roles,
+        "kpi_bullets": _alt_kpis,
+        "roadmap_timeline": _alt_roadmap,
+        "projection_chart": _alt_projection,
+        "portfolio_ranking": _alt_portfolio_ranking,
+        "portfolio_dimensions": _alt_portfolio_dimensions,
+        "portfolio_gaps": _alt_portfolio_gaps,
+        "portfolio_trend": _alt_portfolio_trend,
+        "change_chart": _alt_change,
+        "action_progress": _alt_action_progress,
+    }
+    describe = describers.get(name)
+    if describe is None:
+        raise ValueError(f"no alt text for figure {name!r}")
+    return " ".join(describe(results).split())
+
+
+def _name_of(results: Mapping[str, Any]) -> str:
+    org = results.get("organization") or {}
+    return str(org.get("name") or org.get("id") or "this center")
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    number = _num(value)
+    return "no score" if number is None else f"{number:.{digits}f}"
+
+
+def _alt_dimensions(results: Mapping[str, Any]) -> str:
+    parts = []
+    for d in _dimension_ids(results):
+        block = (results.get("dimensions") or {}).get(d) or {}
+        text = f"{_dim_title(results, d)} {_n(block.get('score'))}"
+        ci = block.get("ci")
+        if ci and _num(ci[0]) is not None and _num(ci[1]) is not None:
+            text += f" (95% interval {_n(ci[0])} to {_n(ci[1])})"
+        if _num(block.get("percentile")) is not None:
+            text += f", {_ordinal(float(block['percentile']))} percentile among peers"
+        parts.append(text)
+    bench, _ = _benchmark(results)
+    peers = (
+        f" Each bar sits on a grey band, the middle half of {bench['peer_n']} peer centers, with a tick at their median."
+        if bench
+        else " No peer comparison is drawn."
+    )
+    overall = results.get("overall") or {}
+    return (
+        f"Bar chart of {_name_of(results)}'s readiness on each dimension, out of 100: {'; '.join(parts)}. "
+        f"Overall {_n(overall.get('score'))}, level {overall.get('level') or 'unknown'}.{peers}"
+    )
+
+
+def _alt_peers(results: Mapping[str, Any]) -> str:
+    bench, reason = _benchmark(results)
+    if bench is None:
+        return f"Note: {reason}"
+    parts = []
+    for d in _dimension_ids(results):
+        block = (bench.get("dimensions") or {}).get(d) or {}
+        if _withheld(block):
+            parts.append(f"{_dim_title(results, d)}: withheld, too few peers")
+            continue
+        parts.append(
+            f"{_dim_title(results, d)} {_n(block.get('value'))}, {_ordinal(float(block['percentile']))} percentile"
+            if _num(block.get("percentile")) is not None
+            else f"{_dim_title(results, d)} {_n(block.get('value'))}"
+        )
+    return (
+        f"Histograms of how {bench['peer_n']} peer centers ({_peer_group_text(bench)}) score on each dimension, "
+        f"with {_name_of(results)}'s score marked: {'; '.join(parts)}."
+    )
+
+
+def _alt_heatmap(results: Mapping[str, Any]) -> str:
+    facets = results.get("facets") or {}
+    if not facets:
+        return "Note: no facet scores in this document."
+    plan = results.get("plan") or {}
+    gaps = plan.get("gaps") or {}
+    layout = heatmap_layout(results)
+    widest = sorted(((g, f) for f, g in gaps.items() if _num(g) is not None and g > 0), reverse=True)[:3]
+    text = (
+        f"Coloured table of the {len(facets)} facets of {_name_of(results)}, grouped by dimension: each facet's score"
+        + (", target and gap to target" if plan.get("targets") else "")
+        + (f", and the score given by {', '.join(role_plural(r) for r in layout['roles'])}" if layout["roles"] else "")
+        + "."
+    )
+    lowest = sorted(((b.get("score"), f) for f, b in facets.items() if _num(b.get("score")) is not None))[:3]
+    if lowest:
+        text += " Lowest scores: " + "; ".join(f"{facets[f].get('title') or f} {_n(s)}" for s, f in lowest) + "."
+    if widest:
+        text += (
+            " Largest gaps to target: "
+            + "; ".join(f"{(facets.get(f) or {}).get('title') or f} {_n(g)} points" for g, f in widest)
+            + "."
+        )
+    barrier = (results.get("overall") or {}).get("barrier")
+    if barrier:
+        text += f" The barrier, {(facets.get(barrier) or {}).get('title') or barrier}, is outlined and starred."
+    return text
+
+
+def _alt_roles(results: Mapping[str, Any]) -> str:
+    dims = results.get("dimensions") or {}
+    roles = _roles(results, ((dims.get(d) or {}).get("by_role") for d in _dimension_ids(results)))
+    if not roles:
+        return "Note: no scores by role can be shown."
+    parts = []
+    for d in _dimension_ids(results):
+        by_role = (dims.get(d) or {}).get("by_role") or {}
+        scores = ", ".join(f"{role_plural(r)} {_n(by_role.get(r))}" for r in roles if _num(by_role.get(r)) is not None)
+        parts.append(f"{_dim_title(results, d)}: {scores or 'no role scores'}")
+    text = f"Dot chart of how each role scores each dimension at {_name_of(results)}: {'; '.join(parts)}."
+    gap = (results.get("highlights") or {}).get("role_gap")
+    if gap:
+        text += (
+            f" The widest gap is on {gap['title']}: {role_plural(gap['high_role'])} {_n(gap['high'])}, "
+            f"{role_plural(gap['low_role'])} {_n(gap['low'])}, {_n(gap['points'])} points apart."
+        )
+    if _withheld_roles(results):
+        text += f" {_withheld_text(results)}."
+    return text
+
+
+def _alt_kpis(results: Mapping[str, Any]) -> str:
+    bench, reason = _benchmark(results)
+    if bench is None:
+        return f"Note: {reason}"
+    parts = []
+    for kpi, block in (bench.get("kpis") or {}).items():
+        unit = _kpi_unit(kpi)
+        value = _num(block.get("value"))
+        if _withheld(block) or _num(block.get("median")) is None:
+            continue
+        text = f"{kpi_name(kpi)} {_kpi_value(value, unit) if value is not None else 'not reported'}"
+        text += f" against a peer median of {_kpi_value(float(block['median']), unit)}"
+        if block.get("quartile") is not None:
+            text += f", quartile {block['quartile']} of 4"
+        parts.append(text)
+    if not parts:
+        return "Note: no KPI has values for enough peers to be compared."
+    return (
+        f"Bullet charts of {_name_of(results)}'s KPIs against the middle half of {bench['peer_n']} peer centers "
+        f"(quartile 4 is the best quarter): {'; '.join(parts)}."
+    )
+
+
+def _alt_roadmap(results: Mapping[str, Any]) -> str:
+    actions = sorted((a for a in results.get("roadmap") or [] if a), key=lambda a: _num(a.get("rank")) or 0.0)
+    if not actions:
+        return "Note in place of a timeline: no roadmap was planned, so there are no actions to show."
+    spans = _phase_spans(results)
+    parts = []
+    for phase, label, _, _ in spans[:-1]:
+        titles = [str(a.get("title")) for a in actions if a.get("phase") == phase]
+        if titles:
+            parts.append(f"phase {phase}, {label}: {'; '.join(titles)}")
+    later = [a for a in actions if (a.get("phase") or spans[-1][0]) >= spans[-1][0]]
+    text = f"Timeline of {_name_of(results)}'s roadmap, {len(actions)} actions in rank order, by phase: "
+    text += ". ".join(parts) + "."
+    if later:
+        text += f" After the first year: {len(later)} more actions."
+    spanning = [str(a.get("title")) for a in actions if a.get("end_phase") and a.get("end_phase") != a.get("phase")]
+    if spanning:
+        text += f" Longer than their phase, running into the next: {'; '.join(spanning)}."
+    return text
+
+
+def _alt_projection(results: Mapping[str, Any]) -> str:
+    projection = [p for p in (results.get("plan") or {}).get("projection") or [] if p]
+    if not projection:
+        return "Note: no projection, as no roadmap was planned."
+    steps = [
+        ("today" if int(p.get("phase", 0)) == 0 else f"after phase {p.get('phase')}") + f" {_n(p.get('overall'))}"
+        for p in projection
+    ]
+    return f"Line chart of the overall and dimension scores projected if each phase is completed: overall {', '.join(steps)}."
+
+
+def _alt_portfolio_ranking(docs: Sequence[Mapping[str, Any]]) -> str:
+    from ..core.portfolio import ranking
+
+    table = ranking(docs)
+    table = table[table["overall"].notna()]
+    if table.empty:
+        return "Note: no organization has an overall score."
+    top = "; ".join(f"{r.name} {r.overall:.0f}" for r in table.head(5).itertuples())
+    return (
+        f"Dot chart of {len(table)} organizations ranked by overall readiness with their 95% intervals, "
+        f"on shaded readiness levels. Highest: {top}. Lowest: {table.iloc[-1]['name']} {table.iloc[-1]['overall']:.0f}."
+    )
+
+
+def _alt_portfolio_dimensions(docs: Sequence[Mapping[str, Any]]) -> str:
+    from ..core.portfolio import dimension_table
+
+    table = dimension_table(docs).dropna(subset=["score"])
+    if table.empty:
+        return "Note: no dimension scores in these documents."
+    medians = table.assign(score=table["score"].astype(float)).groupby("dimension")["score"].median()
+    parts = [f"{_label(d)} {medians[d]:.0f}" for d in DIMENSIONS if d in medians.index]
+    return f"Box plots of each dimension's scores across {table['org_id'].nunique()} organizations; medians: {', '.join(parts)}."
+
+
+def _alt_portfolio_gaps(docs: Sequence[Mapping[str, Any]]) -> str:
+    from ..core.portfolio import common_gaps
+
+    table = common_gaps(docs)
+    table = table[table["with_gap"] > 0].head(MAX_GAPS)
+    if table.empty:
+        return "Note: no organization has a planned roadmap below its targets."
+    parts = [f"{r.title or r.facet}: {r.with_gap} of {r.organizations}" for r in table.itertuples()]
+    return f"Bar chart of the facets most often below target across the portfolio: {'; '.join(parts)}."
+
+
+def _alt_portfolio_trend(history: Any) -> str:
+    if history is None or not len(history):
+        return "Note: no assessment history, so no center's trend can be drawn."
+    parts = []
+    for _, waves in history.groupby("org_id", sort=False):
+        name = str(waves["name"].iloc[0])
+        steps = ", ".join(f"{w} {o:.0f}" for w, o in zip(waves["wave"], waves["overall"]) if _num(o) is not None)
+        parts.append(f"{name}: {steps}")
+    return (
+        f"Small line charts of each center's overall readiness over its waves, with 95% intervals: {'; '.join(parts)}."
+    )
+
+
+def _alt_change(doc: Mapping[str, Any]) -> str:
+    titles = _titles(doc)
+    rows = [c for c in doc.get("changes") or [] if c.get("level") == "facet" and _num(c.get("delta")) is not None]
+    if not rows:
+        return "Note: no facet has a score in both waves, so there is no change to show."
+    real = [c for c in rows if c.get("real")]
+    text = (
+        f"Arrows from each facet's score in {_wave_text(doc.get('from'))} to its score in {_wave_text(doc.get('to'))}, "
+        f"{len(rows)} facets, with the 95% interval of each change."
+    )
+    if real:
+        text += " Changes larger than chance: " + "; ".join(
+            f"{titles.get(c['id'], c['id'])} {float(c['delta']):+.0f}" for c in real
+        )
+        text += "."
+    else:
+        text += " No change is larger than chance."
+    return text
+
+
+def _alt_action_progress(doc: Mapping[str, Any]) -> str:
+    titles = _titles(doc)
+    from ..core.change import DONE, IN_PROGRESS
+
+    actions = [a for a in doc.get("actions") or [] if a.get("status") in (DONE, IN_PROGRESS) and a.get("facets")]
+    if not actions:
+        return "Note: no action of the roadmap is marked done or in progress."
+    parts = []
+    for a in actions:
+        facet = a["facets"][0]
+        expected = _num((a.get("expected") or {}).get(facet))
+        seen = _num(((a.get("observed") or {}).get(facet) or {}).get("delta"))
+        planned = "not known" if expected is None else f"{expected:+.0f}"
+        observed = "not known" if seen is None else f"{seen:+.0f}"
+        parts.append(
+            f"{a.get('title') or a.get('action')} ({str(a.get('status')).lower()}): on {titles.get(facet, facet)} "
+            f"the plan expected {planned} and the change seen is {observed}"
+        )
+    return f"Dot chart of the actions done or in progress, each against its main facet: {'; '.join(parts)}."

@@ -1,7 +1,9 @@
-"""What the report notebooks call: figure settings and report sections as display objects.
+"""What the report notebooks call: figure settings, report sections and figures as display objects.
 
 The notebooks hold no logic: they read a results document (:func:`readiness.load_results`)
-and show it through these functions and :mod:`readiness.report.figures`.
+and show it through these functions. :func:`figure` draws one of
+:mod:`readiness.report.figures` and shows it as a PNG that carries a description of what
+it shows (its alt text, for screen readers and for the client's HTML page).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any
 from .sections import render_portfolio, render_progress, render_section, render_trend
 
 __all__ = [
+    "FigureImage",
+    "figure",
+    "portfolio_figure",
     "portfolio_section",
     "progress_section",
     "remember_settings",
@@ -20,6 +25,9 @@ __all__ = [
     "setup",
     "trend_section",
 ]
+
+#: Resolution of report figures: sharp in print at A4 width.
+FIGURE_DPI = 150
 
 #: matplotlib's settings as a fresh kernel has them, kept by :func:`remember_settings`.
 _FRESH_RC: dict[str, Any] = {}
@@ -46,6 +54,64 @@ def section(name: str, results: Mapping[str, Any], **extra: Any):
     from IPython.display import HTML
 
     return HTML(render_section(name, results, **extra))
+
+
+class FigureImage:
+    """A drawn figure as a notebook output: PNG data, its size, and its alt text.
+
+    Shown as ``image/png`` whose metadata carries ``alt`` (the readiness nbconvert
+    template writes it into the page's ``<img alt=...>``) and ``width`` (the figure's
+    size on screen; print scales it to the page).
+    """
+
+    def __init__(self, png: bytes, alt: str, width: int) -> None:
+        self.png = png
+        self.alt = alt
+        self.width = width
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        import base64
+
+        data = {"image/png": base64.b64encode(self.png).decode("ascii"), "text/plain": self.alt}
+        return data, {"image/png": {"alt": self.alt, "width": self.width}}
+
+
+def figure(name: str, results: Mapping[str, Any], **options: Any) -> FigureImage:
+    """Draw the report figure ``name`` (a function of :mod:`.figures`) and show it with its alt text.
+
+    ``options`` go to the figure function (``projection=False`` for the timeline alone).
+    """
+    from . import figures
+
+    known = (*figures.REPORT_FIGURES, *figures.PROGRESS_FIGURES)
+    if name not in known:
+        raise ValueError(f"unknown figure {name!r}; known: {', '.join(known)}")
+    drawn = getattr(figures, name)(results, **options)
+    return _image(drawn, figures.alt_text(name, results))
+
+
+def portfolio_figure(name: str, docs: Any) -> FigureImage:
+    """Draw a portfolio figure of :mod:`.figures` over many results documents, with its alt text."""
+    from . import figures
+
+    if name not in figures.PORTFOLIO_FIGURES:
+        raise ValueError(f"unknown portfolio figure {name!r}; known: {', '.join(figures.PORTFOLIO_FIGURES)}")
+    drawn = getattr(figures, name)(docs)
+    return _image(drawn, figures.alt_text(name, docs))
+
+
+def _image(drawn: Any, alt: str) -> FigureImage:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig = drawn if hasattr(drawn, "savefig") else drawn.figure
+    buf = io.BytesIO()
+    # the figures lay themselves out (constrained layout); no "tight" box, so each is drawn once
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    width = int(round(fig.get_size_inches()[0] * 96))  # CSS pixels at the figure's own size
+    plt.close(fig)
+    return FigureImage(buf.getvalue(), alt, width)
 
 
 def portfolio_section(docs: list[Mapping[str, Any]], *, top: int = 15):

@@ -1,26 +1,32 @@
 """Report sections: Jinja templates under ``templates/report/sections/``, rendered escaped.
 
 Sections are rendered with autoescaping, so organization names and any other user text
-are always text, never markup. The environment is built once per process.
+are always text, never markup. The environment is built once per process. The filters
+below turn what the results document holds into words a client reads: role names, KPI
+values with their units, dates, ordinals; the templates take every number and threshold
+from the document (``method``, ``plan``, ``highlights``), never from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..core.results import role_plural
 from ..io.citations import cite
 from ..io.resources import template_path
 
-__all__ = ["render_portfolio", "render_progress", "render_section", "render_trend"]
+__all__ = ["kpi_value", "render_portfolio", "render_progress", "render_section", "render_trend"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def render_portfolio(docs: list[Mapping[str, Any]], *, top: int = 15) -> str:
+    """The portfolio tables as HTML."""
     from ..core import portfolio
 
     context = {
@@ -28,8 +34,37 @@ def render_portfolio(docs: list[Mapping[str, Any]], *, top: int = 15) -> str:
         "ranking": portfolio.ranking(docs).to_dict("records"),
         "gaps": portfolio.common_gaps(docs).head(top).to_dict("records"),
         "actions": portfolio.frequent_actions(docs, phase=1).head(top).to_dict("records"),
+        "phase_label": _first_phase_label(docs),
     }
-    return _environment().get_template("portfolio.html.j2").render(p=context)
+    return _environment().get_template("portfolio.html.j2").render(p=_no_nan(context))
+
+
+def _first_phase_label(docs: list[Mapping[str, Any]]) -> str:
+    for doc in docs:
+        for phase in (doc.get("plan") or {}).get("phases") or []:
+            if phase.get("phase") == 1:
+                return str(phase.get("label") or "")
+    from ..core.roadmap import PHASES
+
+    return PHASES[1][0]
+
+
+def _no_nan(value: Any) -> Any:
+    """Missing numbers as ``None`` all the way down: pandas hands NaN for a missing value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    try:
+        import pandas as pd
+
+        if value is not None and not isinstance(value, (str, bytes, list, dict)) and pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,7 +87,13 @@ def _environment():
     env.filters["sci"] = _signed_ci
     env.filters["day"] = _day
     env.filters["verdict"] = _change_word
+    env.filters["ordinal"] = lambda x: "–" if x is None else _ordinal(round(x))
+    env.filters["roles"] = lambda r: role_plural(str(r))
+    env.filters["kpi"] = kpi_value
+    env.filters["date"] = _date
     env.filters["cite"] = cite  # a source as publication, year and title, never a file name
+    env.filters["weeks"] = lambda w: "–" if w is None else f"{w:g}"
+    env.filters["dash"] = lambda s: str(s).replace("-", "–")
     return env
 
 
@@ -107,7 +148,7 @@ def render_trend(history: Any) -> str:
 
 
 def _num(value: Any, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     return f"{value:,.{digits}f}"
 
@@ -121,8 +162,41 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def kpi_value(value: Any, unit: str = "") -> str:
+    """A KPI value with its unit: ``11.0%``, ``358 s``, ``12.5% a year``, ``11.00 per call``.
+
+    >>> kpi_value(358.0, "seconds"), kpi_value(10.2, "%"), kpi_value(None, "%")
+    ('358 s', '10.2%', '–')
+    """
+    if value is None or isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "%":
+        return f"{value:,.1f}%"
+    if unit.startswith("%"):
+        return f"{value:,.1f}{unit}"
+    if unit == "seconds":
+        return f"{value:,.0f} s"
+    if unit == "currency":
+        return f"{value:,.2f} per call"
+    return f"{value:,.1f}" + (f" {unit}" if unit else "")
+
+
+def _date(value: Any) -> str:
+    """``2025-03-14`` as "14 March 2025" (anything else as it is)."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return str(value or "")
+    return f"{day.day} {day:%B %Y}"
+
+
 def render_section(name: str, results: Mapping[str, Any], **extra: Any) -> str:
     """The HTML text of a section (``templates/report/sections/<name>.html.j2``)."""
     if not _NAME.match(name):
         raise ValueError(f"bad section name {name!r}")
+    if name == "heatmap":  # the caption describes the figure: the same layout, worked out once
+        from .figures import heatmap_layout
+
+        layout = heatmap_layout(results)
+        extra = {"roles": layout["roles"], "missing": layout["missing"], **extra}
     return _environment().get_template(f"{name}.html.j2").render(r=results, **extra)

@@ -6,11 +6,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["BatchProgress", "comparison_view", "history_view", "print_results", "results_view"]
+from ..core.results import role_plural
+
+__all__ = ["BatchProgress", "comparison_view", "history_view", "peer_counts_view", "print_results", "results_view"]
 
 
 #: Characters a terminal acts on rather than shows: C0/C1 controls (escape sequences can
@@ -40,71 +43,102 @@ def _signed_ci(ci: Any) -> str:
     return "–" if not ci else f"{ci[0]:+.1f} to {ci[1]:+.1f}"
 
 
+def _words(ident: Any) -> str:
+    return str(ident).replace("_", " ")
+
+
+def _fit(table: Table) -> Table:
+    """Keep every word whole: no column narrower than its longest word (header or cell).
+
+    A terminal too narrow for that wraps the text between words; rich cuts a word only
+    when a single word is wider than the whole terminal.
+    """
+    for column in table.columns:
+        words = [w for cell in [column.header, *column.cells] for w in str(getattr(cell, "plain", cell)).split()]
+        column.min_width = max((len(w) for w in words), default=1)
+    return table
+
+
 def results_view(results: Mapping[str, Any]) -> Group:
-    """A rich renderable summarizing one results.json document."""
+    """A rich renderable summarizing one results.json document, in words (names, not ids)."""
     org = results["organization"]
     overall = results["overall"]
+    facets = results["facets"]
     head = Text()
     head.append(_safe(org["name"]), style="bold")
-    head.append(f"  ({_safe(org['id'])})\n")
-    head.append(f"Overall readiness {_fmt(overall['score'])} (95% CI {_ci(overall['ci'])}) — level: ")
+    if str(org["id"]) != str(org["name"]):
+        head.append(f"  ({_safe(org['id'])})")
+    head.append("\n")
+    head.append(f"Overall readiness {_fmt(overall['score'])} (95% interval {_ci(overall['ci'])}), level: ")
     head.append(_safe(overall["level"] or "unknown"), style="bold")
     by_role = results["respondents"]["by_role"]
     head.append(
         f"\nRespondents: {results['respondents']['n']} ("
-        + ", ".join(f"{n} {_safe(r)}" for r, n in by_role.items())
+        + ", ".join(f"{n} {_safe(role_plural(r) if n != 1 else _words(r))}" for r, n in by_role.items())
         + ")"
     )
-    if overall.get("barrier"):
-        head.append(f"\nBarrier to fix first: {_safe(overall['barrier'])}", style="bold red")
+    barrier = overall.get("barrier")
+    if barrier:
+        title = (facets.get(barrier) or {}).get("title") or barrier
+        head.append(f"\nBarrier to fix first: {_safe(title)}", style="bold red")
 
     roles = list(by_role)
-    dims = Table(title="Dimensions", title_justify="left")
-    for col in ("dimension", "score", "95% CI", "level", *roles):
-        dims.add_column(_cell(col), justify="left" if col in ("dimension", "level") else "right")
+    dims = Table(title="Dimensions", title_justify="left", box=box.SIMPLE_HEAVY)
+    for col in ("dimension", "score", "95% interval", "level", *(role_plural(r) for r in roles)):
+        dims.add_column(_cell(col), justify="left" if col in ("dimension", "level") else "right", overflow="fold")
     for d, block in results["dimensions"].items():
         dims.add_row(
-            _cell(d),
+            _cell(block.get("title") or d.capitalize()),
             _fmt(block["score"]),
             _ci(block["ci"]),
             _cell(block.get("level") or "–"),
             *(_fmt(block["by_role"].get(r)) for r in roles),
         )
 
-    facets = Table(title="Facets", title_justify="left")
-    for col in ("facet", "score", "95% CI", *roles, "r_wg"):
-        facets.add_column(_cell(col), justify="left" if col == "facet" else "right")
-    for f, block in results["facets"].items():
-        style = "red" if f == overall.get("barrier") else None
-        facets.add_row(
-            _cell(f),
+    # each role's view of each facet is in results.json and the report: here it would crowd out the names
+    table = Table(title="Facets", title_justify="left", box=box.SIMPLE_HEAVY)
+    for col in ("facet", "dimension", "score", "95% interval", "agreement"):
+        table.add_column(_cell(col), justify="left" if col in ("facet", "dimension") else "right", overflow="fold")
+    for f, block in facets.items():
+        style = "red" if f == barrier else None
+        dim = block.get("dimension") or f.split(".", 1)[0]
+        table.add_row(
+            _cell(block.get("title") or f),
+            _cell((results["dimensions"].get(dim) or {}).get("title") or dim.capitalize()),
             _fmt(block["score"]),
             _ci(block["ci"]),
-            *(_fmt(block["by_role"].get(r)) for r in roles),
             _fmt(block.get("rwg"), 2),
             style=style,
         )
-    parts: list[Any] = [head, dims, facets]
+    parts: list[Any] = [head, _fit(dims), _fit(table)]
     bench = results.get("benchmark")
     if bench:
         line = Text()
         if bench.get("peer_n"):
-            group = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in bench["peer_group"].items() if v) or "all peers"
+            group = bench.get("peer_group") or {}
+            words = ", ".join(f"{_words(k)} {_words(v)}" for k, v in group.items() if v) or "all peers"
+            fallback = bench.get("fallback")
+            widened = f"; widened: {fallback}" if fallback and fallback not in ("none", "all peers") else ""
             simulated = "simulated " if (bench.get("panel") or {}).get("synthetic") else ""
-            line.append(
-                _safe(f"Peers: {bench['peer_n']} {simulated}centers ({group}; fallback: {bench['fallback']}). ")
-            )
+            line.append(_safe(f"Peers: {bench['peer_n']} {simulated}centers ({words}{widened}). "))
             line.append(
                 _safe(
                     "Percentiles: "
-                    + ", ".join(f"{d} {_fmt(b.get('percentile'), 0)}" for d, b in bench["dimensions"].items())
+                    + ", ".join(
+                        f"{(results['dimensions'].get(d) or {}).get('title') or d} {_fmt(b.get('percentile'), 0)}"
+                        for d, b in bench["dimensions"].items()
+                    )
                 )
             )
         else:
             line.append(f"No peer comparison: fewer than {bench['k']} peers available.")
         parts.append(line)
     if results.get("roadmap"):
-        road = Table(title="Roadmap (first actions; full list in roadmap.xlsx)", title_justify="left")
+        road = Table(
+            title="Roadmap (first actions; the full list is in roadmap.xlsx)",
+            title_justify="left",
+            box=box.SIMPLE_HEAVY,
+        )
         for col in ("#", "phase", "action", "owner", "why"):
             road.add_column(
                 col,
@@ -117,13 +151,70 @@ def results_view(results: Mapping[str, Any]) -> Group:
                 str(item["rank"]),
                 str(item["phase"]),
                 _cell(item["title"]),
-                _cell(str(item["owner"]).replace("_", " ")),
+                _cell(item.get("owner_name") or _words(item["owner"]).capitalize()),
                 _cell(item["why"]),
             )
-        parts.append(road)
+        parts.append(_fit(road))
     if results.get("warnings"):
         parts.append(Text("Warnings:\n" + "\n".join(f"- {_safe(w)}" for w in results["warnings"]), style="yellow"))
     return Group(*parts)
+
+
+_PEER_HEADERS = {
+    "industry": "Industry",
+    "size_band": "Agents",
+    "stage": "Stage",
+    "organizations": "Centers",
+    "respondents": "Respondents",
+    "answers": "Answers",
+}
+
+
+def peer_counts_view(counts: Any, *, title: str, width: int | None = None) -> Table:
+    """Peer organizations per group (industry, size band, stage) as a table that fits the terminal.
+
+    Values are words ("financial services", "not considering") so that a narrow terminal
+    wraps them between words; nothing is cut off. In a terminal too narrow for every
+    column (``width``), the answer count goes first, then the respondent count.
+    """
+    counts = counts.copy()
+    for drop in ("answers", "respondents"):
+        if width is None or _needed(counts) <= width:
+            break
+        counts = counts.drop(columns=[drop])
+    headers = _PEER_HEADERS
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAVY)
+    for col in counts.columns:
+        numeric = counts[col].dtype.kind in "iuf"
+        table.add_column(
+            headers.get(str(col), _words(col)),
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=numeric,
+        )
+    for row in counts.itertuples(index=False):
+        cells: list[Text | str] = []
+        for col, value in zip(counts.columns, row):
+            if value is None:
+                cells.append("–")
+            elif col == "size_band":
+                cells.append(_cell(str(value).replace("-", "–")))
+            elif isinstance(value, str):
+                cells.append(_cell(_words(value)))
+            else:
+                cells.append(f"{value:,}")
+        table.add_row(*cells)
+    return _fit(table)
+
+
+def _needed(counts: Any) -> int:
+    """Terminal columns the peer table needs: each column's longest word, two spaces between."""
+    total = 0
+    for col in counts.columns:
+        header = _PEER_HEADERS.get(str(col), str(col))
+        cells = [f"{v:,}" if not isinstance(v, str) and v is not None else _words(v or "–") for v in counts[col]]
+        total += max(len(w) for w in [header, *(w for c in cells for w in c.split())]) + 3
+    return total + 2
 
 
 def print_results(results: Mapping[str, Any], console: Console | None = None) -> None:
