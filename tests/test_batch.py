@@ -358,3 +358,45 @@ def test_bad_batch_options(clients, capsys):
     responses, profiles = clients
     assert main(["batch", str(responses), "--workers", "0", "--no-progress"]) == 2
     assert main(["batch", str(responses), "--scheduler", "tcp://127.0.0.1:1", "--no-progress"]) == 2
+
+
+def test_chunked_assessment_gives_the_same_documents(clients):
+    from readiness.io.pipeline import run_chunks
+
+    responses, profiles = clients
+    inputs = load_inputs(responses, profiles=profiles, peers=PANEL)
+    options = make_options(n_boot=100)
+    whole = run(inputs, options=options)
+    chunked = list(run_chunks(inputs, options=options, chunk=3))
+    assert [org for org, _ in chunked] == list(whole)
+    assert json.dumps(dict(chunked)) == json.dumps(whole)
+
+
+def test_batch_takes_documents_as_workers_need_them(docs, tmp_path, monkeypatch):
+    """The driver holds one document at a time, and the manifest ends in input order, one row each."""
+    from readiness.apps import batch
+
+    produced: list[str] = []
+    recorded: list[str] = []
+
+    def stream():
+        for org_id, doc in reversed(list(docs.items())):  # an order that is not sorted
+            produced.append(org_id)
+            yield org_id, doc
+
+    def one_at_a_time(tasks, record, *, workers):
+        for task in tasks:
+            assert len(produced) - len(recorded) == 1  # nothing assessed ahead of the worker
+            lines = (tmp_path / "manifest.csv").read_text(encoding="utf-8").splitlines()
+            assert lines[-1].startswith(f"{task.org_id},pending")  # on file before it is rendered
+            recorded.append(task.org_id)
+            record({"org_id": task.org_id, "status": "ok", "started": "", "seconds": 1.0, "files": "", "error": ""})
+
+    monkeypatch.setattr(batch, "_run_local", one_at_a_time)
+    summary = run_batch(stream(), tmp_path, total=len(docs), rejected={"BAD": "row 3: no"})
+    assert summary.done == len(docs) and summary.failed == 1 and summary.total == len(docs) + 1
+    assert [r["org_id"] for r in summary.rows] == ["BAD"]
+    with open(tmp_path / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["org_id"] for r in rows] == [*reversed(list(docs)), "BAD"]
+    assert [r["status"] for r in rows] == ["ok"] * len(docs) + ["failed"]

@@ -700,3 +700,15 @@ def test_percentile_bounds_are_numpys(n, tail, fill, seed):
                 assert np.array_equal(got[:, row], np.nanpercentile(values, [tail, 100 - tail]))
             else:
                 assert np.array_equal(got[:, row], np.percentile(values, [tail, 100 - tail]))
+
+
+def test_an_organization_scores_the_same_alone_or_among_others(bundled):
+    """Bit for bit: a batch assesses a chunk of organizations at a time, `score --org` the whole file."""
+    responses = _mixed(bundled, 50, seed=15)
+    together = score(responses, n_boot=40, seed=1)
+    for org in responses.org_ids[::7]:
+        alone = score(responses.select([org]), n_boot=40, seed=1)
+        for name in ("dimensions", "facets", "by_role", "respondents"):
+            mine = getattr(together, name).iloc[together.rows_of(org)[name]].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, getattr(alone, name), check_exact=True)
+        pd.testing.assert_frame_equal(together.overall.loc[[org]], alone.overall, check_exact=True)

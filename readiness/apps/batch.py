@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -268,6 +268,8 @@ def clean_partial_files(folder: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------- the batch
 @dataclass
 class BatchSummary:
+    """Counts of a batch; ``rows`` holds the manifest rows of the organizations that failed."""
+
     total: int
     done: int = 0
     failed: int = 0
@@ -281,6 +283,7 @@ class BatchSummary:
 
 
 def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
+    """The manifest's rows by (neutralized) organization id; of several rows for one, the last."""
     if not path.exists():
         return {}
     try:
@@ -290,18 +293,47 @@ def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
         return {}
 
 
-def _write_manifest(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+def _manifest_line(row: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(MANIFEST_COLUMNS), lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        # a spreadsheet opens manifest.csv too: ids and error text stay text, never a formula
-        writer.writerow({k: neutralize(row.get(k, "")) for k in MANIFEST_COLUMNS})
-    write_text(path, buf.getvalue())
+    # a spreadsheet opens manifest.csv too: ids and error text stay text, never a formula
+    writer.writerow({k: neutralize(row.get(k, "")) for k in MANIFEST_COLUMNS})
+    return buf.getvalue()
+
+
+def _write_manifest(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    header = ",".join(MANIFEST_COLUMNS) + "\n"
+    write_text(path, header + "".join(_manifest_line(row) for row in rows))
+
+
+class _ManifestLog:
+    """manifest.csv, written as the batch goes and put in order at the end.
+
+    While the batch runs, each event is one line appended (and flushed): ``pending``
+    when a report is handed to a worker, then its outcome. A run that is killed leaves a
+    valid CSV in which an organization's last line is its state. When the batch ends,
+    the file is rewritten (atomically) with one row per organization, in input order.
+    Nothing but the file holds the rows: a batch of any size writes it in constant memory.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        _write_manifest(path, [])
+        self._fh = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115  (closed in finish)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        self._fh.write(_manifest_line(row))
+        self._fh.flush()
+
+    def finish(self, order: Iterable[str]) -> None:
+        """Rewrite with the last row of each organization, in ``order`` (input order)."""
+        self._fh.close()
+        last = _read_manifest(self.path)
+        _write_manifest(self.path, (last[key] for key in map(neutralize, order) if key in last))
 
 
 def run_batch(
-    docs: Mapping[str, Mapping[str, Any]],
+    docs: Mapping[str, Mapping[str, Any]] | Iterable[tuple[str, Mapping[str, Any]]],
     out_dir: str | Path,
     *,
     workers: int = 2,
@@ -311,33 +343,40 @@ def run_batch(
     pdf: bool = False,
     warm: bool = True,
     rejected: Mapping[str, str] | None = None,
+    total: int | None = None,
     on_progress: Callable[[BatchSummary, dict[str, Any] | None], None] | None = None,
 ) -> BatchSummary:
     """Write every organization's report folder under ``out_dir``; see the module docstring.
 
-    ``docs`` are the results documents from :func:`~readiness.core.assessment.assess`;
+    ``docs`` are the results documents from :func:`~readiness.core.assessment.assess`:
+    a mapping, or ``(org_id, document)`` pairs produced as they are needed (the batch
+    command assesses a chunk of organizations at a time, so that a batch of any size
+    holds only a chunk's documents; give ``total`` then, for the progress counts).
     ``rejected`` maps organizations whose input rows were bad to the reason, and they are
     recorded as failed without a folder. Returns a summary; ``manifest.csv`` in ``out_dir``
     has one row per organization.
     """
-    from ..io.pipeline import write_outputs
-
     if workers < 1:
         raise InputError("--workers must be at least 1", source="command line")
     if executor not in ("local", "dask"):
         raise InputError(f"unknown executor {executor!r}: use local or dask", source="command line")
+    if isinstance(docs, Mapping):
+        total = len(docs) if total is None else total
+        pairs: Iterable[tuple[str, Mapping[str, Any]]] = docs.items()
+    else:
+        pairs = docs
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest_path = out / "manifest.csv"
     previous = _read_manifest(manifest_path) if resume else {}
-    rows: dict[str, dict[str, Any]] = {}
-    tasks: list[Task] = []
     rejected = dict(rejected or {})
-    summary = BatchSummary(total=len(docs) + len(rejected), failed=len(rejected))
+    summary = BatchSummary(total=(total or 0) + len(rejected), failed=len(rejected))
     t_start = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    manifest = _ManifestLog(manifest_path)
+    order: list[str] = []  # ids only: the final manifest is put in input order
     for org_id, reason in rejected.items():
-        rows[org_id] = {
+        row = {
             "org_id": org_id,
             "status": "failed",
             "started": started,
@@ -345,67 +384,98 @@ def run_batch(
             "files": "",
             "error": "bad input: " + " ".join(reason.split())[:500],
         }
-    for org_id, doc in docs.items():
-        folder = out / org_folder(org_id)
-        clean_partial_files(folder)
-        if resume and is_complete(folder, pdf=pdf):
-            row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
-            row.update(org_id=org_id, status="ok")
-            row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
-            row.setdefault("error", "")
-            rows[org_id] = row
-            summary.skipped += 1
-            continue
-        # A report left from an earlier run shows older results: remove it before the new
-        # results.json lands, or a failed render here would leave a folder that --resume
-        # takes for complete with a report that does not match its results.
-        for stale in REPORT_FILES:
-            (folder / stale).unlink(missing_ok=True)
-        write_outputs(folder, doc)  # results.json and roadmap exports, from the driver
-        name = str(doc["organization"].get("name") or org_id)
-        tasks.append(Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm))
-        rows[org_id] = {"org_id": org_id, "status": "pending", "started": "", "seconds": "", "files": "", "error": ""}
-    order = list(docs) + [o for o in rejected if o not in docs]
-    _write_manifest(manifest_path, (rows[o] for o in order))
+        manifest.add(row)
+        summary.rows.append(row)
     if on_progress:
         on_progress(summary, None)
 
+    def tasks() -> Iterator[Task]:
+        """Each organization's folder made ready, and its task, one at a time as workers need them."""
+        from ..io.pipeline import write_outputs
+
+        for org_id, doc in pairs:
+            order.append(org_id)
+            folder = out / org_folder(org_id)
+            clean_partial_files(folder)
+            if resume and is_complete(folder, pdf=pdf):
+                row = dict(previous.get(neutralize(org_id)) or {})  # ids are stored neutralized
+                row.update(org_id=org_id, status="ok")
+                row.setdefault("files", ";".join(sorted(p.name for p in folder.iterdir() if p.is_file())))
+                row.setdefault("error", "")
+                manifest.add(row)
+                summary.skipped += 1
+                if on_progress:
+                    on_progress(summary, None)
+                continue
+            # A report left from an earlier run shows older results: remove it before the new
+            # results.json lands, or a failed render here would leave a folder that --resume
+            # takes for complete with a report that does not match its results.
+            for stale in REPORT_FILES:
+                (folder / stale).unlink(missing_ok=True)
+            write_outputs(folder, doc)  # results.json and roadmap exports, from the driver
+            name = str(doc["organization"].get("name") or org_id)
+            manifest.add({"org_id": org_id, "status": "pending"})
+            yield Task(org_id, str(folder), f"Readiness report: {name}", pdf=pdf, warm=warm)
+
     def record(row: dict[str, Any]) -> None:
-        rows[row["org_id"]] = row
         if row["status"] == "ok":
             summary.done += 1
         else:
             summary.failed += 1
-        _write_manifest(manifest_path, (rows[o] for o in order))
+            summary.rows.append(row)
+        manifest.add(row)
         if on_progress:
             on_progress(summary, row)
 
-    if tasks:
+    try:
         if executor == "dask":
-            _run_dask(tasks, record, workers=workers, scheduler=scheduler)
+            _run_dask(tasks(), record, workers=workers, scheduler=scheduler)
         else:
-            _run_local(tasks, record, workers=workers)
+            _run_local(tasks(), record, workers=workers)
+    finally:
+        listed = set(order)
+        manifest.finish([*order, *(o for o in rejected if o not in listed)])
+    summary.total = max(summary.total, len(order) + len(rejected))
     summary.seconds = time.perf_counter() - t_start
-    summary.rows = [rows[o] for o in order]
     return summary
 
 
-def _run_local(tasks: Sequence[Task], record: Callable[[dict[str, Any]], None], *, workers: int) -> None:
-    """A pool of worker processes; a worker that dies takes only its own report down."""
+#: Reports handed out ahead, per worker: enough that no worker waits while the driver
+#: assesses the next chunk of organizations, few enough that memory does not grow.
+AHEAD_PER_WORKER = 8
+
+
+def _run_local(tasks: Iterable[Task], record: Callable[[dict[str, Any]], None], *, workers: int) -> None:
+    """A pool of worker processes, fed as it goes; a worker that dies takes only its own report down.
+
+    When a worker process dies, every report then in the pool fails with it; those are
+    tried again in a new pool, and a report that was in a dying pool twice is recorded
+    as failed.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    pending = list(tasks)
-    attempts: dict[str, int] = {}
     context = multiprocessing.get_context("spawn")
-    while pending:
-        broken = False
-        with ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=context) as pool:
-            futures = {pool.submit(render_task, t): t for t in pending}
-            pending = []
-            for future in as_completed(futures):
-                task = futures[future]
+    source = iter(tasks)
+    retry: list[Task] = []
+    attempts: dict[str, int] = {}
+    ahead = AHEAD_PER_WORKER * workers
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    running: dict[Future, Task] = {}
+    try:
+        while True:
+            while len(running) < ahead:
+                task = retry.pop() if retry else next(source, None)
+                if task is None:
+                    break
+                running[pool.submit(render_task, task)] = task
+            if not running:
+                return
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                task = running.pop(future)
                 try:
                     record(future.result())
                 except BrokenProcessPool:
@@ -414,11 +484,25 @@ def _run_local(tasks: Sequence[Task], record: Callable[[dict[str, Any]], None], 
                     if attempts[task.org_id] >= 2:
                         record(_failed(task, "the worker process died twice while rendering this report"))
                     else:
-                        pending.append(task)
+                        retry.append(task)
                 except Exception as exc:  # pragma: no cover - render_task does not raise
                     record(_failed(task, _one_line(exc)))
-        if broken and pending:
-            continue
+            if broken:  # the pool is unusable: the reports still in it go to a new one
+                for future, task in running.items():
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        record(future.result())  # finished just before the pool broke
+                        continue
+                    future.cancel()
+                    attempts[task.org_id] = attempts.get(task.org_id, 0) + 1
+                    if attempts[task.org_id] >= 2:
+                        record(_failed(task, "the worker process died twice while rendering this report"))
+                    else:
+                        retry.append(task)
+                running.clear()
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _failed(task: Task, error: str) -> dict[str, Any]:
@@ -433,13 +517,16 @@ def _failed(task: Task, error: str) -> dict[str, Any]:
 
 
 def _run_dask(
-    tasks: Sequence[Task], record: Callable[[dict[str, Any]], None], *, workers: int, scheduler: str | None
+    tasks: Iterable[Task], record: Callable[[dict[str, Any]], None], *, workers: int, scheduler: str | None
 ) -> None:
     """The same tasks on dask.distributed: a LocalCluster, or an existing cluster at ``scheduler``.
 
     Workers must see ``out_dir`` at the same path (a shared file system on a real cluster).
+    Reports are handed out as the cluster takes them, :data:`AHEAD_PER_WORKER` per worker
+    thread ahead (counted again as workers join or leave), so the scheduler never holds
+    the whole batch.
     """
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, LocalCluster, wait
 
     cluster = None
     try:
@@ -453,15 +540,27 @@ def _run_dask(
     except OSError as exc:
         raise ReadinessError(f"cannot reach the Dask scheduler {scheduler or ''}: {exc}") from None
     try:
-        futures = {
-            client.submit(render_task, t, key=f"report-{i}-{t.org_id}", pure=False): t for i, t in enumerate(tasks)
-        }
-        for future in as_completed(futures):
-            task = futures[future]
-            try:
-                record(future.result())
-            except Exception as exc:  # a worker lost mid-task
-                record(_failed(task, f"Dask worker failed: {_one_line(exc)}"))
+        source = iter(tasks)
+        running: dict[Any, Task] = {}
+        count = 0
+        while True:
+            ahead = AHEAD_PER_WORKER * max(1, sum(client.nthreads().values()))
+            while len(running) < ahead:
+                task = next(source, None)
+                if task is None:
+                    break
+                running[client.submit(render_task, task, key=f"report-{count}-{task.org_id}", pure=False)] = task
+                count += 1
+            if not running:
+                return
+            done = wait(list(running), return_when="FIRST_COMPLETED").done
+            for future in done:
+                task = running.pop(future)
+                try:
+                    record(future.result())
+                except Exception as exc:  # a worker lost mid-task
+                    record(_failed(task, f"Dask worker failed: {_one_line(exc)}"))
+                future.release()
     finally:
         client.close()
         if cluster is not None:

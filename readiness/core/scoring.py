@@ -524,12 +524,22 @@ def _combine_roles(role_mean: np.ndarray, weights: np.ndarray, starts: np.ndarra
 
 
 def _weighted(scores: np.ndarray, weights: np.ndarray, incidence: np.ndarray) -> np.ndarray:
-    """Weighted mean of the columns that exist, grouped by ``incidence`` (cols x groups)."""
+    """Weighted mean of the columns that exist, grouped by ``incidence`` (cols x groups).
+
+    Row by row sums, not a matrix product: BLAS may add in another order depending on
+    the number of rows, and an organization's scores must not depend on how many others
+    are scored with it (a batch assesses a chunk at a time; ``score --org`` the whole file).
+    """
     present = ~np.isnan(scores)
-    num = (np.where(present, scores, 0.0) * weights) @ incidence
-    den = (present * weights) @ incidence
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    values = np.where(present, scores, 0.0) * weights
+    counted = present * weights
+    out = np.empty((scores.shape[0], incidence.shape[1]))
+    for g in range(incidence.shape[1]):
+        cols = np.flatnonzero(incidence[:, g])
+        num, den = values[:, cols].sum(axis=1), counted[:, cols].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, g] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
 
 
 def _bootstrap_ci(
@@ -721,8 +731,8 @@ def _rwg(p: _Pass, layout: Layout) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(ok, (q - s * s / np.where(ok, c, 1.0)) / np.where(ok, c - 1.0, 1.0), 0.0)
     var = np.maximum(var, 0.0)
-    J = ok.astype(float) @ layout.item_by_facet
-    mean_var = (var @ layout.item_by_facet) / np.where(J > 0, J, 1.0)
+    J = _facet_sums(ok.astype(float), layout)
+    mean_var = _facet_sums(var, layout) / np.where(J > 0, J, 1.0)  # row by row, as in _weighted
     e2 = (layout.scale_points**2 - 1) / 12.0
     ratio = mean_var / e2
     with np.errstate(invalid="ignore", divide="ignore"):
