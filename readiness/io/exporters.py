@@ -193,8 +193,6 @@ def write_roadmap_csv(path: str | Path, roadmap: list[dict[str, Any]]) -> Path:
 
 def write_roadmap_xlsx(path: str | Path, roadmap: list[dict[str, Any]], *, title: str = "Roadmap") -> Path:
     """roadmap.xlsx: formatted, one row per action, with columns to fill in; no formulas."""
-    import copy
-
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -210,23 +208,15 @@ def write_roadmap_xlsx(path: str | Path, roadmap: list[dict[str, Any]], *, title
         cell.fill = PatternFill("solid", fgColor="1F3B57")
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     fills = {1: "E8F0E8", 2: "EEF2F7", 3: "F7F3EA", 4: "F2F2F2"}
-    # Every body cell of a phase has the same style: set it through openpyxl once per
-    # phase and copy the cell's style ids to the others (setting a font, fill or
-    # alignment object on each cell hashes it against the workbook's styles every time).
-    styles: dict[Any, Any] = {}
     for r, item in enumerate(roadmap, start=2):
-        phase = item.get("phase") if item.get("phase") in fills else None
         for c in range(1, len(ROADMAP_COLUMNS) + 1):
             cell = ws.cell(row=r, column=c)
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # text stays text: never a formula
-            if phase in styles:
-                cell._style = copy.copy(styles[phase])
-                continue
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if phase is not None:
+            phase = item.get("phase")
+            if phase in fills:
                 cell.fill = PatternFill("solid", fgColor=fills[phase])
-            styles[phase] = copy.copy(cell._style)
     for c, (_, _, width) in enumerate(ROADMAP_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.freeze_panes = "E2"
