@@ -52,12 +52,20 @@ ENGINE_NAME = "readiness-warm"
 REPORT_FILES = ("report.ipynb", "report.html", "report.pdf")
 MANIFEST_COLUMNS = ("org_id", "status", "started", "seconds", "files", "error")
 
-#: Code run in a warm kernel once, after it starts: the report's imports, and a snapshot
-#: of matplotlib's settings as a fresh kernel has them.
+#: Code run in a warm kernel once, after it starts: the modules a report uses, a snapshot
+#: of matplotlib's settings as a fresh kernel has them, and one tiny figure drawn off
+#: screen so that the fonts are loaded (caches only: no setting or figure remains).
 _WARM_UP = """
-import matplotlib, matplotlib.pyplot, pandas, seaborn
-import readiness.report.figures, readiness.report.notebook
+import io as _io
+import matplotlib, matplotlib.pyplot
+import readiness.io.pipeline, readiness.report.figures, readiness.report.notebook, readiness.report.sections
 readiness.report.notebook.remember_settings()
+from matplotlib.figure import Figure as _Figure
+_fig = _Figure(figsize=(1, 1))
+_fig.text(0.1, 0.6, "Aa 1", fontweight="bold")
+_fig.text(0.1, 0.2, "Aa 1")
+_fig.savefig(_io.BytesIO(), format="png")
+del _io, _Figure, _fig
 """
 #: Code run before every report: back to a fresh kernel's state (empty namespace, new
 #: session so cells count from 1, no figures, fresh matplotlib settings), keeping the
@@ -189,6 +197,31 @@ def register_engine() -> None:
 
     if ENGINE_NAME not in papermill_engines._engines:
         papermill_engines.register(ENGINE_NAME, _engine())
+
+
+def _start_worker() -> None:
+    """Run once in each local worker process as it starts, before any report reaches it.
+
+    The pool is started with the batch, so this runs while the driver reads and assesses
+    the first organizations: the kernel is started and warmed up, and the notebook
+    libraries are imported. A failure here is not one: the first report starts the
+    kernel again and records what goes wrong.
+    """
+    import sys
+
+    # jsonschema, which nbformat imports, checks IRI formats with rfc3987_syntax when it is
+    # installed (Jupyter installs it), and that module compiles a grammar as it is
+    # imported: about a second per worker. Notebooks never hold IRIs. This process is
+    # ours, so the module is kept out of it (jsonschema then skips that one check).
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    try:
+        register_engine()
+        from ..report.html import _exporter
+
+        _exporter()
+        _warm_kernel().ensure()
+    except Exception:  # the first report retries and reports it
+        pass
 
 
 # ---------------------------------------------------------------------- one task
@@ -457,11 +490,18 @@ def _run_local(tasks: Iterable[Task], record: Callable[[dict[str, Any]], None], 
     from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("spawn")
+
+    def new_pool() -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker)
+        for _ in range(workers):  # start every worker now: they warm up while the driver assesses
+            pool.submit(int)
+        return pool
+
     source = iter(tasks)
     retry: list[Task] = []
     attempts: dict[str, int] = {}
     ahead = AHEAD_PER_WORKER * workers
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = new_pool()
     running: dict[Future, Task] = {}
     try:
         while True:
@@ -500,7 +540,7 @@ def _run_local(tasks: Iterable[Task], record: Callable[[dict[str, Any]], None], 
                         retry.append(task)
                 running.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
-                pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+                pool = new_pool()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -174,18 +174,22 @@ def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options |
 
 
 def run_chunks(
-    inputs: Inputs, *, options: Options | None = None, chunk: int = 64
+    inputs: Inputs, *, options: Options | None = None, chunk: int = 64, first: int = 8
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(org_id, document)`` for every organization, assessed ``chunk`` organizations at a time.
 
     The same documents as :func:`run` (an organization's scores, intervals and benchmark
     do not depend on the other organizations in the file), in the file's order, with one
     chunk's documents in memory at a time: what a batch of thousands needs. Each chunk
-    is still one vectorized :func:`assess` call.
+    is still one vectorized :func:`assess` call; the first is only ``first`` organizations
+    long, so that the first reports can start early.
     """
     org_ids = list(inputs.responses.org_ids)
-    for start in range(0, len(org_ids), chunk):
-        part = org_ids[start : start + chunk]
+    bounds = [0, *range(min(first, chunk), len(org_ids), chunk), len(org_ids)]
+    for start, end in zip(bounds, bounds[1:]):
+        if start >= end:
+            continue
+        part = org_ids[start:end]
         docs = run(replace(inputs, responses=inputs.responses.select(part)), options=options)
         for org_id in part:
             yield org_id, docs.pop(org_id)
