@@ -400,3 +400,30 @@ def test_batch_takes_documents_as_workers_need_them(docs, tmp_path, monkeypatch)
         rows = list(csv.DictReader(fh))
     assert [r["org_id"] for r in rows] == [*reversed(list(docs)), "BAD"]
     assert [r["status"] for r in rows] == ["ok"] * len(docs) + ["failed"]
+
+
+def test_reports_are_the_same_byte_for_byte_and_leak_nothing(docs, tmp_path):
+    """A, B, A in one warm kernel: each the same bytes as a fresh kernel's (notebook and page)."""
+    from readiness.apps.batch import _warm_kernel
+    from readiness.io.pipeline import write_outputs
+    from readiness.report.execute import execute
+    from readiness.report.html import to_html
+
+    register_engine()
+    first, second = list(docs)[:2]
+    folders = {org: tmp_path / org_folder(org) for org in (first, second)}
+    for org, folder in folders.items():
+        write_outputs(folder, docs[org])
+
+    def render(org, engine):
+        folder = folders[org]
+        nb = execute(folder / "report.ipynb", {"results_json": str(folder / "results.json")}, engine_name=engine)
+        return (folder / "report.ipynb").read_bytes(), to_html(nb, title=org)
+
+    fresh = {org: render(org, None) for org in (first, second)}
+    _warm_kernel().shutdown()  # a new warm kernel: A, B, A in it
+    warm = [render(first, ENGINE_NAME), render(second, ENGINE_NAME), render(first, ENGINE_NAME)]
+    assert warm[0] == fresh[first] and warm[2] == fresh[first]
+    assert warm[1] == fresh[second]
+    assert b"start_time" not in fresh[first][0] and b".tmp" not in fresh[first][0]
+    assert fresh[first][1] != fresh[second][1]  # two reports, not one shown twice
