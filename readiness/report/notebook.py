@@ -30,7 +30,15 @@ def setup() -> None:
     import matplotlib
 
     matplotlib.rcParams.update(
-        {"figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 11, "figure.max_open_warning": 0}
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 150,
+            "font.size": 10,
+            "axes.titlesize": 11,
+            "figure.max_open_warning": 0,
+            # figures are drawn when shown, outside their style: the hinting they were laid out with
+            "text.hinting": "none",
+        }
     )
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
