@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import resource
@@ -36,6 +37,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
+
+print = functools.partial(print, flush=True)  # figures appear as they are measured
 
 ROOT = Path(__file__).resolve().parent.parent
 PANEL = ROOT / "data" / "peers" / "panel.csv"

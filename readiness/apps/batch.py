@@ -1,24 +1,27 @@
 """Batch reports: every organization of a file, in parallel, resumable, local or on Dask.
 
-Apps layer. The expensive, shared work happens once, in the driver process: inputs
-are read once, every organization is scored, benchmarked and planned in one vectorized
-:func:`~readiness.core.assessment.assess` call, and each organization's ``results.json`` and
-roadmap exports are written there. Workers then only render: they execute the report
-notebook with ``results_json`` as its single parameter and convert it to HTML (and PDF).
+Apps layer. The expensive, shared work happens in the driver process: inputs are read
+once, organizations are scored, benchmarked and planned a chunk at a time in vectorized
+:func:`~readiness.core.assessment.assess` calls, and each organization's ``results.json``
+and roadmap exports are written there, as workers need new reports. Workers only
+render: they execute the report notebook with ``results_json`` as its single parameter
+and convert it to HTML (and PDF). The driver holds one chunk of documents and a bounded
+number of tasks, whatever the size of the batch (``docs/batch.md``).
 
 Speed comes from **warm kernels**: each worker keeps one Jupyter kernel with the report's
-imports already loaded, registered with papermill as the ``readiness-warm`` engine.
-Before every report the kernel is reset (user namespace, matplotlib figures and
-settings, execution counter), so one report cannot leak state into the next; a kernel
-that dies is replaced for the next report.
+imports already loaded, registered with papermill as the ``readiness-warm`` engine, and
+started as the batch starts. Before every report the kernel is reset (user namespace,
+matplotlib figures and settings, execution counter), so one report cannot leak state
+into the next; a kernel that dies is replaced for the next report.
 
 Safety: every file is written under a temporary name and renamed when complete. An
 organization is done when its last file exists (``report.html``, or ``report.pdf`` with
 ``--pdf``); ``--resume`` skips done organizations, removes temporary leftovers of a
 killed run and redoes the rest. An organization that is redone loses its earlier
 report files before its new ``results.json`` is written, so a report never sits beside
-results it was not made from. ``manifest.csv`` (rewritten atomically after each
-organization) records status, start time, seconds, files and the error of each.
+results it was not made from. ``manifest.csv`` records status, start time, seconds,
+files and the error of each organization: appended line by line as the batch goes
+(the last line of an organization is its state), rewritten once in input order at the end.
 """
 
 from __future__ import annotations
@@ -93,40 +96,85 @@ class WarmKernel:
         self.kernel_name = kernel_name
         self.cwd = cwd
         self.km: Any = None
+        self._warming: tuple[Any, Any, str] | None = None
 
-    def ensure(self) -> Any:
-        """The kernel manager of a live, warmed-up kernel (started or restarted as needed)."""
+    def start(self) -> None:
+        """Launch a kernel and hand it the warm-up code, without waiting for either.
+
+        :meth:`ensure` waits for the warm-up to finish; in between this process can do
+        its own imports while the kernel does its own, on another core.
+        """
         from jupyter_core.utils import run_sync
 
         from ..report.execute import kernel_manager_class
 
-        if self.km is not None and run_sync(self.km.is_alive)():
-            return self.km
         self.shutdown()
         km = kernel_manager_class()(kernel_name=self.kernel_name)
         # no history database: nothing to share between reports, nothing written to disk
         run_sync(km.start_kernel)(cwd=str(self.cwd or Path.cwd()), extra_arguments=["--HistoryManager.enabled=False"])
         kc = km.client()
         kc.start_channels()
+        # queued on the shell socket until the kernel is up to read it
+        self._warming = (km, kc, kc.execute(_WARM_UP, silent=True, store_history=False))
+
+    def _finish_start(self) -> None:
+        """Wait for the warm-up sent by :meth:`start`; the kernel is then the one in use."""
+        import queue
+
+        from jupyter_core.utils import run_sync
+
+        assert self._warming is not None
+        km, kc, msg_id = self._warming
+        self._warming = None
+        deadline = time.monotonic() + 180
         try:
-            run_sync(kc.wait_for_ready)(timeout=60)
-            reply = run_sync(kc.execute_interactive)(_WARM_UP, silent=True, store_history=False, timeout=120)
+            while True:
+                try:
+                    reply = run_sync(kc.get_shell_msg)(timeout=1)
+                except queue.Empty:
+                    if not run_sync(km.is_alive)() or time.monotonic() > deadline:
+                        raise ReadinessError("the report kernel did not start") from None
+                    continue
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
             if reply["content"]["status"] != "ok":
                 raise ReadinessError("the report kernel could not import the report libraries")
+        except BaseException:
+            self.km = km
+            self.shutdown()
+            raise
         finally:
             kc.stop_channels()
         self.km = km
-        return km
 
-    def shutdown(self) -> None:
+    def ensure(self) -> Any:
+        """The kernel manager of a live, warmed-up kernel (started or restarted as needed)."""
         from jupyter_core.utils import run_sync
 
-        if self.km is not None:
-            try:
-                run_sync(self.km.shutdown_kernel)(now=True)
-            except Exception:  # already gone: nothing to do
-                pass
-            self.km = None
+        if self._warming is not None:
+            self._finish_start()
+        if self.km is not None and run_sync(self.km.is_alive)():
+            return self.km
+        self.start()
+        self._finish_start()
+        return self.km
+
+    def shutdown(self) -> None:
+        """Stop the kernel in use, and one still starting."""
+        from jupyter_core.utils import run_sync
+
+        managers = [self.km]
+        if self._warming is not None:  # started, never waited for
+            km, kc, _ = self._warming
+            kc.stop_channels()
+            managers.append(km)
+        self.km, self._warming = None, None
+        for km in managers:
+            if km is not None:
+                try:
+                    run_sync(km.shutdown_kernel)(now=True)
+                except Exception:  # already gone: nothing to do
+                    pass
 
 
 _WARM: WarmKernel | None = None
@@ -222,11 +270,13 @@ def _start_worker() -> None:
     # ours, so the module is kept out of it (jsonschema then skips that one check).
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     try:
+        warm = _warm_kernel()
+        warm.start()  # the kernel starts and imports on its own while this process imports
         register_engine()
         from ..report.html import _exporter
 
         _exporter()
-        _warm_kernel().ensure()
+        warm.ensure()
     except Exception:  # the first report retries and reports it
         pass
     import gc
