@@ -712,3 +712,19 @@ def test_an_organization_scores_the_same_alone_or_among_others(bundled):
             mine = getattr(together, name).iloc[together.rows_of(org)[name]].reset_index(drop=True)
             pd.testing.assert_frame_equal(mine, getattr(alone, name), check_exact=True)
         pd.testing.assert_frame_equal(together.overall.loc[[org]], alone.overall, check_exact=True)
+
+
+def test_barriers_of_every_organization_are_choose_barriers(bundled):
+    """The vectorized barrier of each organization is the one choose_barrier gives it."""
+    from readiness.core.scoring import choose_barrier
+
+    responses = _mixed(bundled, 80, seed=16)
+    res = score(responses, n_boot=60, seed=3, barrier_threshold=60.0)  # a high line: many candidates
+    facets = res.facets
+    for org in res.org_ids:
+        mine = facets[facets["org_id"] == org]
+        choice = choose_barrier(
+            list(mine["facet"]), list(mine["score"]), list(mine["ci_low"]), list(mine["ci_high"]), line=60.0
+        )
+        assert res.overall.at[org, "barrier"] == (choice.facet if choice else None)
+    assert res.overall["barrier"].notna().sum() > 40

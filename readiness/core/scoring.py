@@ -836,15 +836,21 @@ def choose_barrier(
 
 
 def _barriers(org_facet: np.ndarray, ci: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
-    """The barrier of every organization (:func:`choose_barrier`)."""
-    out: list[str | None] = []
+    """The barrier of every organization: :func:`choose_barrier`, for all of them at once."""
     n_f = len(layout.facet_ids)
-    for o in range(org_facet.shape[0]):
-        choice = choose_barrier(
-            layout.facet_ids, list(org_facet[o]), list(ci[o, 0, :n_f]), list(ci[o, 1, :n_f]), line=threshold
-        )
-        out.append(choice.facet if choice is not None else None)
-    return out
+    score = org_facet
+    below = np.isfinite(score) & (score < threshold)
+    # a facet without an interval counts as the point interval of its score
+    low = np.where(np.isfinite(ci[:, 0, :n_f]), ci[:, 0, :n_f], score)
+    high = np.where(np.isfinite(ci[:, 1, :n_f]), ci[:, 1, :n_f], score)
+    rows = np.arange(len(score))
+    weakest = np.where(below, score, np.inf).argmin(axis=1)  # the first of equal lowest scores
+    tied = below & (low <= high[rows, weakest][:, None]) & (low[rows, weakest][:, None] <= high)
+    dims = [facet.split(".", 1)[0] for facet in layout.facet_ids]
+    rank = np.array([DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS) for d in dims]) * n_f + np.arange(n_f)
+    first = np.where(tied, rank, np.iinfo(np.int64).max).argmin(axis=1)
+    ids = list(layout.facet_ids)
+    return [ids[f] if hit else None for f, hit in zip(first, below.any(axis=1))]
 
 
 def _by_role_frame(org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, g_size) -> pd.DataFrame:
