@@ -210,7 +210,7 @@ def build_results(
                 "rwg": clean_number(f.rwg),
                 "alpha": clean_number(f.alpha),
                 "percentile": None,
-                "dont_know": clean_number(dont_know[f]),
+                "dont_know": clean_number(dont_know[f.facet]),
             }
             for f in facets.reset_index().itertuples(index=False)
         },
