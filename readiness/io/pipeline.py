@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .resources import data_path
 from .tables import Limits
 
 __all__ = [
+    "Fingerprints",
     "Inputs",
     "bundled_example",
     "bundled_panel",
@@ -36,6 +37,7 @@ __all__ = [
     "make_options",
     "parse_target",
     "run",
+    "run_chunks",
     "write_outputs",
 ]
 
@@ -166,34 +168,58 @@ def fingerprints(inputs: Inputs, options: Options | None, orgs: Sequence[str]) -
     with the same parts give the same results (same input and seed, same output), so a
     batch can tell a finished organization whose inputs changed from one that is done.
     """
-    from importlib.metadata import PackageNotFoundError, version
+    made_from = Fingerprints(inputs, options)
+    return {org: made_from[org] for org in orgs}
 
-    try:
-        release = version("readiness")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        release = "unknown"
-    shared = {
-        **inputs.digests,
-        "options": _digest(repr(options or Options()).encode()),
-        "notes": _digest("\n".join(inputs.notes).encode()),
-        "readiness": release,
-    }
-    responses = inputs.responses
-    meta = responses.meta
-    out: dict[str, dict[str, str]] = {}
-    for org in orgs:
-        mask = (meta["org_id"] == org).to_numpy()
+
+class Fingerprints(Mapping[str, dict[str, str]]):
+    """:func:`fingerprints` of every organization of ``inputs``, each computed when asked.
+
+    A batch streams its organizations: this holds no digest, and finds an organization's
+    rows by position (they are contiguous in canonical order), so asking for every one
+    of thousands takes time in proportion to the file.
+    """
+
+    def __init__(self, inputs: Inputs, options: Options | None) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            release = version("readiness")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+            release = "unknown"
+        self._inputs = inputs
+        self._shared = {
+            **inputs.digests,
+            "options": _digest(repr(options or Options()).encode()),
+            "notes": _digest("\n".join(inputs.notes).encode()),
+            "readiness": release,
+        }
+        responses = inputs.responses
+        self._orgs = {org: i for i, org in enumerate(responses.org_ids)}
+        self._bounds = np.searchsorted(responses.org_codes, np.arange(len(self._orgs) + 1))
+
+    def __getitem__(self, org: str) -> dict[str, str]:
+        at = self._orgs[org]  # KeyError for an organization not in the file
+        rows = slice(int(self._bounds[at]), int(self._bounds[at + 1]))
+        responses = self._inputs.responses
+        meta = responses.meta.iloc[rows]
         h = hashlib.blake2b(digest_size=16)
         for column in ("respondent_id", "role"):
-            h.update("\x1f".join(meta.loc[mask, column].astype(str)).encode())
+            h.update("\x1f".join(meta[column].astype(str)).encode())
             h.update(b"\x1e")
-        h.update(np.ascontiguousarray(responses.values[mask]).tobytes())
-        h.update(np.ascontiguousarray(responses.not_applicable[mask]).tobytes())
+        for array in (responses.values, responses.not_applicable, responses.dont_know):
+            h.update(np.ascontiguousarray(array[rows]).tobytes())
+        profiles = self._inputs.profiles
         profile = ""
-        if inputs.profiles is not None and org in inputs.profiles.index:
-            profile = inputs.profiles.loc[org].to_json(default_handler=str)
-        out[org] = {"answers": h.hexdigest(), "profile": _digest(profile.encode()), **shared}
-    return out
+        if profiles is not None and org in profiles.index:
+            profile = profiles.loc[org].to_json(default_handler=str)
+        return {"answers": h.hexdigest(), "profile": _digest(profile.encode()), **self._shared}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._orgs)
+
+    def __len__(self) -> int:
+        return len(self._orgs)
 
 
 def _digest(data: bytes) -> str:
@@ -276,6 +302,28 @@ def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options |
     for doc in docs.values():
         doc["warnings"].extend(inputs.notes)
     return docs
+
+
+def run_chunks(
+    inputs: Inputs, *, options: Options | None = None, chunk: int = 64, first: int = 8
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(org_id, document)`` for every organization, assessed ``chunk`` organizations at a time.
+
+    The same documents as :func:`run` (an organization's scores, intervals and benchmark
+    do not depend on the other organizations in the file), in the file's order, with one
+    chunk's documents in memory at a time: what a batch of thousands needs. Each chunk
+    is still one vectorized :func:`assess` call; the first is only ``first`` organizations
+    long, so that the first reports can start early.
+    """
+    org_ids = list(inputs.responses.org_ids)
+    bounds = [0, *range(min(first, chunk), len(org_ids), chunk), len(org_ids)]
+    for start, end in zip(bounds, bounds[1:]):
+        if start >= end:
+            continue
+        part = org_ids[start:end]
+        docs = run(replace(inputs, responses=inputs.responses.select(part)), options=options)
+        for org_id in part:
+            yield org_id, docs.pop(org_id)
 
 
 def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:
