@@ -449,8 +449,7 @@ def test_resume_redoes_everything_when_an_option_changes(docs, tmp_path):
 def test_fingerprint_follows_comments_and_a_given_date_not_the_day(tmp_path, monkeypatch):
     """What a resumed batch compares: comments reach the report, so they are inputs; today's
     date by default is not (a batch resumed the next morning finishes the rest), a --date is."""
-    from readiness.apps.cli import _assess
-    from readiness.io.pipeline import bundled_example
+    from readiness.io.pipeline import Fingerprints, bundled_example
 
     responses, profiles = bundled_example()
     lines = responses.read_text(encoding="utf-8").splitlines()
@@ -460,11 +459,10 @@ def test_fingerprint_follows_comments_and_a_given_date_not_the_day(tmp_path, mon
         path = tmp_path / f"r{len(list(tmp_path.iterdir()))}.csv"
         path.write_text("\n".join([header, lines[1] + "," + comment, *(x + "," for x in lines[2:])]) + "\n", "utf-8")
         monkeypatch.setenv("SOURCE_DATE_EPOCH", day)
-        out: dict = {}
-        kw = dict(org=None, instrument_path=None, profiles=str(profiles), peers=None, playbook_path=None)
-        _assess(str(path), seed=0, n_boot=0, k=5, target=None, capacity=None, fingerprints=out, date=date, **kw)
-        (org,) = out
-        return out[org]
+        inputs = load_inputs(path, profiles=profiles)
+        (org,) = inputs.responses.org_ids
+        # as the batch command asks: a date given is an input, today's by default is not
+        return Fingerprints(inputs, make_options(seed=0, n_boot=0, date=date), dated=date is not None)[org]
 
     monday, tuesday = "1717372800", "1717459200"  # 2024-06-03 and 2024-06-04
     first = made_from("Coaching is rushed", None, monday)
@@ -473,3 +471,145 @@ def test_fingerprint_follows_comments_and_a_given_date_not_the_day(tmp_path, mon
     assert made_from("Coaching is rushed", "2024-06-03", monday) != made_from(
         "Coaching is rushed", "2024-06-04", monday
     )
+
+
+def test_chunked_assessment_gives_the_same_documents(clients):
+    from readiness.io.pipeline import run_chunks
+
+    responses, profiles = clients
+    inputs = load_inputs(responses, profiles=profiles, peers=PANEL)
+    options = make_options(n_boot=100)
+    whole = run(inputs, options=options)
+    chunked = list(run_chunks(inputs, options=options, chunk=3))
+    assert [org for org, _ in chunked] == list(whole)
+    assert json.dumps(dict(chunked)) == json.dumps(whole)
+
+
+def test_batch_takes_documents_as_workers_need_them(docs, tmp_path, monkeypatch):
+    """The driver holds one document at a time, and the manifest ends in input order, one row each."""
+    from readiness.apps import batch
+
+    produced: list[str] = []
+    recorded: list[str] = []
+
+    def stream():
+        for org_id, doc in reversed(list(docs.items())):  # an order that is not sorted
+            produced.append(org_id)
+            yield org_id, doc
+
+    def one_at_a_time(tasks, record, *, workers):
+        for task in tasks:
+            assert len(produced) - len(recorded) == 1  # nothing assessed ahead of the worker
+            lines = (tmp_path / "manifest.csv").read_text(encoding="utf-8").splitlines()
+            assert lines[-1].startswith(f"{task.org_id},{task.org_id},pending")  # on file before it is rendered
+            recorded.append(task.org_id)
+            record({"org_id": task.org_id, "status": "ok", "started": "", "seconds": 1.0, "files": "", "error": ""})
+
+    monkeypatch.setattr(batch, "_run_local", one_at_a_time)
+    summary = run_batch(stream(), tmp_path, total=len(docs), rejected={"BAD": "row 3: no"})
+    assert summary.done == len(docs) and summary.failed == 1 and summary.total == len(docs) + 1
+    assert [r["org_id"] for r in summary.rows] == ["BAD"]
+    with open(tmp_path / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["org_id"] for r in rows] == [*reversed(list(docs)), "BAD"]
+    assert [r["status"] for r in rows] == ["ok"] * len(docs) + ["failed"]
+
+
+def test_reports_are_the_same_byte_for_byte_and_leak_nothing(docs, tmp_path):
+    """A, B, A in one warm kernel: each the same bytes as a fresh kernel's (notebook and page)."""
+    from readiness.apps.batch import _warm_kernel
+    from readiness.io.pipeline import write_outputs
+    from readiness.report.execute import execute
+    from readiness.report.html import to_html
+
+    register_engine()
+    first, second = list(docs)[:2]
+    folders = {org: tmp_path / org_folder(org) for org in (first, second)}
+    for org, folder in folders.items():
+        write_outputs(folder, docs[org])
+
+    def render(org, engine):
+        folder = folders[org]
+        nb = execute(folder / "report.ipynb", {"results_json": str(folder / "results.json")}, engine_name=engine)
+        return (folder / "report.ipynb").read_bytes(), to_html(nb, title=org)
+
+    fresh = {org: render(org, None) for org in (first, second)}
+    _warm_kernel().shutdown()  # a new warm kernel: A, B, A in it
+    warm = [render(first, ENGINE_NAME), render(second, ENGINE_NAME), render(first, ENGINE_NAME)]
+    assert warm[0] == fresh[first] and warm[2] == fresh[first]
+    assert warm[1] == fresh[second]
+    assert b"start_time" not in fresh[first][0] and b".tmp" not in fresh[first][0]
+    assert fresh[first][1] != fresh[second][1]  # two reports, not one shown twice
+
+
+def _render_stub(tasks, record, *, workers):
+    """What a worker leaves, without rendering: report files in the staged set, swapped in."""
+    from readiness.io.exporters import commit_stage
+
+    for task in tasks:
+        for name in ("report.ipynb", "report.html"):
+            (Path(task.stage) / name).write_text(task.org_id, encoding="utf-8")
+        commit_stage(task.stage, task.folder)
+        record({"org_id": task.org_id, "status": "ok", "started": "t", "seconds": 1.0, "files": "f", "error": ""})
+
+
+def test_streamed_manifest_of_a_killed_run_and_resume(docs, tmp_path, monkeypatch):
+    """Kill between a folder's swap and its manifest line: --resume keeps it by its fingerprint,
+    cleans the staged leftovers of the killed run, and redoes only what changed."""
+    from readiness.apps import batch
+
+    monkeypatch.setattr(batch, "_run_local", _render_stub)
+    made_from = {o: {"answers": o, "options": "a"} for o in docs}
+    first = run_batch(iter(docs.items()), tmp_path, total=len(docs), fingerprints=made_from)
+    assert first.done == len(docs)
+    orgs = list(docs)
+    # the manifest as a run killed just after the last folder was swapped in leaves it
+    lines = (tmp_path / "manifest.csv").read_text(encoding="utf-8").splitlines()
+    killed = f"{orgs[-1]},{org_folder(orgs[-1])},pending,,,,"
+    (tmp_path / "manifest.csv").write_text("\n".join([*lines[:-1], killed]) + "\n", encoding="utf-8")
+    stage = tmp_path / f".{org_folder(orgs[0])}.readiness-new-dead1234"  # a set being prepared at the kill
+    stage.mkdir()
+    (stage / "results.json").write_text("{}", encoding="utf-8")
+    before = {o: (tmp_path / org_folder(o) / "report.html").stat().st_mtime_ns for o in orgs}
+
+    again = run_batch(iter(docs.items()), tmp_path, total=len(docs), resume=True, fingerprints=made_from)
+    assert again.skipped == len(docs) and again.done == 0
+    assert not stage.exists()
+    rows = manifest(tmp_path)
+    assert list(rows) == orgs and {r["status"] for r in rows.values()} == {"ok"}
+    assert "fingerprint.json" in rows[orgs[-1]]["files"].split(";")  # listed from its folder
+    assert all((tmp_path / org_folder(o) / "report.html").stat().st_mtime_ns == before[o] for o in orgs)
+
+    changed = {**made_from, orgs[1]: {"answers": "new", "options": "a"}}
+    third = run_batch(iter(docs.items()), tmp_path, total=len(docs), resume=True, fingerprints=changed)
+    assert third.skipped == len(docs) - 1 and third.done == 1
+    stored = json.loads((tmp_path / org_folder(orgs[1]) / "fingerprint.json").read_text(encoding="utf-8"))
+    assert stored["made_from"] == changed[orgs[1]]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_fingerprints_are_computed_per_organization_as_asked(clients, tmp_path):
+    """The batch's lazy fingerprints are the whole file's, and follow each organization's own answers."""
+    from dataclasses import replace
+
+    from readiness.io.pipeline import Fingerprints, fingerprints
+
+    responses, profiles = clients
+    inputs = load_inputs(responses, profiles=profiles)
+    options = make_options(n_boot=20)
+    orgs = list(inputs.responses.org_ids)
+    lazy = Fingerprints(inputs, options)
+    assert list(lazy) == orgs and len(lazy) == len(orgs)
+    assert {o: lazy[o] for o in orgs} == fingerprints(inputs, options, orgs)
+    # a chunk of the file (what the streamed batch assesses) gives the same digests
+    part = replace(inputs, responses=inputs.responses.select(orgs[1:3]))
+    assert fingerprints(part, options, orgs[1:3]) == {o: lazy[o] for o in orgs[1:3]}
+    # one organization's answer changed: its fingerprint only
+    values = inputs.responses.values.copy()
+    row = int(inputs.responses.meta.index[inputs.responses.meta["org_id"] == orgs[2]][0])
+    values[row, 0] = 1.0 if values[row, 0] != 1.0 else 2.0
+    edited = replace(inputs, responses=replace(inputs.responses, values=values))
+    other = Fingerprints(edited, options)
+    assert [o for o in orgs if other[o] != lazy[o]] == [orgs[2]]
+    assert other[orgs[2]]["answers"] != lazy[orgs[2]]["answers"]
+    assert Fingerprints(inputs, make_options(n_boot=21))[orgs[0]]["options"] != lazy[orgs[0]]["options"]

@@ -13,7 +13,7 @@ from readiness.core.responses import Responses
 from readiness.core.scoring import choose_barrier, readiness_level, respondent_facet_scores, score
 from readiness.io.loaders import load_responses
 
-from .conftest import DATA
+from .conftest import DATA, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -581,3 +581,161 @@ def test_dont_know_counts_stay_with_their_organization(tmp_path, mini):
     z = sum(both.at[("Z", f), "n_dont_know"] for f in mini.facets)
     y = sum(both.at[("Y", f), "n_dont_know"] for f in mini.facets)
     assert (y, z) == (10, 6)
+
+
+# ---------------------------------------------------------------- the engine against plain numpy
+def _plain_numpy():
+    """benchmarks/numpy_scoring.py: the rules written as plain numpy, independently of the engine."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("numpy_scoring", ROOT / "benchmarks" / "numpy_scoring.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.numpy_scores
+
+
+def _mixed(inst, n_orgs: int, seed: int, *, big: int = 0, halves: bool = False) -> Responses:
+    """Organizations of 1 to 40 respondents (one of ``big`` if given), all roles or some,
+    missing answers, N/A and don't-know marks; with ``halves`` some answers are not whole numbers."""
+    layout = inst.layout
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 41, size=n_orgs)
+    if big:
+        sizes[0] = big
+    n = int(sizes.sum())
+    share = np.array([0.6, 0.25, 0.15, 0.1, 0.1])[: len(layout.role_ids)]
+    roles = np.array(layout.role_ids)[rng.choice(len(layout.role_ids), size=n, p=share / share.sum())]
+    level = np.repeat(rng.normal(size=n_orgs), sizes)[:, None]
+    values = np.clip(np.round(3 + level + rng.normal(size=(n, len(layout.item_ids)))), 1, inst.scale_points)
+    if halves:
+        values[rng.random(values.shape) < 0.1] -= 0.5
+    values[rng.random(values.shape) < rng.uniform(0.0, 0.3, size=(n, 1))] = np.nan  # some answer little
+    # some answer one dimension only, some nothing: listed, but not counted by the role minimum
+    item_dim = layout.facet_dimension[layout.item_facet]
+    one_dim = rng.random(n) < 0.08
+    values[one_dim] = np.where(item_dim == rng.integers(0, len(layout.dimension_ids), size=(n, 1)), values, np.nan)[
+        one_dim
+    ]
+    values[rng.random(n) < 0.05] = np.nan
+    na = (rng.random(values.shape) < 0.3) & layout.allows_na & np.isnan(values)
+    dont_know = (rng.random(values.shape) < 0.2) & np.isnan(values) & ~na
+    orgs = np.repeat([f"O{i:03d}" for i in range(n_orgs)], sizes)
+    return Responses.from_arrays(
+        inst, orgs, [f"r{i}" for i in range(n)], roles.tolist(), values, na, dont_know=dont_know
+    )
+
+
+def _assert_equal_to_plain(responses: Responses) -> None:
+    ref = _plain_numpy()(responses)
+    eng = score(responses, n_boot=0)
+    br = eng.by_role
+
+    def same(a, b, what):
+        a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-9, equal_nan=True, err_msg=what)
+
+    same(ref["respondent_facets"], eng.respondent_facets.iloc[:, 3:].to_numpy(), "respondent facet scores")
+    same(ref["facet"], eng.facets["score"], "facet scores")
+    same(ref["facet_n"], eng.facets["n"], "facet n")
+    same(ref["dimension"], eng.dimensions["score"], "dimension scores")
+    same(ref["overall"], eng.overall["score"], "overall scores")
+    same(ref["n_respondents"], eng.overall["n_respondents"], "respondents")
+    same(ref["role_facet"], br.loc[br["level"] == "facet", "score"], "facet scores by role")
+    same(ref["role_n"], br.loc[br["level"] == "facet", "n"], "facet n by role")
+    same(ref["role_dimension"], br.loc[br["level"] == "dimension", "score"], "dimension scores by role")
+    same(ref["role_overall"], br.loc[br["level"] == "overall", "score"], "overall by role")
+    # the role minimum counts respondents with a score in each block, not those listed
+    same(ref["role_dimension_n"], br.loc[br["level"] == "dimension", "n"], "dimension n by role")
+    same(ref["role_overall_n"], br.loc[br["level"] == "overall", "n"], "overall n by role")
+    same(ref["group_size"], br.loc[br["level"] == "overall", "listed"], "respondents listed by role")
+    same(ref["rwg"], eng.facets["rwg"], "r_wg")
+    same(ref["alpha_facet"], eng.facets["alpha"], "facet alpha")
+    same(ref["alpha_dimension"], eng.dimensions["alpha"], "dimension alpha")
+    for name in ("answered", "not_applicable", "dont_know", "unanswered"):
+        same(ref[name], eng.respondents[name], name)
+    same(ref["n_asked"], eng.facets["n_asked"], "questions asked per facet")
+    same(ref["n_dont_know"], eng.facets["n_dont_know"], "don't know per facet")
+    assert list(ref["level"]) == list(eng.overall["level"])
+    assert list(ref["barrier"]) == list(eng.overall["barrier"])
+
+
+def test_engine_equals_a_plain_numpy_implementation(bundled):
+    responses = _mixed(bundled, 120, seed=11)
+    assert responses.whole_answers
+    _assert_equal_to_plain(responses)
+
+
+def test_engine_equals_plain_numpy_with_a_large_organization_and_answers_off_the_scale(bundled, mini):
+    # an organization too large for float32 sums, and answers that are not whole numbers:
+    # the engine's float64 paths
+    _assert_equal_to_plain(_mixed(bundled, 8, seed=12, big=3000))
+    halves = _mixed(mini, 30, seed=13, halves=True)
+    assert not halves.whole_answers
+    _assert_equal_to_plain(halves)
+
+
+def test_blocks_do_not_change_any_number(bundled, monkeypatch):
+    import readiness.core.scoring as engine
+
+    responses = _mixed(bundled, 40, seed=14)
+    whole = score(responses, n_boot=50, seed=2)
+    monkeypatch.setattr(engine, "BLOCK_ROWS", 7)  # blocks of one or two organizations
+    blocks = score(responses, n_boot=50, seed=2)
+    for name in ("overall", "dimensions", "facets", "by_role", "respondents", "respondent_facets"):
+        pd.testing.assert_frame_equal(getattr(whole, name), getattr(blocks, name), check_exact=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 60),
+    st.sampled_from([0.5, 2.5, 5.0, 12.5]),
+    st.floats(0, 100),
+    st.integers(0, 2**32 - 1),
+)
+def test_percentile_bounds_are_numpys(n, tail, fill, seed):
+    from readiness.core.scoring import _percentile_bounds
+
+    rng = np.random.default_rng(seed)
+    stats = np.round(rng.normal(50, 15, size=(5, n)), int(rng.integers(0, 3)))  # ties too
+    stats[1, :] = fill  # all equal
+    stats[2, rng.random(n) < 0.3] = np.nan  # partly missing
+    stats[3, :] = np.nan  # missing
+    got = _percentile_bounds(stats, tail)
+    with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("ignore")
+        for row in range(5):
+            values = stats[row]
+            if np.isnan(values).all():
+                assert np.isnan(got[:, row]).all()
+            elif np.isnan(values).any():
+                assert np.array_equal(got[:, row], np.nanpercentile(values, [tail, 100 - tail]))
+            else:
+                assert np.array_equal(got[:, row], np.percentile(values, [tail, 100 - tail]))
+
+
+def test_an_organization_scores_the_same_alone_or_among_others(bundled):
+    """Bit for bit: a batch assesses a chunk of organizations at a time, `score --org` the whole file."""
+    responses = _mixed(bundled, 50, seed=15)
+    together = score(responses, n_boot=40, seed=1)
+    for org in responses.org_ids[::7]:
+        alone = score(responses.select([org]), n_boot=40, seed=1)
+        for name in ("dimensions", "facets", "by_role", "respondents"):
+            mine = getattr(together, name).iloc[together.rows_of(org)[name]].reset_index(drop=True)
+            pd.testing.assert_frame_equal(mine, getattr(alone, name), check_exact=True)
+        pd.testing.assert_frame_equal(together.overall.loc[[org]], alone.overall, check_exact=True)
+
+
+def test_barriers_of_every_organization_are_choose_barriers(bundled):
+    """The vectorized barrier of each organization is the one choose_barrier gives it."""
+    from readiness.core.scoring import choose_barrier
+
+    responses = _mixed(bundled, 80, seed=16)
+    res = score(responses, n_boot=60, seed=3, barrier_threshold=60.0)  # a high line: many candidates
+    facets = res.facets
+    for org in res.org_ids:
+        mine = facets[facets["org_id"] == org]
+        choice = choose_barrier(
+            list(mine["facet"]), list(mine["score"]), list(mine["ci_low"]), list(mine["ci_high"]), line=60.0
+        )
+        assert res.overall.at[org, "barrier"] == (choice.facet if choice else None)
+    assert res.overall["barrier"].notna().sum() > 40

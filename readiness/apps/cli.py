@@ -6,12 +6,12 @@ a traceback is shown only with ``READINESS_DEBUG=1``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,6 +19,13 @@ from ..core import defaults
 from ..core.errors import InputError, ReadinessError
 
 __all__ = ["cli", "main"]
+
+# One BLAS thread per process, unless the user says otherwise (set before numpy loads,
+# and inherited by batch workers and their kernels). A batch already runs one process
+# per core, and the engine's matrix products are small: more BLAS threads only wait on
+# each other (a product 14 times slower on a busy 2-core machine, measured).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 
 def _instrument(path: str | None):
@@ -234,23 +241,17 @@ def _assess(
     target: str | None,
     capacity: Sequence[float] | None,
     role_min: int = defaults.ROLE_MIN,
-    rejected: dict | None = None,
     inputs_out: list | None = None,
     export=None,
     reading: dict | None = None,
-    fingerprints: dict | None = None,
     prepared_by: str = "",
     date: str | None = None,
 ):
     """Load everything, run the assessment: {org_id: results document}.
 
-    With a ``rejected`` dict (batches), organizations whose own rows are bad are left out
-    and put there with their reason, instead of failing the whole file. With an
-    ``inputs_out`` list, the inputs read are appended to it (the history keeps the
-    respondents' facet scores). With a ``fingerprints`` dict, what each organization's
-    results are made from is put there (:func:`readiness.io.pipeline.fingerprints`).
+    With an ``inputs_out`` list, the inputs read are appended to it (the history keeps the
+    respondents' facet scores).
     """
-    from ..io import pipeline
     from ..io.pipeline import load_inputs, make_options, parse_target, run
 
     inputs = load_inputs(
@@ -259,7 +260,6 @@ def _assess(
         profiles=profiles,
         peers=peers,
         playbook=playbook_path,
-        isolate=rejected is not None,
         export=export,
         **(reading or {}),
     )
@@ -273,16 +273,9 @@ def _assess(
         date=date,
         prepared_by=prepared_by or "",
     )
-    if rejected is not None:
-        rejected.update(inputs.rejected)
     if inputs_out is not None:
         inputs_out.append(inputs)
     docs = run(inputs, orgs=[org] if org else None, options=options)
-    if fingerprints is not None:
-        # A date given with --date is an input; today's date by default is not: a batch
-        # resumed the next morning finishes the rest instead of redoing every report.
-        made_with = options if date else dataclasses.replace(options, date=None)
-        fingerprints.update(pipeline.fingerprints(inputs, made_with, list(docs)))
     return docs
 
 
@@ -588,62 +581,71 @@ def batch_cmd(
     org: str,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
+    from ..io.pipeline import Fingerprints, load_inputs, make_options, parse_target, run, run_chunks
     from ..report.terminal import BatchProgress
     from .batch import run_batch
-
-    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
 
     if scheduler and executor != "dask":
         raise InputError("--scheduler needs --executor dask", source="command line")
     _check_history(history_path, wave)
-    inputs: list = []
-    rejected: dict[str, str] = {}
-    made_from: dict[str, dict[str, str]] = {}
-    docs = _assess(
+    reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
+    inputs = load_inputs(
         responses,
-        org=None,
-        instrument_path=instrument_path,
+        instrument=instrument_path,
         profiles=profiles,
         peers=peers,
-        playbook_path=playbook_path,
+        playbook=playbook_path,
+        isolate=True,
+        export=_export(export_tool, org, org_column, role_question, reading),
+        **reading,
+    )
+    options = make_options(
         seed=seed,
         n_boot=n_boot,
         k=k,
-        target=target,
+        target=parse_target(target, inputs.instrument),
         capacity=capacity,
         role_min=role_min,
-        rejected=rejected,
-        inputs_out=inputs,
-        export=_export(export_tool, org, org_column, role_question, reading),
-        reading=reading,
-        fingerprints=made_from,
         prepared_by=prepared_by,
         date=date,
     )
-    if history_path and docs:
-        # every organization assessed, in one transaction, before the long rendering
-        _record(history_path, inputs, docs, wave, responses)
-    with BatchProgress(len(docs) + len(rejected), enabled=not no_progress) as progress:
+    total = len(inputs.responses.org_ids)
+    if history_path:
+        # the history records every organization in one transaction, before the long
+        # rendering: this batch holds all its documents (without --history it streams them)
+        docs = run(inputs, options=options)
+        if docs:
+            _record(history_path, [inputs], docs, wave, responses)
+        source: Any = docs
+    else:
+        # organizations are assessed a chunk at a time as workers need them: the driver
+        # never holds every results document of a large batch at once
+        source = run_chunks(inputs, options=options)
+    with BatchProgress(total + len(inputs.rejected), enabled=not no_progress) as progress:
         summary = run_batch(
-            docs,
+            source,
             out_dir,
             workers=workers,
             executor=executor,
             scheduler=scheduler,
             resume=resume,
             pdf=pdf,
-            rejected=rejected,
+            rejected=inputs.rejected,
+            total=total,
             on_progress=progress.update,
-            fingerprints=made_from,
+            # what each organization's results are made from, computed as it comes up; a
+            # date given with --date is one of them, today's date by default is not (a
+            # batch resumed the next morning finishes the rest instead of redoing them all)
+            fingerprints=Fingerprints(inputs, options, dated=date is not None),
+            org_ids=inputs.responses.org_ids,
         )
     click.echo(
         f"{summary.done} done, {summary.failed} failed, {summary.skipped} already complete "
         f"in {summary.seconds:.1f} s; manifest: {Path(out_dir) / 'manifest.csv'}"
     )
     if not summary.ok:
-        for row in summary.rows:
-            if row["status"] == "failed":
-                click.echo(f"failed: {row['org_id']}: {row['error']}", err=True)
+        for row in summary.rows:  # the failed ones
+            click.echo(f"failed: {row['org_id']}: {row['error']}", err=True)
         raise click.exceptions.Exit(1)
 
 

@@ -15,8 +15,10 @@ Example
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -81,7 +83,22 @@ class PeerPanel:
         quality = instrument_quality(responses)
         return cls(table, driver_analysis(table), quality, len(table), info or PanelInfo())
 
+    def drivers_json(self) -> dict[str, Any]:
+        """The ``drivers`` block of results.json: a fresh copy each call, built once per panel."""
+        return json.loads(self._json_blocks[0])
+
     def quality_json(self) -> dict[str, Any]:
+        """The ``instrument_quality`` block of results.json: a fresh copy each call, built once per panel."""
+        return json.loads(self._json_blocks[1])
+
+    @cached_property
+    def _json_blocks(self) -> tuple[str, str]:
+        # every organization benchmarked against this panel carries the same two blocks:
+        # built once, copied per document by parsing their JSON text (fast, and no document
+        # shares a mutable object with another)
+        return json.dumps(self.drivers.to_json()), json.dumps(self._quality_json())
+
+    def _quality_json(self) -> dict[str, Any]:
         scales, items = self.quality
         return {
             "alpha": [
@@ -164,7 +181,7 @@ def assess(
             doc["benchmark"] = bench
             _fill_percentiles(doc, bench)
             if peers.n_orgs >= options.k:  # statistics of a panel under k are never shown
-                drivers = peers.drivers.to_json()
+                drivers = peers.drivers_json()
                 # fitted on simulated answers, the models return the effects the simulation
                 # was built with: an illustration of the method, never evidence
                 drivers["illustration"] = synthetic

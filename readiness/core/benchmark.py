@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,7 @@ from .ids import normalize_id
 from .instrument import DIMENSIONS
 from .profile import CONTEXT
 from .results import clean_number
-from .scoring import Scores
+from .scoring import Scores, linear_percentiles
 
 __all__ = [
     "FALLBACK_ORDER",
@@ -59,6 +60,7 @@ FALLBACK_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Edges of the distribution bins shown in plots (counts only; no peer's own score).
 BIN_EDGES: tuple[float, ...] = tuple(float(x) for x in range(0, 101, 5))
+_EDGES = np.array(BIN_EDGES)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,15 @@ def peer_table(scores: Scores, profiles: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _folded_ids(ids: tuple[Any, ...]) -> tuple[str, ...]:
+    """Peer ids as compared with the organization's (normalized, case folded), once per panel.
+
+    A batch chooses a peer group for every organization against the same panel.
+    """
+    return tuple(normalize_id(str(o)).casefold() for o in ids)
+
+
 def choose_peer_group(
     profile: Mapping[str, Any],
     peers: pd.DataFrame,
@@ -128,7 +139,7 @@ def choose_peer_group(
         raise ValueError(f"k must be at least {MIN_K} (got {k}): smaller peer groups could expose a peer")
     itself = {normalize_id(str(o)).casefold() for o in exclude}
     if itself:
-        own = [normalize_id(str(o)).casefold() in itself for o in peers.index]
+        own = [key in itself for key in _folded_ids(tuple(peers.index))]
         pool = peers[[not mine for mine in own]]
     else:
         pool = peers
@@ -179,14 +190,30 @@ def percentile_of(value: float, peers: Sequence[float] | np.ndarray) -> float | 
 
 def _summary(value: float | None, peers: np.ndarray, k: int) -> dict[str, Any]:
     """Placement of one value among peer values; withheld when fewer than ``k`` have one."""
-    vals = peers[~np.isnan(peers)]
+    return _summary_sorted(value, np.sort(peers[~np.isnan(peers)]), k)
+
+
+def _summary_sorted(value: float | None, vals: np.ndarray, k: int) -> dict[str, Any]:
+    """:func:`_summary` of peer values already sorted, without missing values.
+
+    The quartiles are ``np.percentile``'s, the counts ``np.histogram``'s (bins closed on
+    the left, the last on both sides) and the percentile :func:`percentile_of`'s, each
+    read off the sorted values.
+    """
     if vals.size < k:
         return {"peer_n": None, "withheld": True}
-    q1, median, q3, p90 = np.percentile(vals, [25, 50, 75, 90])
-    counts, _ = np.histogram(vals, bins=np.array(BIN_EDGES))
+    q1, median, q3, p90 = linear_percentiles(vals[None, :], (25, 50, 75, 90))[:, 0]
+    left = np.searchsorted(vals, _EDGES, side="left")
+    counts = np.diff(left)
+    counts[-1] = np.searchsorted(vals, _EDGES[-1], side="right") - left[-2]
+    percentile = None
+    if value is not None and np.isfinite(value):
+        lower = np.searchsorted(vals, value, side="left")
+        ties = np.searchsorted(vals, value, side="right") - lower
+        percentile = (float(lower) + 0.5 * float(ties)) / vals.size * 100.0
     return {
         "value": clean_number(value),
-        "percentile": clean_number(percentile_of(value, vals) if value is not None else None, 2),
+        "percentile": clean_number(percentile, 2),
         "peer_n": int(vals.size),
         "median": clean_number(median),
         "q1": clean_number(q1),
@@ -198,12 +225,13 @@ def _summary(value: float | None, peers: np.ndarray, k: int) -> dict[str, Any]:
 
 def placement(org_scores: Mapping[str, float | None], group: pd.DataFrame, k: int) -> dict[str, dict[str, Any]]:
     """Placement of the organization on each score column (overall, dimensions, facets)."""
-    out = {}
-    for column, value in org_scores.items():
-        if column not in group.columns:
-            continue
-        out[column] = _summary(value, group[column].to_numpy(dtype=float), k)
-    return out
+    columns = [c for c in org_scores if c in group.columns]
+    if not columns:
+        return {}
+    values = group[columns].to_numpy(dtype=float).T  # one row per column
+    ordered = np.sort(values, axis=1)  # missing values last
+    present = (~np.isnan(values)).sum(axis=1)
+    return {c: _summary_sorted(org_scores[c], ordered[j, : present[j]], k) for j, c in enumerate(columns)}
 
 
 def kpi_benchmark(

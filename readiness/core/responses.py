@@ -177,6 +177,17 @@ class Responses:
         return tuple(pd.unique(self.meta["org_id"]))
 
     @cached_property
+    def whole_answers(self) -> bool:
+        """Every answer given is a whole number on the instrument's scale (what the loaders produce).
+
+        The scoring engine then works in float32, whose whole numbers below 2**24 are
+        exact; answers built by hand that are not whole numbers are scored in float64.
+        """
+        given = self.values[~np.isnan(self.values)]
+        k = self.instrument.layout.scale_points
+        return bool(given.size == 0 or (given.min() >= 1 and given.max() <= k and (given == np.rint(given)).all()))
+
+    @cached_property
     def org_codes(self) -> np.ndarray:
         return pd.Categorical(self.meta["org_id"], categories=list(self.org_ids)).codes.astype(np.intp)
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .defaults import AGREEMENT_SPLIT, DONT_KNOW_LINE, ROLE_MIN
@@ -45,6 +46,8 @@ def clean_number(value: Any, digits: int = _DIGITS) -> float | int | None:
     """A JSON-safe number: ``None`` for NaN/inf/None, rounded floats, plain ints."""
     if value is None:
         return None
+    if type(value) is float or type(value) is np.float64:  # the common case, quickly
+        return round(float(value), digits) if math.isfinite(value) else None
     try:
         if pd.isna(value):
             return None
@@ -125,27 +128,32 @@ def build_results(
     """
     profile = dict(profile or {})
     overall = scores.overall.loc[org_id]
-    dims = scores.dimensions[scores.dimensions["org_id"] == org_id].set_index("dimension")
-    facets = scores.facets[scores.facets["org_id"] == org_id].set_index("facet")
-    roles = scores.by_role[scores.by_role["org_id"] == org_id]
-    counts = scores.respondents[scores.respondents["org_id"] == org_id].set_index("role")
+    rows = scores.rows_of(org_id)
+    dims = scores.dimensions.iloc[rows["dimensions"]].set_index("dimension")
+    facets = scores.facets.iloc[rows["facets"]].set_index("facet")
+    roles = scores.by_role.iloc[rows["by_role"]]
+    counts = scores.respondents.iloc[rows["respondents"]].set_index("role")
 
     order = instrument.layout.role_ids
+    # scores and counts of each block's roles, gathered in one pass over the organization's rows
+    role_scores: dict[tuple[str, str], dict[str, float | None]] = {}
+    role_counts: dict[tuple[str, str], dict[str, int]] = {}
+    for level, ident, role, value, count in zip(roles["level"], roles["id"], roles["role"], roles["score"], roles["n"]):
+        role_scores.setdefault((level, ident), {})[role] = clean_number(value)
+        role_counts.setdefault((level, ident), {})[role] = int(count)
     withheld_in: dict[tuple[str, str], list[str]] = {}
 
     def by_role(level: str, ident: str) -> dict[str, float | None]:
         # The role minimum counts the respondents with a score in this block, block by block.
-        sel = roles[(roles["level"] == level) & (roles["id"] == ident)]
-        scored = {r: int(n) for r, n in zip(sel["role"], sel["n"])}
-        withheld = withheld_roles(scored, role_min, order)
+        withheld = withheld_roles(role_counts.get((level, ident), {}), role_min, order)
         if withheld:
             withheld_in[(level, ident)] = withheld
-        return suppress_block({r: clean_number(s) for r, s in zip(sel["role"], sel["score"])}, withheld)
+        return suppress_block(role_scores.get((level, ident), {}), withheld)
 
     overall_roles = by_role("overall", "overall")
     dimension_roles = {d: by_role("dimension", d) for d in dims.index}
     facet_roles = {f: by_role("facet", f) for f in facets.index}
-    answering = {r: int(n) for r, n in zip(*(roles.loc[roles["level"] == "overall", c] for c in ("role", "n")))}
+    answering = dict(role_counts.get(("overall", "overall"), {}))
     overall_withheld = withheld_in.get(("overall", "overall"), [])
     # blocks where more roles are withheld than overall (few of a role answered there)
     withheld_more = {
@@ -240,31 +248,31 @@ def build_results(
             "by_role": overall_roles,
         },
         "dimensions": {
-            d: {
-                "title": dim_titles.get(d) or d.capitalize(),
-                "score": clean_number(dims.at[d, "score"]),
-                "ci": _ci(dims.at[d, "ci_low"], dims.at[d, "ci_high"]),
+            d.dimension: {
+                "title": dim_titles.get(d.dimension) or d.dimension.capitalize(),
+                "score": clean_number(d.score),
+                "ci": _ci(d.ci_low, d.ci_high),
                 "percentile": None,
-                "level": _level(dims.at[d, "score"], instrument),
-                "alpha": clean_number(dims.at[d, "alpha"]),
-                "by_role": dimension_roles[d],
+                "level": _level(d.score, instrument),
+                "alpha": clean_number(d.alpha),
+                "by_role": dimension_roles[d.dimension],
             }
-            for d in dims.index
+            for d in dims.reset_index().itertuples(index=False)
         },
         "facets": {
-            f: {
-                "dimension": facets.at[f, "dimension"],
-                "title": instrument.facets[f].title,
-                "score": clean_number(facets.at[f, "score"]),
-                "ci": _ci(facets.at[f, "ci_low"], facets.at[f, "ci_high"]),
-                "n": int(facets.at[f, "n"]),
-                "by_role": facet_roles[f],
-                "rwg": clean_number(facets.at[f, "rwg"]),
-                "alpha": clean_number(facets.at[f, "alpha"]),
+            f.facet: {
+                "dimension": f.dimension,
+                "title": instrument.facets[f.facet].title,
+                "score": clean_number(f.score),
+                "ci": _ci(f.ci_low, f.ci_high),
+                "n": int(f.n),
+                "by_role": facet_roles[f.facet],
+                "rwg": clean_number(f.rwg),
+                "alpha": clean_number(f.alpha),
                 "percentile": None,
-                "dont_know": clean_number(dont_know[f]),
+                "dont_know": clean_number(dont_know[f.facet]),
             }
-            for f in facets.index
+            for f in facets.reset_index().itertuples(index=False)
         },
         "barrier": _barrier_block(facets, instrument, scores.barrier_line),
         "dont_know_facets": unseen,

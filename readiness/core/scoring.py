@@ -1,9 +1,19 @@
 """The scoring engine: facet, dimension and overall scores with intervals and agreement.
 
 Pure functions over :class:`~readiness.core.responses.Responses`; no I/O. The rules are the
-ones in ``docs/scoring.md`` (and DESIGN.md), implemented as matrix products over all
-respondents of all organizations at once, so a panel of thousands of organizations is
-scored in one pass.
+ones in ``docs/scoring.md`` (and DESIGN.md), vectorized over all respondents of all
+organizations, so a panel of thousands of organizations is scored in one pass:
+
+- one pass over the respondents, in blocks of whole organizations small enough to stay
+  in the processor's cache (:func:`_respondent_pass`), computes every respondent's
+  facet scores and, per organization, the sums that agreement (r_wg) and reliability
+  (alpha) need; every sum there is a sum of whole numbers, hence exact in any order;
+- role means, weighted combinations and levels then work on small arrays;
+- bootstrap intervals draw per organization from its own stream and take percentiles
+  by sorting (:func:`_bootstrap_ci`).
+
+``benchmarks/numpy_scoring.py`` is the same rules written as plain numpy; a test checks
+the two agree and ``benchmarks/bench_scoring.py`` times them.
 
 Example
 -------
@@ -13,9 +23,11 @@ Example
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -32,6 +44,7 @@ __all__ = [
     "aggregate_scores",
     "bootstrap_draws",
     "choose_barrier",
+    "linear_percentiles",
     "normalize",
     "org_seed",
     "percentile_interval",
@@ -69,6 +82,16 @@ def supported_level(level: str | None, facets_scored: int, facets_counted: int) 
     return level
 
 
+def _levels(scores: np.ndarray, levels: Sequence[Level]) -> np.ndarray:
+    """:func:`readiness_level` of each score, at once (object array, ``None`` where missing)."""
+    if not levels:
+        return np.full(len(scores), None, dtype=object)
+    names = np.array([level.name for level in levels] + [None], dtype=object)
+    # the last level whose lower bound the score reaches (the first, below all of them)
+    at = np.searchsorted(np.array([level.lower for level in levels[1:]]), scores, side="right")
+    return names[np.where(np.isfinite(scores), at, len(levels))]
+
+
 def org_seed(seed: int, org_id: str) -> np.random.SeedSequence:
     """A seed stream for one organization: independent of which others are scored."""
     digest = hashlib.blake2b(org_id.encode("utf-8"), digest_size=8).digest()
@@ -94,38 +117,221 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
     marked not applicable or answered "don't know"; the facet score is the mean of the
     answered ones, missing when none count or fewer than half of them are answered.
     """
-    return _facet_scores(_Prepared.of(responses))
+    return _respondent_pass(responses, _org_starts(responses)).S
+
+
+#: Respondents handled per block in :func:`_respondent_pass`. A block's working arrays
+#: (a few thousand rows by a few hundred columns) stay in the processor's cache and are
+#: reused, instead of arrays the size of the whole file being allocated, faulted in and
+#: streamed through memory once per step.
+BLOCK_ROWS = 2048
+
+
+def _org_starts(responses: Responses) -> np.ndarray:
+    """First row of each organization (respondents are in canonical order)."""
+    codes = responses.org_codes
+    return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.intp)
+
+
+@functools.lru_cache(maxsize=16)
+def _facet_runs(layout: Layout) -> tuple[tuple[int, int, int, int], ...] | None:
+    """Runs of consecutive facets with the same number of items: (first item, facets, items each, first facet).
+
+    ``None`` unless every facet is one run of consecutive items (:meth:`Layout.build`
+    lists items facet by facet, so it always is).
+    """
+    sizes = np.bincount(layout.item_facet, minlength=len(layout.facet_ids))
+    if sizes.min(initial=1) == 0 or not np.array_equal(layout.item_facet, np.repeat(np.arange(len(sizes)), sizes)):
+        return None
+    runs, f, item = [], 0, 0
+    while f < len(sizes):
+        m, count = int(sizes[f]), 1
+        while f + count < len(sizes) and sizes[f + count] == m:
+            count += 1
+        runs.append((item, count, m, f))
+        item, f = item + count * m, f + count
+    return tuple(runs)
+
+
+def _facet_sums(a: np.ndarray, layout: Layout) -> np.ndarray:
+    """Sums within each facet of ``a``, whose columns are one or more runs of all items.
+
+    ``a`` is (rows, m * items); the result is (rows, m * facets), run by run, float64.
+    Facets are runs of columns, and runs of facets of one size are a (rows, facets,
+    size) view: adding its ``size`` slices sums every facet of the run at once, which
+    is several times faster than ``np.add.reduceat`` over many short column runs.
+    """
+    n_items, n_f = len(layout.item_ids), len(layout.facet_ids)
+    groups = a.shape[1] // n_items
+    runs = _facet_runs(layout)
+    if runs is None or a.dtype.kind != "f":
+        return np.concatenate(
+            [a[:, j * n_items : (j + 1) * n_items].astype(float) @ layout.item_by_facet for j in range(groups)], axis=1
+        )
+    rows = a.shape[0]
+    out = np.empty((rows, groups * n_f), dtype=a.dtype)
+    for j in range(groups):
+        for item, count, m, f in runs:
+            first = j * n_items + item
+            view = a[:, first : first + count * m].reshape(rows, count, m)
+            target = out[:, j * n_f + f : j * n_f + f + count]
+            np.copyto(target, view[:, :, 0])
+            for p in range(1, m):
+                target += view[:, :, p]
+    return out.astype(np.float64, copy=False)
+
+
+def _run_sums(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of ``a``'s rows over runs of consecutive rows beginning at ``starts``.
+
+    An organization is a run of rows. A sparse 0/1 matrix with one row per run sums them
+    in one product, several times faster than ``np.add.reduceat`` over many short runs.
+    Its order of additions differs from ``reduceat``'s, so it is used only on whole
+    numbers (answers, squares, counts), whose sums are exact in any order.
+    """
+    from scipy.sparse import csr_array
+
+    n = a.shape[0]
+    if len(starts) == 0:
+        return np.zeros((0, *a.shape[1:]))
+    ones = np.ones(n, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    runs = csr_array((ones, np.arange(n), np.r_[starts, n]), shape=(len(starts), n))
+    return np.asarray(runs @ a, dtype=np.float64)
+
+
+def _blocks(o_start_rows: np.ndarray, n: int, size: int) -> Iterator[tuple[int, int, int, int]]:
+    """``(first row, end row, first org, end org)`` of blocks of whole organizations, about ``size`` rows each."""
+    bounds = np.r_[o_start_rows, n]
+    o = 0
+    while o < len(o_start_rows):
+        end = min(max(o + 1, int(np.searchsorted(bounds, bounds[o] + size, side="right")) - 1), len(o_start_rows))
+        yield int(bounds[o]), int(bounds[end]), o, end
+        o = end
+
+
+class _Columns:
+    """Column layout of the per-respondent working array of :func:`_respondent_pass`.
+
+    Per item: answered (0/1), x (the reverse-coded answer where it counts and was given,
+    else 0), x**2, x where the respondent answered every item of the item's facet, x
+    where they answered every item of its dimension. Then per scale (facets, then
+    dimensions), for Cronbach's alpha: complete (0/1), and over the scale's items the
+    total of x, its square and the sum of x**2, each where complete (else 0).
+    Every column holds whole numbers, so its sums over an organization are exact.
+    """
+
+    def __init__(self, n_items: int, n_facets: int, n_dims: int) -> None:
+        i, f, d = n_items, n_facets, n_dims
+        self.answered, self.x, self.x2, self.x_facet, self.x_dim = (slice(j * i, (j + 1) * i) for j in range(5))
+        self.facet = tuple(slice(5 * i + j * f, 5 * i + (j + 1) * f) for j in range(4))
+        base = 5 * i + 4 * f
+        self.dim = tuple(slice(base + j * d, base + (j + 1) * d) for j in range(4))
+        self.width = base + 4 * d
 
 
 @dataclass(frozen=True, eq=False)
-class _Prepared:
-    """Arrays shared by the scoring steps, computed once per call."""
+class _Pass:
+    """What one pass over the respondents leaves: their facet scores and counts, and
+    per organization the sums of the :class:`_Columns` of its respondents."""
 
-    layout: Layout
-    raw: np.ndarray  # reverse-coded answers 1..k, NaN where none
-    norm: np.ndarray  # 0..100
-    asked: np.ndarray  # item asked of the respondent's role
-    counted: np.ndarray  # asked, not marked N/A and not answered "don't know"
-    answered: np.ndarray  # counted and answered
-
-    @classmethod
-    def of(cls, responses: Responses) -> _Prepared:
-        layout = responses.instrument.layout
-        raw, norm = normalize(responses.values, layout)
-        asked = layout.asked[responses.role_codes]
-        # "Don't know" is out of the score and out of the half rule, exactly like N/A.
-        counted = asked & ~responses.not_applicable & ~responses.dont_know
-        return cls(layout, raw, norm, asked, counted, counted & ~np.isnan(raw))
+    S: np.ndarray  # (respondents, facets) facet scores, NaN where the rules give none
+    answered_n: np.ndarray  # (respondents,) answers that count
+    not_applicable_n: np.ndarray  # (respondents,) items asked and marked N/A
+    dont_know_n: np.ndarray  # (respondents,) items asked and answered "don't know"
+    asked_n: np.ndarray  # (respondents,) items asked of the role
+    org: np.ndarray  # (organizations, columns)
+    cols: _Columns
 
 
-def _facet_scores(p: _Prepared) -> np.ndarray:
-    incidence = p.layout.item_by_facet
-    n_counted = p.counted.astype(float) @ incidence
-    n_answered = p.answered.astype(float) @ incidence
-    sums = np.where(p.answered, p.norm, 0.0) @ incidence
-    ok = (n_answered > 0) & (2 * n_answered >= n_counted)
+def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows: int = BLOCK_ROWS) -> _Pass:
+    """Score every respondent and sum what the organization statistics need, block by block.
+
+    Answers are whole numbers 1..k, so every working column holds whole numbers, and
+    whole numbers below 2**24 are exact in float32: a block is worked in float32 (half the
+    memory traffic of float64) when the largest sum it can reach, an organization's sum of
+    squared dimension totals, stays below that. Otherwise, and for answers that are not
+    whole numbers on the scale (possible only when :class:`Responses` is built by hand), the
+    block is worked in float64. Either way every sum is exact and the results identical.
+    """
+    layout = responses.instrument.layout
+    k = layout.scale_points
+    n, n_items = responses.values.shape
+    n_f, n_d = len(layout.facet_ids), len(layout.dimension_ids)
+    cols = _Columns(n_items, n_f, n_d)
+    by_dim = layout.facet_by_dimension
+    size_f = layout.item_by_facet.sum(axis=0)
+    size_d = size_f @ by_dim
+    item_dim = layout.facet_dimension[layout.item_facet]
+    asked_f = layout.asked.astype(float) @ layout.item_by_facet  # (roles, facets)
+    in_order = _facet_runs(layout) is not None and bool(np.all(np.diff(item_dim) >= 0))
+
+    def spread(per_scale: np.ndarray, item_scale: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """A (respondents, scales) array to (respondents, items), each item taking its scale's value."""
+        return np.repeat(per_scale, sizes.astype(np.intp), axis=1) if in_order else per_scale[:, item_scale]
+
+    reverse = np.flatnonzero(layout.reverse)
+    largest = float(k * max(size_d.max(initial=1), size_f.max(initial=1))) ** 2  # per respondent, any column
+    org_size = np.diff(np.r_[o_start_rows, n])
+    whole = responses.whole_answers
+
+    S = np.empty((n, n_f))
+    answered_n, not_applicable_n, dont_know_n = np.empty(n), np.empty(n), np.empty(n)
+    org = np.zeros((len(o_start_rows), cols.width))
+    for r0, r1, o0, o1 in _blocks(o_start_rows, n, block_rows):
+        role = responses.role_codes[r0:r1]
+        values = responses.values[r0:r1]
+        asked = layout.asked[role]
+        na = responses.not_applicable[r0:r1] & asked
+        dk = responses.dont_know[r0:r1] & asked
+        # "don't know" is out of the score and out of the half rule, exactly like N/A
+        out = na | dk
+        answered = asked & ~np.isnan(values) & ~out
+        small = whole and org_size[o0:o1].max() * largest < 2.0**24
+        work = np.empty((r1 - r0, cols.width), dtype=np.float32 if small else np.float64)
+        x = work[:, cols.x]
+        x[...] = 0.0
+        np.copyto(x, values, where=answered)
+        if len(reverse):
+            x[:, reverse] = np.where(answered[:, reverse], (k + 1) - x[:, reverse], 0.0)
+        work[:, cols.answered] = answered
+        np.multiply(x, x, out=work[:, cols.x2])
+        per_facet = _facet_sums(work[:, cols.answered.start : cols.x2.stop], layout)
+        ans_f, sum_f, sq_f = per_facet[:, :n_f], per_facet[:, n_f : 2 * n_f], per_facet[:, 2 * n_f :]
+        cnt_f = asked_f[role]
+        # N/A and don't know are marked on few cells: count them on the items that have one
+        marked = np.flatnonzero(out.any(axis=0))
+        if len(marked):
+            cnt_f = cnt_f - out[:, marked].astype(float) @ layout.item_by_facet[marked]
+        not_applicable_n[r0:r1] = na[:, marked].sum(axis=1)
+        dont_know_n[r0:r1] = dk[:, marked].sum(axis=1)
+        S[r0:r1] = _facet_score(sum_f, ans_f, cnt_f, k)
+        answered_n[r0:r1] = ans_f.sum(axis=1)
+        # Cronbach's alpha counts only respondents who answered every item of the scale
+        complete_f = ans_f == size_f
+        complete_d = ans_f @ by_dim == size_d
+        np.multiply(x, spread(complete_f, layout.item_facet, size_f), out=work[:, cols.x_facet])
+        np.multiply(x, spread(complete_d, item_dim, size_d), out=work[:, cols.x_dim])
+        for complete, total, total_sq, (c, t, t2, q) in (
+            (complete_f, sum_f, sq_f, cols.facet),
+            (complete_d, sum_f @ by_dim, sq_f @ by_dim, cols.dim),
+        ):
+            work[:, c] = complete
+            np.multiply(total, complete, out=work[:, t])
+            np.multiply(work[:, t], total, out=work[:, t2])
+            np.multiply(total_sq, complete, out=work[:, q])
+        org[o0:o1] = _run_sums(work, o_start_rows[o0:o1] - r0)
+    asked_n = layout.asked.sum(axis=1)[responses.role_codes].astype(float)
+    return _Pass(S, answered_n, not_applicable_n, dont_know_n, asked_n, org, cols)
+
+
+def _facet_score(sum_x: np.ndarray, answered: np.ndarray, counted: np.ndarray, k: int) -> np.ndarray:
+    """Respondent facet scores from sums of x and counts of answered and counted items (the half rule)."""
+    ok = (answered > 0) & (2 * answered >= counted)
+    # numerator and denominator are whole numbers: one correctly rounded division, so a
+    # score that is exactly 50 comes out as 50.0 (the barrier line compares with it)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(ok, sums / np.where(ok, n_answered, 1.0), np.nan)
+        score = (sum_x - answered) * 100.0 / ((k - 1) * np.where(ok, answered, 1.0))
+    return np.where(ok, score, np.nan)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +358,8 @@ class Scores:
         ``org_id, role, n, answered, not_applicable, dont_know, unanswered`` (answer
         counts over the items asked of the role)
     respondent_facets : DataFrame
-        ``org_id, respondent_id, role`` then one column per facet
+        ``org_id, respondent_id, role`` then one column per facet (built on first use:
+        few callers need it, and it is as long as the responses)
     willingness : DataFrame indexed by org_id
         ``respondents, classified, unwilling, unable, unwilling_or_unable``
         (:func:`readiness.core.willingness.willingness_counts`); no rows when the
@@ -164,16 +371,35 @@ class Scores:
     facets: pd.DataFrame
     by_role: pd.DataFrame
     respondents: pd.DataFrame
-    respondent_facets: pd.DataFrame
     willingness: pd.DataFrame
     n_boot: int
     seed: int
     ci_level: float
+    respondent_meta: pd.DataFrame = field(repr=False)
+    respondent_scores: np.ndarray = field(repr=False)  # (respondents, facets)
+    facet_ids: tuple[str, ...] = ()
     barrier_line: float = BARRIER_LINE
 
     @property
     def org_ids(self) -> tuple[str, ...]:
         return tuple(self.overall.index)
+
+    def rows_of(self, org_id: str) -> dict[str, np.ndarray]:
+        """Positions of the organization's rows in each frame, for a cheap ``iloc`` (one lookup
+        per organization instead of a comparison over every row of every frame)."""
+        return {name: index[org_id] for name, index in self._org_rows.items()}
+
+    @cached_property
+    def _org_rows(self) -> dict[str, dict[str, np.ndarray]]:
+        return {
+            name: getattr(self, name).groupby("org_id", sort=False).indices
+            for name in ("dimensions", "facets", "by_role", "respondents")
+        }
+
+    @cached_property
+    def respondent_facets(self) -> pd.DataFrame:
+        frame = self.respondent_meta[["org_id", "respondent_id", "role"]].reset_index(drop=True)
+        return pd.concat([frame, pd.DataFrame(self.respondent_scores, columns=list(self.facet_ids))], axis=1)
 
 
 def score(
@@ -206,8 +432,8 @@ def score(
     layout = responses.instrument.layout
     org_ids = responses.org_ids
     n_orgs, n_roles = len(org_ids), len(layout.role_ids)
-    prepared = _Prepared.of(responses)
-    S = _facet_scores(prepared)
+    passed = _respondent_pass(responses, _org_starts(responses))
+    S = passed.S
     valid = ~np.isnan(S)
 
     # Respondents are sorted by (org, role): each (org, role) pair is a contiguous run.
@@ -216,38 +442,34 @@ def score(
     g_start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], int)
     g_org, g_role = org_codes[g_start], role_codes[g_start]
     g_size = np.diff(np.r_[g_start, len(keys)])
-    role_sum = np.add.reduceat(np.where(valid, S, 0.0), g_start, axis=0)
-    role_n = np.add.reduceat(valid.astype(np.int64), g_start, axis=0)
+    role_sum = np.add.reduceat(np.where(valid, S, 0.0), g_start, axis=0) if len(g_start) else np.zeros((0, S.shape[1]))
+    role_n = (
+        np.add.reduceat(valid.astype(np.int64), g_start, axis=0) if len(g_start) else np.zeros((0, S.shape[1]), int)
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         role_mean = role_sum / role_n  # NaN where the role has no score on the facet
 
-    o_start = np.flatnonzero(np.r_[True, g_org[1:] != g_org[:-1]])
+    o_start = np.flatnonzero(np.r_[True, g_org[1:] != g_org[:-1]]) if len(g_org) else np.array([], int)
     org_facet = _combine_roles(role_mean, layout.role_weights[g_role], o_start)
     org_dim = _weighted(org_facet, layout.facet_weights, layout.facet_by_dimension)
     org_overall = _weighted(org_dim, layout.dimension_weights, np.ones((len(layout.dimension_ids), 1)))[:, 0]
     role_dim = _weighted(role_mean, layout.facet_weights, layout.facet_by_dimension)
     role_overall = _weighted(role_dim, layout.dimension_weights, np.ones((len(layout.dimension_ids), 1)))[:, 0]
-    facet_n = np.add.reduceat(role_n, o_start, axis=0)
+    facet_n = np.add.reduceat(role_n, o_start, axis=0) if len(o_start) else np.zeros((0, len(layout.facet_ids)), int)
 
     # Confidence intervals by bootstrap within role.
     n_f, n_d = len(layout.facet_ids), len(layout.dimension_ids)
     ci = np.full((n_orgs, 2, n_f + n_d + 1), np.nan)
     if n_boot > 0:
         wanted = set(org_ids if orgs is None else orgs)
-        r_start = np.r_[g_start, len(keys)]
-        for o in range(n_orgs):
-            if org_ids[o] not in wanted:
-                continue
-            groups = range(o_start[o], o_start[o + 1] if o + 1 < len(o_start) else len(g_start))
-            blocks = [S[r_start[g] : r_start[g + 1]] for g in groups]
-            weights = layout.role_weights[g_role[list(groups)]]
-            rng = np.random.default_rng(org_seed(seed, org_ids[o]))
-            ci[o] = _bootstrap_ci(blocks, weights, layout, rng, n_boot, ci_level)
+        chosen = [o for o in range(n_orgs) if org_ids[o] in wanted]
+        ci[chosen] = _bootstrap_ci(
+            S, g_start, g_role, o_start, chosen, [org_ids[o] for o in chosen], layout, seed, n_boot, ci_level
+        )
 
-    o_start_rows = g_start[o_start]
-    rwg = _rwg(prepared, o_start_rows)
-    alpha_f, alpha_d = _alpha(prepared, o_start_rows)
-    n_asked, n_dont_know = _facet_dont_know(responses, prepared, o_start_rows)
+    rwg = _rwg(passed, layout)
+    alpha_f, alpha_d = _alpha(passed, layout)
+    n_asked, n_dont_know = _facet_dont_know(responses, n_orgs)
 
     # ---------------------------------------------------------- tidy frames
     facet_ids, dim_ids = list(layout.facet_ids), list(layout.dimension_ids)
@@ -285,16 +507,15 @@ def score(
             "ci_low": ci[:, 0, -1],
             "ci_high": ci[:, 1, -1],
             # object dtype: pandas 3 would store a missing level or barrier as NaN in a string column
-            "level": pd.Series(
-                [readiness_level(s, responses.instrument.levels) for s in org_overall], index=org_index, dtype=object
-            ),
+            "level": pd.Series(_levels(org_overall, responses.instrument.levels), index=org_index, dtype=object),
             "n_respondents": np.add.reduceat(g_size, o_start) if len(g_size) else np.zeros(0, int),
             "barrier": pd.Series(barrier, index=org_index, dtype=object),
         },
         index=org_index,
     )
     # Respondents of each role with a score at each level (what the role minimum counts):
-    # a facet score; any facet score in the dimension; any facet score at all.
+    # a facet score; any facet score in the dimension; any facet score at all. Counts of
+    # whole numbers, so they do not depend on which organizations are scored together.
     has_dim = (valid.astype(float) @ layout.facet_by_dimension) > 0
     if len(g_start):
         role_dim_n = np.add.reduceat(has_dim.astype(np.int64), g_start, axis=0)
@@ -305,21 +526,20 @@ def score(
     by_role = _by_role_frame(
         org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, role_dim_n, role_overall_n, g_size
     )
-    respondents = _answer_counts(responses, prepared, g_start, g_org, g_role, g_size)
-    respondent_facets = pd.concat(
-        [responses.meta[["org_id", "respondent_id", "role"]], pd.DataFrame(S, columns=facet_ids)], axis=1
-    )
+    respondents = _answer_counts(responses, passed, g_start, g_org, g_role, g_size)
     return Scores(
         overall,
         dimensions,
         facets,
         by_role,
         respondents,
-        respondent_facets,
         willingness_counts(responses),
         n_boot,
         seed,
         ci_level,
+        responses.meta,
+        S,
+        layout.facet_ids,
         barrier_threshold,
     )
 
@@ -336,30 +556,60 @@ def _combine_roles(role_mean: np.ndarray, weights: np.ndarray, starts: np.ndarra
 
 
 def _weighted(scores: np.ndarray, weights: np.ndarray, incidence: np.ndarray) -> np.ndarray:
-    """Weighted mean of the columns that exist, grouped by ``incidence`` (cols x groups)."""
+    """Weighted mean of the columns that exist, grouped by ``incidence`` (cols x groups).
+
+    Row by row sums, not a matrix product: BLAS may add in another order depending on
+    the number of rows, and an organization's scores must not depend on how many others
+    are scored with it (a batch assesses a chunk at a time; ``score --org`` the whole file).
+    """
     present = ~np.isnan(scores)
-    num = (np.where(present, scores, 0.0) * weights) @ incidence
-    den = (present * weights) @ incidence
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    values = np.where(present, scores, 0.0) * weights
+    counted = present * weights
+    out = np.empty((scores.shape[0], incidence.shape[1]))
+    for g in range(incidence.shape[1]):
+        cols = np.flatnonzero(incidence[:, g])
+        num, den = values[:, cols].sum(axis=1), counted[:, cols].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, g] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
 
 
 def _bootstrap_ci(
-    blocks: list[np.ndarray],
-    role_weights: np.ndarray,
+    S: np.ndarray,
+    g_start: np.ndarray,
+    g_role: np.ndarray,
+    o_start: np.ndarray,
+    chosen: Sequence[int],
+    chosen_ids: Sequence[str],
     layout: Layout,
-    rng: np.random.Generator,
+    seed: int,
     n_boot: int,
     ci_level: float,
 ) -> np.ndarray:
-    """Percentile bootstrap over respondents, resampled within role.
+    """Percentile bootstrap over respondents, resampled within role, for the ``chosen`` organizations.
 
-    Returns (2, facets + dimensions + 1): lower and upper bounds (see :func:`bootstrap_draws`).
+    Each organization draws from its own stream (:func:`org_seed`); see
+    :func:`bootstrap_draws`. Returns (organizations, 2, facets + dimensions + 1): lower
+    and upper bounds.
     """
-    draws = bootstrap_draws(
-        blocks, role_weights, layout.facet_weights, layout.facet_by_dimension, layout.dimension_weights, rng, n_boot
-    )
-    return percentile_interval(draws, ci_level)
+    r_end = np.r_[g_start[1:], len(S)]
+    o_end = np.r_[o_start[1:], len(g_start)]
+    out = np.full((len(chosen), 2, S.shape[1] + len(layout.dimension_ids) + 1), np.nan)
+    for i, o in enumerate(chosen):
+        groups = range(o_start[o], o_end[o])
+        blocks = [S[g_start[g] : r_end[g]] for g in groups]
+        rng = np.random.default_rng(org_seed(seed, chosen_ids[i]))
+        draws = bootstrap_draws(
+            blocks,
+            layout.role_weights[g_role[list(groups)]],
+            layout.facet_weights,
+            layout.facet_by_dimension,
+            layout.dimension_weights,
+            rng,
+            n_boot,
+        )
+        out[i] = percentile_interval(draws, ci_level)
+    return out
 
 
 def bootstrap_draws(
@@ -396,10 +646,11 @@ def bootstrap_draws(
         Facet, dimension and overall scores of each resample (NaN where none).
     """
     counts = []
+    steps = np.arange(n_boot)[:, None]
     for block in blocks:
         n = block.shape[0]
         draws = rng.integers(0, n, size=(n_boot, n))
-        tally = np.bincount((draws + (np.arange(n_boot) * n)[:, None]).ravel(), minlength=n_boot * n)
+        tally = np.bincount((draws + steps * n).ravel(), minlength=n_boot * n)
         counts.append(tally.reshape(n_boot, n).astype(float))
     return _combine(counts, blocks, role_weights, facet_weights, facet_by_dimension, dimension_weights)
 
@@ -435,6 +686,12 @@ def _combine(
     den = np.zeros((m, n_f))
     for tally, block, weight in zip(counts, blocks, role_weights):
         present = ~np.isnan(block)
+        if present.all():
+            # every respondent has every facet score: a row's count of them is its total
+            # count (a whole number, so the same division as below), and every facet has one
+            num += (tally @ block) / tally.sum(axis=1)[:, None] * weight
+            den += weight
+            continue
         s = tally @ np.where(present, block, 0.0)
         c = tally @ present.astype(float)
         has = c > 0
@@ -451,32 +708,49 @@ def percentile_interval(draws: np.ndarray, ci_level: float) -> np.ndarray:
     """Percentile interval of each column of bootstrap ``draws``: (2, columns), NaN where none.
 
     A column missing in some resamples (a facet no resampled respondent scored) takes its
-    interval from the resamples that have it; a column missing in all has none.
+    interval from the resamples that have it; a column missing in all has none. The
+    numbers are ``np.percentile``'s (linear), read off each column sorted once.
     """
     tail = (1.0 - ci_level) / 2.0 * 100.0
-    out = np.full((2, draws.shape[1]), np.nan)
-    complete = ~np.isnan(draws).any(axis=0)
+    return _percentile_bounds(np.ascontiguousarray(draws.T), tail)
+
+
+def linear_percentiles(ordered: np.ndarray, percents: Sequence[float]) -> np.ndarray:
+    """Percentiles of each row of ``ordered`` (rows sorted ascending, no NaN), as (percents, rows).
+
+    The numbers ``np.percentile(row, percents)`` gives (its default, linear method, with
+    its own interpolation formula), from rows sorted once: on many short rows a sort is
+    several times faster than the partition around several pivots ``np.percentile`` does.
+    """
+    n = ordered.shape[1]
+    virtual = (n - 1) * np.true_divide(np.asarray(percents, dtype=float), 100)
+    last = virtual >= n - 1
+    below = np.where(last, n - 1, np.floor(virtual)).astype(np.intp)
+    above = np.where(last, n - 1, below + 1).astype(np.intp)
+    gamma = (virtual - np.floor(virtual))[:, None]
+    a, b = ordered[:, below].T, ordered[:, above].T
+    diff = b - a
+    value = a + diff * gamma
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), value)
+
+
+def _percentile_bounds(stats: np.ndarray, tail: float) -> np.ndarray:
+    """``np.percentile(row, [tail, 100 - tail])`` of each row, as (2, rows); NaN rows give NaN.
+
+    Rows with some missing values use ``np.nanpercentile``.
+    """
+    bounds = np.full((2, stats.shape[0]), np.nan)
+    missing = np.isnan(stats)
+    complete = ~missing.any(axis=1)
     if complete.any():
-        out[:, complete] = np.percentile(draws[:, complete], [tail, 100.0 - tail], axis=0)
-    partial = ~complete & ~np.isnan(draws).all(axis=0)
+        bounds[:, complete] = linear_percentiles(np.sort(stats[complete], axis=1), [tail, 100.0 - tail])
+    partial = ~complete & ~missing.all(axis=1)
     if partial.any():
-        out[:, partial] = np.nanpercentile(draws[:, partial], [tail, 100.0 - tail], axis=0)
-    return out
+        bounds[:, partial] = np.nanpercentile(stats[partial], [tail, 100.0 - tail], axis=1)
+    return bounds
 
 
-def _org_item_moments(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per organization and item: count, sum and sum of squares of counted answers (x')."""
-    if len(o_start_rows) == 0:
-        z = np.zeros((0, len(p.layout.item_ids)))
-        return z, z, z
-    x = np.where(p.answered, p.raw, 0.0)
-    c = np.add.reduceat(p.answered.astype(float), o_start_rows, axis=0)
-    s = np.add.reduceat(x, o_start_rows, axis=0)
-    q = np.add.reduceat(x * x, o_start_rows, axis=0)
-    return c, s, q
-
-
-def _rwg(p: _Prepared, o_start_rows: np.ndarray) -> np.ndarray:
+def _rwg(p: _Pass, layout: Layout) -> np.ndarray:
     """Within-group agreement r_wg(J) per organization and facet (uniform null).
 
     ``r = J (1 - s2 / e2) / (J (1 - s2 / e2) + s2 / e2)`` with ``s2`` the mean over the
@@ -484,14 +758,13 @@ def _rwg(p: _Prepared, o_start_rows: np.ndarray) -> np.ndarray:
     the number of such items and ``e2 = (A^2 - 1) / 12`` for an A-point scale. Where
     ``s2 >= e2`` (more disagreement than random answering) it is set to 0.
     """
-    layout = p.layout
-    c, s, q = _org_item_moments(p, o_start_rows)
+    c, s, q = p.org[:, p.cols.answered], p.org[:, p.cols.x], p.org[:, p.cols.x2]
     ok = c >= 2
     with np.errstate(invalid="ignore", divide="ignore"):
         var = np.where(ok, (q - s * s / np.where(ok, c, 1.0)) / np.where(ok, c - 1.0, 1.0), 0.0)
     var = np.maximum(var, 0.0)
-    J = ok.astype(float) @ layout.item_by_facet
-    mean_var = (var @ layout.item_by_facet) / np.where(J > 0, J, 1.0)
+    J = _facet_sums(ok.astype(float), layout)
+    mean_var = _facet_sums(var, layout) / np.where(J > 0, J, 1.0)  # row by row, as in _weighted
     e2 = (layout.scale_points**2 - 1) / 12.0
     ratio = mean_var / e2
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -500,40 +773,33 @@ def _rwg(p: _Prepared, o_start_rows: np.ndarray) -> np.ndarray:
     return np.where(J > 0, r, np.nan)
 
 
-def _alpha(p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _alpha(p: _Pass, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     """Cronbach's alpha per organization for each facet and each dimension.
 
     Listwise: only respondents who answered every item of the facet (dimension) count;
     alpha is missing with fewer than :data:`MIN_ALPHA_RESPONDENTS` of them, fewer than
-    two items, or no variance in the total.
+    two items, or no variance in the total. With ``n`` such respondents, ``s_i`` and
+    ``q_i`` the sums of x and x**2 of item i over them and ``T`` their scale totals, the
+    sum of the item variances is ``(sum q_i - sum s_i**2 / n) / (n - 1)`` and the variance
+    of the total ``(sum T**2 - (sum T)**2 / n) / (n - 1)``.
     """
-    layout, raw, answered = p.layout, p.raw, p.answered
-    n_orgs = len(o_start_rows)
-    groups = [np.flatnonzero(layout.item_facet == f) for f in range(len(layout.facet_ids))]
-    groups += [np.flatnonzero(layout.facet_dimension[layout.item_facet] == d) for d in range(len(layout.dimension_ids))]
-    out = np.full((n_orgs, len(groups)), np.nan)
-    if n_orgs == 0:
-        return out[:, : len(layout.facet_ids)], out[:, len(layout.facet_ids) :]
-    for g, items in enumerate(groups):
-        k = len(items)
-        if k < 2:
-            continue
-        complete = np.asarray(answered[:, items].all(axis=1), dtype=bool)
-        x = np.where(complete[:, None], raw[:, items], 0.0)
-        total = x.sum(axis=1)
-        n = np.add.reduceat(complete.astype(float), o_start_rows)
-        si = np.add.reduceat(x, o_start_rows, axis=0)
-        qi = np.add.reduceat(x * x, o_start_rows, axis=0)
-        st = np.add.reduceat(total, o_start_rows)
-        qt = np.add.reduceat(total * total, o_start_rows)
+    item_by_dim = layout.item_by_facet @ layout.facet_by_dimension
+    out = []
+    for (c, t, t2, q), x_cols, incidence in (
+        (p.cols.facet, p.cols.x_facet, layout.item_by_facet),
+        (p.cols.dim, p.cols.x_dim, item_by_dim),
+    ):
+        n, st, qt, sq = p.org[:, c], p.org[:, t], p.org[:, t2], p.org[:, q]
+        si = p.org[:, x_cols]
+        size = incidence.sum(axis=0)
         enough = n >= MIN_ALPHA_RESPONDENTS
         nn = np.where(enough, n, 2.0)
-        var_items = ((qi - si * si / nn[:, None]) / (nn[:, None] - 1)).sum(axis=1)
+        var_items = (sq - ((si * si) @ incidence) / nn) / (nn - 1)
         var_total = (qt - st * st / nn) / (nn - 1)
-        ok = enough & (var_total > 1e-12)
+        ok = enough & (var_total > 1e-12) & (size >= 2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, g] = np.where(ok, k / (k - 1) * (1 - var_items / np.where(ok, var_total, 1.0)), np.nan)
-    return out[:, : len(layout.facet_ids)], out[:, len(layout.facet_ids) :]
+            out.append(np.where(ok, size / (size - 1) * (1 - var_items / np.where(ok, var_total, 1.0)), np.nan))
+    return out[0], out[1]
 
 
 @dataclass(frozen=True)
@@ -602,90 +868,82 @@ def choose_barrier(
 
 
 def _barriers(org_facet: np.ndarray, ci: np.ndarray, layout: Layout, threshold: float) -> list[str | None]:
-    """The barrier of every organization (:func:`choose_barrier`)."""
-    out: list[str | None] = []
+    """The barrier of every organization: :func:`choose_barrier`, for all of them at once."""
     n_f = len(layout.facet_ids)
-    for o in range(org_facet.shape[0]):
-        choice = choose_barrier(
-            layout.facet_ids, list(org_facet[o]), list(ci[o, 0, :n_f]), list(ci[o, 1, :n_f]), line=threshold
-        )
-        out.append(choice.facet if choice is not None else None)
-    return out
+    score = org_facet
+    below = np.isfinite(score) & (score < threshold)
+    # a facet without an interval counts as the point interval of its score
+    low = np.where(np.isfinite(ci[:, 0, :n_f]), ci[:, 0, :n_f], score)
+    high = np.where(np.isfinite(ci[:, 1, :n_f]), ci[:, 1, :n_f], score)
+    rows = np.arange(len(score))
+    weakest = np.where(below, score, np.inf).argmin(axis=1)  # the first of equal lowest scores
+    tied = below & (low <= high[rows, weakest][:, None]) & (low[rows, weakest][:, None] <= high)
+    dims = [facet.split(".", 1)[0] for facet in layout.facet_ids]
+    rank = np.array([DIMENSIONS.index(d) if d in DIMENSIONS else len(DIMENSIONS) for d in dims]) * n_f + np.arange(n_f)
+    first = np.where(tied, rank, np.iinfo(np.int64).max).argmin(axis=1)
+    ids = list(layout.facet_ids)
+    return [ids[f] if hit else None for f, hit in zip(first, below.any(axis=1))]
 
 
 def _by_role_frame(
     org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, role_dim_n, role_overall_n, g_size
 ) -> pd.DataFrame:
+    """Facet rows, then dimension rows, then overall rows, each group by group.
+
+    ``n`` counts the role's respondents with a score in the block (what the role minimum
+    counts), ``listed`` all of the role's respondents.
+    """
     n_g, n_f, n_d = len(g_org), len(layout.facet_ids), len(layout.dimension_ids)
     orgs = np.array(org_ids, dtype=object)[g_org]
     roles = np.array(layout.role_ids, dtype=object)[g_role]
-    parts = [
-        pd.DataFrame(
-            {
-                "org_id": np.repeat(orgs, n_f),
-                "level": "facet",
-                "id": np.tile(np.array(layout.facet_ids, dtype=object), n_g),
-                "role": np.repeat(roles, n_f),
-                "score": role_mean.ravel(),
-                "n": role_n.ravel(),
-                "listed": np.repeat(g_size, n_f),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "org_id": np.repeat(orgs, n_d),
-                "level": "dimension",
-                "id": np.tile(np.array(layout.dimension_ids, dtype=object), n_g),
-                "role": np.repeat(roles, n_d),
-                "score": role_dim.ravel(),
-                "n": role_dim_n.ravel(),
-                "listed": np.repeat(g_size, n_d),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "org_id": orgs,
-                "level": "overall",
-                "id": "overall",
-                "role": roles,
-                "score": role_overall,
-                "n": role_overall_n,
-                "listed": g_size,
-            }
-        ),
-    ]
-    return pd.concat(parts, ignore_index=True)
+    sizes = (n_g * n_f, n_g * n_d, n_g)
+    return pd.DataFrame(
+        {
+            "org_id": np.concatenate([np.repeat(orgs, n_f), np.repeat(orgs, n_d), orgs]),
+            "level": np.repeat(np.array(["facet", "dimension", "overall"], dtype=object), sizes),
+            "id": np.concatenate(
+                [
+                    np.tile(np.array(layout.facet_ids, dtype=object), n_g),
+                    np.tile(np.array(layout.dimension_ids, dtype=object), n_g),
+                    np.full(n_g, "overall", dtype=object),
+                ]
+            ),
+            "role": np.concatenate([np.repeat(roles, n_f), np.repeat(roles, n_d), roles]),
+            "score": np.concatenate([role_mean.ravel(), role_dim.ravel(), role_overall]),
+            "n": np.concatenate([role_n.ravel(), role_dim_n.ravel(), role_overall_n]).astype(np.int64),
+            "listed": np.concatenate([np.repeat(g_size, n_f), np.repeat(g_size, n_d), g_size]).astype(np.int64),
+        }
+    )
 
 
-def _facet_dont_know(responses: Responses, p: _Prepared, o_start_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _facet_dont_know(responses: Responses, n_orgs: int) -> tuple[np.ndarray, np.ndarray]:
     """Per organization and facet: questions asked, and those answered "don't know"."""
-    incidence = p.layout.item_by_facet
-    n_orgs, n_f = len(o_start_rows), incidence.shape[1]
+    layout = responses.instrument.layout
+    incidence = layout.item_by_facet
+    n_f = incidence.shape[1]
     if n_orgs == 0:
         return np.zeros((0, n_f), np.int64), np.zeros((0, n_f), np.int64)
     # Questions asked depend on the role alone: respondents per role times items per role.
-    per_role = p.layout.asked.astype(float) @ incidence  # (roles, facets)
-    role_counts = np.zeros((n_orgs, len(p.layout.role_ids)))
+    per_role = layout.asked.astype(float) @ incidence  # (roles, facets)
+    role_counts = np.zeros((n_orgs, len(layout.role_ids)))
     np.add.at(role_counts, (responses.org_codes, responses.role_codes), 1.0)
     asked = (role_counts @ per_role).round().astype(np.int64)
     dont_know = np.zeros((n_orgs, n_f), np.int64)
     rows = np.flatnonzero(responses.dont_know.any(axis=1))  # usually few: skip the rest
     if len(rows):
-        counts = (p.asked[rows] & responses.dont_know[rows]).astype(float) @ incidence
+        asked_rows = layout.asked[responses.role_codes[rows]]
+        counts = (asked_rows & responses.dont_know[rows]).astype(float) @ incidence
         np.add.at(dont_know, responses.org_codes[rows], counts.round().astype(np.int64))
     return asked, dont_know
 
 
-def _answer_counts(responses: Responses, p: _Prepared, g_start, g_org, g_role, g_size) -> pd.DataFrame:
+def _answer_counts(responses: Responses, p: _Pass, g_start, g_org, g_role, g_size) -> pd.DataFrame:
     layout = responses.instrument.layout
-    asked, answered = p.asked, p.answered
-    na = asked & responses.not_applicable
-    dk = asked & responses.dont_know
     if len(g_start):
-        a = np.add.reduceat(answered.sum(axis=1), g_start)
-        m = np.add.reduceat(na.sum(axis=1), g_start)
-        d = np.add.reduceat(dk.sum(axis=1), g_start)
-        t = np.add.reduceat(asked.sum(axis=1), g_start)
+        a = np.add.reduceat(p.answered_n, g_start).round().astype(np.int64)
+        m = np.add.reduceat(p.not_applicable_n, g_start).round().astype(np.int64)
+        d = np.add.reduceat(p.dont_know_n, g_start).round().astype(np.int64)
+        t = np.add.reduceat(p.asked_n, g_start).round().astype(np.int64)
     else:
         a = m = d = t = np.zeros(0, int)
     return pd.DataFrame(

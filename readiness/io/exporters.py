@@ -31,6 +31,7 @@ __all__ = [
     "REPORT_FILES",
     "atomic_path",
     "clean_leftovers",
+    "clean_stages",
     "commit_stage",
     "dumps_json",
     "neutralize",
@@ -126,16 +127,19 @@ def staged_folder(folder: str | Path, *, replaces: Iterable[str] = REPORT_FILES)
         raise
 
 
-def new_stage(folder: str | Path) -> Path:
+def new_stage(folder: str | Path, *, clean: bool = True) -> Path:
     """A new, empty hidden folder beside ``folder`` to prepare its next set of files in.
 
-    Leftovers of a killed run are removed first; a ``folder`` that is a file is refused.
+    Leftovers of a killed run are removed first (unless ``clean`` is false: a batch
+    removes those of all its folders at once, :func:`clean_stages`); a ``folder`` that
+    is a file is refused.
     """
     folder = Path(os.path.abspath(folder))
     if folder.exists() and not folder.is_dir():
         raise InputError("is a file, not a folder; give --out a folder", source=str(folder))
     folder.parent.mkdir(parents=True, exist_ok=True)
-    clean_leftovers(folder)
+    if clean:
+        clean_leftovers(folder)
     stage = Path(tempfile.mkdtemp(prefix=_stage_prefix(folder, "new"), dir=folder.parent))
     os.chmod(stage, 0o777 & ~_umask())  # mkdtemp makes 0700; a report folder gets the usual mode
     return stage
@@ -157,15 +161,17 @@ def commit_stage(stage: str | Path, folder: str | Path, *, replaces: Iterable[st
     _swap_in(stage, folder)
 
 
-def clean_leftovers(folder: str | Path) -> list[Path]:
+def clean_leftovers(folder: str | Path, *, beside: bool = True) -> list[Path]:
     """Remove what a killed run left: staged folders beside ``folder``, hidden temporary files in it.
 
     A run cut between the two renames of the fallback swap (not on Linux) left no
-    ``folder`` but its earlier set under a hidden name: that set is put back.
+    ``folder`` but its earlier set under a hidden name: that set is put back. With
+    ``beside`` false only the temporary files in ``folder`` are looked for (the staged
+    sets were cleaned by :func:`clean_stages`).
     """
     folder = Path(os.path.abspath(folder))
     removed: list[Path] = []
-    if folder.parent.is_dir():
+    if beside and folder.parent.is_dir():
         mine = [p for p in folder.parent.iterdir() if p.name.startswith(f".{folder.name}.readiness-") and p.is_dir()]
         for path in sorted(mine, key=lambda p: "-old-" not in p.name):  # an earlier set first
             if "-old-" in path.name and not folder.exists():
@@ -178,6 +184,27 @@ def clean_leftovers(folder: str | Path) -> list[Path]:
             if path.name.startswith(".") and ".tmp" in path.name and path.is_file():
                 path.unlink(missing_ok=True)  # atomic_path's temporary files (and papermill's beside them)
                 removed.append(path)
+    return removed
+
+
+def clean_stages(parent: str | Path) -> list[Path]:
+    """:func:`clean_leftovers` beside every folder in ``parent`` that has staged sets, in one listing.
+
+    A batch writes thousands of folders into one ``parent``: looking through it once per
+    folder would take time growing with the square of their number.
+    """
+    parent = Path(os.path.abspath(parent))
+    if not parent.is_dir():
+        return []
+    names = set()
+    with os.scandir(parent) as entries:
+        for entry in entries:
+            cut = entry.name.rfind(".readiness-")
+            if entry.name.startswith(".") and cut > 1 and entry.is_dir(follow_symlinks=False):
+                names.add(entry.name[1:cut])
+    removed: list[Path] = []
+    for name in sorted(names):
+        removed += clean_leftovers(parent / name)
     return removed
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .resources import data_path
 from .tables import Limits
 
 __all__ = [
+    "Fingerprints",
     "Inputs",
     "bundled_example",
     "bundled_panel",
@@ -37,6 +38,7 @@ __all__ = [
     "parse_target",
     "resolve_date",
     "run",
+    "run_chunks",
     "write_outputs",
 ]
 
@@ -173,49 +175,87 @@ def file_digest(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def fingerprints(inputs: Inputs, options: Options | None, orgs: Sequence[str]) -> dict[str, dict[str, str]]:
+def fingerprints(
+    inputs: Inputs, options: Options | None, orgs: Sequence[str], *, dated: bool = True
+) -> dict[str, dict[str, str]]:
     """What each organization's results were made from, as digests: ``{org: {part: digest}}``.
 
-    Parts: the organization's own answers and profile, the shared files (instrument,
-    playbook, peers, references), the options and the version of readiness. Two runs
-    with the same parts give the same results (same input and seed, same output), so a
-    batch can tell a finished organization whose inputs changed from one that is done.
+    Parts: the organization's own answers, open answers, comments and profile, the shared
+    files (instrument, playbook, peers, references), the options and the version of
+    readiness. Two runs with the same parts give the same results (same input and seed,
+    same output), so a batch can tell a finished organization whose inputs changed from
+    one that is done. ``dated=False``: the options' date is left out (it was today's by
+    default, not given).
     """
-    from importlib.metadata import PackageNotFoundError, version
+    made_from = Fingerprints(inputs, options, dated=dated)
+    return {org: made_from[org] for org in orgs}
 
-    try:
-        release = version("readiness")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
-        release = "unknown"
-    shared = {
-        **inputs.digests,
-        "options": _digest(repr(options or Options()).encode()),
-        "notes": _digest("\n".join(inputs.notes).encode()),
-        "readiness": release,
-    }
-    responses = inputs.responses
-    meta = responses.meta
-    out: dict[str, dict[str, str]] = {}
-    for org in orgs:
-        mask = (meta["org_id"] == org).to_numpy()
+
+class Fingerprints(Mapping[str, dict[str, str]]):
+    """:func:`fingerprints` of every organization of ``inputs``, each computed when asked.
+
+    A batch streams its organizations: this holds no digest, and finds an organization's
+    rows by position (they are contiguous in canonical order), so asking for every one
+    of thousands takes time in proportion to the file.
+    """
+
+    def __init__(self, inputs: Inputs, options: Options | None, *, dated: bool = True) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            release = version("readiness")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+            release = "unknown"
+        self._inputs = inputs
+        options = options or Options()
+        if not dated:  # today's date by default is no input: a batch resumed tomorrow is the same batch
+            options = replace(options, date=None)
+        self._shared = {
+            **inputs.digests,
+            "options": _digest(repr(options).encode()),
+            "notes": _digest("\n".join(inputs.notes).encode()),
+            "readiness": release,
+        }
+        responses = inputs.responses
+        self._orgs = {org: i for i, org in enumerate(responses.org_ids)}
+        self._bounds = np.searchsorted(responses.org_codes, np.arange(len(self._orgs) + 1))
+        self._by_org: dict[str, str] | None = None
+
+    def _comments(self, org: str) -> str:
+        if self._by_org is None:  # grouped once, when first asked
+            comments = self._inputs.responses.comment_frame()
+            self._by_org = {
+                str(o): group[["respondent_id", "topic", "text"]].to_json(orient="values")
+                for o, group in comments.groupby("org_id", sort=False)
+            }
+        return self._by_org.get(org, "[]")
+
+    def __getitem__(self, org: str) -> dict[str, str]:
+        at = self._orgs[org]  # KeyError for an organization not in the file
+        rows = slice(int(self._bounds[at]), int(self._bounds[at + 1]))
+        responses = self._inputs.responses
+        meta = responses.meta.iloc[rows]
         h = hashlib.blake2b(digest_size=16)
         for column in ("respondent_id", "role"):
-            h.update("\x1f".join(meta.loc[mask, column].astype(str)).encode())
+            h.update("\x1f".join(meta[column].astype(str)).encode())
             h.update(b"\x1e")
-        h.update(np.ascontiguousarray(responses.values[mask]).tobytes())
-        h.update(np.ascontiguousarray(responses.not_applicable[mask]).tobytes())
-        h.update(np.ascontiguousarray(responses.dont_know[mask]).tobytes())
+        for array in (responses.values, responses.not_applicable, responses.dont_know):
+            h.update(np.ascontiguousarray(array[rows]).tobytes())
         # open answers and comments reach the report ("What people said"): inputs too
-        h.update("\x1f".join(map(str, responses.open_answers[mask].ravel().tolist())).encode())
+        h.update("\x1f".join(map(str, responses.open_answers[rows].ravel().tolist())).encode())
         h.update(b"\x1e")
-        comments = responses.comment_frame()
-        mine = comments[(comments["org_id"] == org).to_numpy()]
-        h.update(mine[["respondent_id", "topic", "text"]].to_json(orient="values").encode())
+        h.update(self._comments(org).encode())
+        profiles = self._inputs.profiles
         profile = ""
-        if inputs.profiles is not None and org in inputs.profiles.index:
-            profile = inputs.profiles.loc[org].to_json(default_handler=str)
-        out[org] = {"answers": h.hexdigest(), "profile": _digest(profile.encode()), **shared}
-    return out
+        if profiles is not None and org in profiles.index:
+            profile = profiles.loc[org].to_json(default_handler=str)
+        return {"answers": h.hexdigest(), "profile": _digest(profile.encode()), **self._shared}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._orgs)
+
+    def __len__(self) -> int:
+        return len(self._orgs)
 
 
 def _digest(data: bytes) -> str:
@@ -332,6 +372,28 @@ def run(inputs: Inputs, *, orgs: Sequence[str] | None = None, options: Options |
     for doc in docs.values():
         doc["warnings"].extend(inputs.notes)
     return docs
+
+
+def run_chunks(
+    inputs: Inputs, *, options: Options | None = None, chunk: int = 64, first: int = 8
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(org_id, document)`` for every organization, assessed ``chunk`` organizations at a time.
+
+    The same documents as :func:`run` (an organization's scores, intervals and benchmark
+    do not depend on the other organizations in the file), in the file's order, with one
+    chunk's documents in memory at a time: what a batch of thousands needs. Each chunk
+    is still one vectorized :func:`assess` call; the first is only ``first`` organizations
+    long, so that the first reports can start early.
+    """
+    org_ids = list(inputs.responses.org_ids)
+    bounds = [0, *range(min(first, chunk), len(org_ids), chunk), len(org_ids)]
+    for start, end in zip(bounds, bounds[1:]):
+        if start >= end:
+            continue
+        part = org_ids[start:end]
+        docs = run(replace(inputs, responses=inputs.responses.select(part)), options=options)
+        for org_id in part:
+            yield org_id, docs.pop(org_id)
 
 
 def write_outputs(folder: str | Path, doc: Mapping[str, Any]) -> list[Path]:

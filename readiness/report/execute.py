@@ -150,11 +150,21 @@ def execute(
     kernel_name: str | None = None,
     timeout: int = 600,
     engine_name: str | None = None,
+    final_path: str | Path | None = None,
 ):
     """Run the notebook with papermill into ``output`` (atomically); return the executed notebook.
 
-    The kernel starts in ``cwd`` (default: the output's folder). ``engine_name`` picks a papermill engine from its registry (the batch runner's
-    ``readiness-warm`` reuses a kernel); by default each run gets a fresh kernel.
+    The kernel starts in ``cwd`` (default: the output's folder). ``engine_name`` picks a
+    papermill engine from its registry (the batch runner's ``readiness-warm`` reuses a
+    kernel); by default each run gets a fresh kernel. ``final_path`` is where the notebook
+    will be once its folder is swapped in (a report is written in a staged folder with a
+    random name): its record names that path, so the bytes do not depend on the stage.
+
+    The same inputs give the same notebook, byte for byte: its record of the run keeps
+    the input, the output and the parameters, and leaves out the clock (papermill's start
+    and end times and durations, and the kernel's execution timestamps), which differs
+    every time and says nothing about the results; the cell papermill inserts for the
+    parameters gets a fixed id instead of a random one.
     """
     import nbformat
     import papermill
@@ -164,7 +174,7 @@ def execute(
     with atomic_path(output) as tmp:
         tmp_nb = tmp.parent / (tmp.name + ".ipynb")  # papermill wants an .ipynb name
         try:
-            papermill.execute_notebook(
+            nb = papermill.execute_notebook(
                 str(notebook),
                 str(tmp_nb),
                 parameters=params,
@@ -176,7 +186,10 @@ def execute(
                 engine_name=engine_name,
                 kernel_manager_class=kernel_manager_class(),
                 request_save_on_cell_execute=False,  # write once at the end, not after every cell
+                record_timing=False,  # no execution timestamps in the cells' metadata
             )
+            _reproducible(nb, Path(final_path or output))
+            tmp_nb.write_text(nbformat.writes(nb), encoding="utf-8")
         except papermill.PapermillExecutionError as exc:
             raise ReportError(
                 f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: "
@@ -185,4 +198,27 @@ def execute(
         finally:
             if tmp_nb.exists():  # into atomic_path's file: renamed on success, removed on failure
                 os.replace(tmp_nb, tmp)
-    return nbformat.read(str(output), as_version=4)
+    return nb  # what was written: no second read (and validation) of it from disk
+
+
+#: What papermill records of the clock, in the notebook's and each cell's metadata.
+_CLOCK = ("start_time", "end_time", "duration")
+
+
+def _reproducible(nb: Any, output: Path) -> None:
+    """Drop the run's times from an executed notebook, fix the parameters cell's id, name its path.
+
+    papermill wrote to a temporary name (renamed into place when complete); the record
+    names the file the notebook is.
+    """
+    record = nb.metadata.get("papermill", {})
+    for key in _CLOCK:
+        record.pop(key, None)
+    if "output_path" in record:
+        record["output_path"] = str(output)
+    for cell in nb.cells:
+        metadata = cell.get("metadata", {})
+        for key in _CLOCK:
+            metadata.get("papermill", {}).pop(key, None)
+        if "injected-parameters" in metadata.get("tags", []) and "id" in cell:
+            cell["id"] = "injected-parameters"

@@ -31,7 +31,13 @@ def build(
     folder = Path(folder)
     with staged_folder(folder) as stage:
         written = write_outputs(stage, results)
-        executed = execute(stage / "report.ipynb", {"results_json": "results.json"}, cwd=stage, kernel_name=kernel_name)
+        executed = execute(
+            stage / "report.ipynb",
+            {"results_json": "results.json"},
+            cwd=stage,
+            kernel_name=kernel_name,
+            final_path=folder / "report.ipynb",
+        )
         written.append(stage / "report.ipynb")
         name = str(results["organization"].get("name") or results["organization"]["id"])
         html = write_text(stage / "report.html", to_html(executed, title=f"Readiness report: {name}"))
@@ -105,6 +111,7 @@ def build_progress(
             cwd=stage,
             notebook=progress_notebook(),
             kernel_name=kernel_name,
+            final_path=folder / "progress.ipynb",
         )
         written.append(stage / "progress.ipynb")
         name = str(doc["organization"].get("name") or doc["organization"]["id"])
