@@ -604,10 +604,22 @@ def test_every_file_write_goes_through_atomic_path():
         "writelines",
     }
     offenders = []
+    # The one file written in place on purpose: a batch's manifest.csv is an append-only log
+    # while the batch runs (a line flushed per event; a killed run leaves a valid file whose
+    # last line per organization is its state), rewritten atomically at the end; --resume
+    # trusts the folders and their fingerprints, never that log (issue 17, docs/batch.md).
+    appending = {("batch.py", "_ManifestLog")}
     # every layer that may touch files; the core does no file I/O at all (test_architecture.py)
     for path in sorted(p for p in (ROOT / "readiness").rglob("*.py") if "core" not in p.relative_to(ROOT).parts):
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        exempt = [
+            range(c.lineno, (c.end_lineno or c.lineno) + 1)
+            for c in ast.walk(tree)
+            if isinstance(c, ast.ClassDef) and (path.name, c.name) in appending
+        ]
         for node, inside in _calls(tree, False):
+            if any(node.lineno in lines for lines in exempt):
+                continue
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if isinstance(func, ast.Name) and name in ("write_text", "write_bytes", "write_json"):
