@@ -618,6 +618,11 @@ def test_every_file_write_goes_through_atomic_path():
         "writelines",
     }
     offenders = []
+    # The one file written in place on purpose: a batch's manifest.csv is an append-only log
+    # while the batch runs (a line flushed per event; a killed run leaves a valid file whose
+    # last line per organization is its state), rewritten atomically at the end; --resume
+    # trusts the folders and their fingerprints, never that log (issue 17, docs/batch.md).
+    appending = {("batch.py", "_ManifestLog")}
     # every layer that may touch files; the core does no file I/O at all (test_architecture.py)
     for path in sorted(p for p in (ROOT / "readiness").rglob("*.py") if "core" not in p.relative_to(ROOT).parts):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -631,7 +636,14 @@ def test_every_file_write_goes_through_atomic_path():
             for t in a.targets
             if isinstance(t, ast.Name)
         }
+        exempt = [
+            range(c.lineno, (c.end_lineno or c.lineno) + 1)
+            for c in ast.walk(tree)
+            if isinstance(c, ast.ClassDef) and (path.name, c.name) in appending
+        ]
         for node, inside in _calls(tree, False):
+            if any(node.lineno in lines for lines in exempt):
+                continue
             if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in buffers:
                 continue
             if path.name == "execute.py" and "'kernel.log'" in ast.unparse(node):
@@ -654,8 +666,6 @@ def test_every_file_write_goes_through_atomic_path():
                 name in ("copy", "copyfile", "copy2", "copytree", "move")
                 and isinstance(func, ast.Attribute)
                 and getattr(func.value, "id", "") != "shutil"
-            ) or (  # into an in-memory buffer (io.BytesIO), its bytes written atomically after
-                bool(node.args) and isinstance(node.args[0], ast.Name) and node.args[0].id in ("buf", "buffer")
             )
             if ((name in writers and not to_string and not in_memory) or opens) and not inside:
                 offenders.append(f"{path.name}:{node.lineno} {ast.unparse(node)[:80]}")
