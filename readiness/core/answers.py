@@ -44,6 +44,7 @@ __all__ = [
     "is_reserved_label",
     "normalize_label",
     "numeral_value",
+    "plain_text",
     "quote_value",
 ]
 
@@ -84,14 +85,22 @@ _NUMERAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _QUOTE_MAX = 120
 
 
+def plain_text(text: str) -> str:
+    """``text`` in Unicode NFKC, its invisible characters dropped and its quotes straight.
+
+    >>> plain_text("Don\\u2019t\\u200b know")
+    "Don't know"
+    """
+    return remove_invisible(unicodedata.normalize("NFKC", text)).translate(_QUOTES)
+
+
 def normalize_label(text: str) -> str:
     """The form in which answer labels, the two marks and role names are compared.
 
     >>> normalize_label("  Don\\u2019t   KNOW ")
     "don't know"
     """
-    text = remove_invisible(unicodedata.normalize("NFKC", text)).translate(_QUOTES)
-    return _SPACE.sub(" ", text).strip().casefold()
+    return _SPACE.sub(" ", plain_text(text)).strip().casefold()
 
 
 def is_reserved_label(text: str) -> bool:

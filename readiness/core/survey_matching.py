@@ -32,7 +32,9 @@ from .answers import (
     DONT_KNOW_TEXT,
     NOT_APPLICABLE_SPELLINGS,
     NOT_APPLICABLE_TEXT,
+    plain_text,
 )
+from .answers import normalize_label as answer_label
 from .instrument import Instrument, Item
 
 __all__ = [
@@ -66,22 +68,6 @@ _NA_SPELLINGS = NOT_APPLICABLE_SPELLINGS | {"not applicable", "n.a.", "does not 
 _DK_SPELLINGS = DONT_KNOW_SPELLINGS | {"do not know", "i don't know"}
 
 _TAG = re.compile(r"<[^<>]{0,200}>")
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u00b4": "'",
-        "`": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-    }
-)
 # "1.", "Q12)", "3 -", "2.1:" before a question's text: how tools and people number questions.
 _NUMBERING = re.compile(r"^\s*(?:q(?:uestion)?\s*)?\d{1,3}(?:\.\d{1,3})*\s*[.):\-–]\s*", re.IGNORECASE)
 # An item id before a question's text ("PEO_HIR_1. ...", "[PEO_HIR_1] ...") or after it ("... (PEO_HIR_1)").
@@ -90,30 +76,30 @@ _ID_AFTER = re.compile(r"[\[(]\s*([A-Za-z][A-Za-z0-9_]{0,63})\s*[\])]\s*$")
 
 
 def _clean(text: str) -> str:
-    """HTML unescaped and untagged, NFKC, invisible characters dropped, quotes straightened."""
+    """HTML unescaped and untagged (survey tools keep question texts as HTML), then
+    :func:`readiness.core.answers.plain_text`: NFKC, invisible characters dropped, quotes straight."""
     text = html.unescape(str(text))
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text)
-    # Format characters (zero-width space, soft hyphen, BOM) are invisible in a cell but not equal.
-    text = "".join(c for c in text if unicodedata.category(c) != "Cf")
-    return text.translate(_QUOTES)
+    return plain_text(text)
 
 
 def normalize_label(text: str) -> str:
-    """An answer label as compared: :func:`_clean`, case folded, white space collapsed.
+    """An answer label as compared: HTML untagged, then as the loaders compare labels.
 
-    Punctuation is kept (``1-2`` and ``12`` stay different).
+    :func:`readiness.core.answers.normalize_label` (NFKC, invisible characters dropped,
+    quotes straightened, case folded, white space collapsed) is the one rule; punctuation
+    is kept (``1-2`` and ``12`` stay different).
 
-    >>> normalize_label("  Don\\u2019t   KNOW ")
-    "don't know"
+    >>> normalize_label("  Don\u2019t &amp;  <b>KNOW</b> ")
+    "don't & know"
     """
-    return " ".join(_clean(text).casefold().split())
+    return answer_label(_clean(text))
 
 
 def normalize_text(text: str) -> str:
     """A question's text as compared: :func:`normalize_label` less all punctuation and symbols."""
-    folded = _clean(text).casefold()
+    folded = normalize_label(text)
     return " ".join("".join(" " if unicodedata.category(c)[0] in "PSZ" else c for c in folded).split())
 
 
