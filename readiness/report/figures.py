@@ -26,9 +26,10 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import textwrap
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import matplotlib
@@ -185,7 +186,37 @@ def _fit(fig: Figure) -> None:
     """
     if getattr(fig, "_readiness_fit", False):
         fig._readiness_fit = False  # type: ignore[attr-defined]
-        fig.tight_layout(pad=0.5)
+        with _at_print_dpi(fig):
+            fig.tight_layout(pad=0.5)
+        _drop_layout_engine(fig)
+
+
+def _drop_layout_engine(fig: Figure) -> None:
+    """Leave ``fig`` without a layout engine, its axes where they are.
+
+    ``tight_layout`` leaves a placeholder engine behind, and with any engine at all
+    ``savefig`` draws the figure twice: a dry run for the engine, then the real one.
+    """
+    with plt.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)  # None under these settings: no engine at all
+
+
+@contextlib.contextmanager
+def _at_print_dpi(fig: Figure) -> Iterator[None]:
+    """Measure the figure's texts at the resolution it will be saved at (:data:`STYLE`'s ``savefig.dpi``).
+
+    Saving at that resolution then reuses the renderer the layout measured with, and with
+    it matplotlib's cache of every text's size: each text is measured once per figure,
+    not once for the layout and again for the drawing. Positions are fractions of the
+    figure, so a figure saved at another resolution is laid out the same.
+    """
+    dpi, kept = plt.rcParams["savefig.dpi"], fig.dpi
+    if dpi != "figure":
+        fig.dpi = float(dpi)
+    try:
+        yield
+    finally:
+        fig.dpi = kept
 
 
 def _plain(text: Any) -> str:
@@ -1307,15 +1338,11 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None, proj
     units = sum(_row_units(a) for a in shown) if shown else 4.0
     timeline_height = 1.75 + 0.16 * max(units, 4.0)
     if fig is None:
-        fig = plt.figure(figsize=(WIDTH, timeline_height + (3.0 if projection else 0.0)), layout="constrained")
-    if projection:
-        # two sub-figures, each laid out on its own: the timeline's wide labels do not
-        # squeeze the projection panel under it
-        top, bottom = fig.subfigures(2, 1, height_ratios=[timeline_height, 3.0])  # type: ignore[misc]  # two, so a pair
-        ax = top.add_subplot(1, 1, 1)
-        ax_proj = bottom.add_subplot(1, 1, 1)
-    else:
-        ax = fig.add_subplot(1, 1, 1)
+        fig = plt.figure(figsize=(WIDTH, timeline_height + (3.0 if projection else 0.0)))
+    # laid out here, once, at the figure's own size (see _lay_out_timeline): no layout engine
+    _drop_layout_engine(fig)
+    ax = fig.add_axes((0.3, 0.1, 0.65, 0.8))
+    ax_proj = fig.add_axes((0.1, 0.05, 0.7, 0.2)) if projection else None
     name = _org_name(results)
     plan = results.get("plan") or {}
 
@@ -1327,9 +1354,59 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None, proj
         _note(ax, f"No roadmap: {why}.", title=f"Roadmap\n{name}")
     else:
         _draw_timeline(ax, shown, hidden, len(actions), name, results)
-    if projection:
+    if ax_proj is not None:
         _draw_projection(ax_proj, plan, results)
+    with _at_print_dpi(fig):
+        _lay_out_timeline(fig, ax, ax_proj, split=3.0 / (timeline_height + 3.0) if projection else 0.0)
     return fig
+
+
+#: Space left around the panels, the titles and the legend of the timeline, in inches.
+_TIMELINE_PAD = 3.0 / 72
+
+
+def _lay_out_timeline(fig: Figure, ax: Axes, ax_proj: Axes | None, split: float) -> None:
+    """Place the timeline's panels, title and legend once, from their measured sizes.
+
+    The timeline takes the figure above ``split`` (a fraction of its height), the
+    projection panel the part below it. Each panel gets its own margins, fitted to how
+    far its labels, ticks, title and legend reach past its frame: the timeline's long
+    action titles widen only the timeline's left margin, and the projection panel keeps
+    the figure's width. One measurement, then one draw: a layout engine would measure
+    every text again in a dry-run draw before the real one.
+    """
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg and the inline backend have one
+    fig_w, fig_h = fig.bbox.width, fig.bbox.height
+    pad = _TIMELINE_PAD * fig.dpi
+    top = fig_h - pad
+    suptitle = fig._suptitle  # type: ignore[attr-defined]  # set by _draw_timeline, None for a note
+    if suptitle is not None:
+        suptitle.set_y(top / fig_h)
+        top = suptitle.get_window_extent(renderer).y0 - pad
+    bottom = split * fig_h + pad
+    legend = fig.legends[0] if fig.legends else None
+    if legend is not None:
+        legend.set_bbox_to_anchor((0.5, bottom / fig_h), transform=fig.transFigure)
+        bottom = legend.get_window_extent(renderer).y1 + pad
+    _place(ax, renderer, (pad, bottom, fig_w - pad, top))
+    if ax_proj is not None:
+        _place(ax_proj, renderer, (pad, pad, fig_w - pad, split * fig_h - pad))
+
+
+def _place(ax: Axes, renderer: Any, box: tuple[float, float, float, float]) -> None:
+    """Set ``ax``'s frame so that it and everything drawn around it fill ``box`` (x0, y0, x1, y1 in pixels)."""
+    frame = ax.get_window_extent(renderer)
+    # for the layout only: a title counts in height, in width only its middle (as in
+    # matplotlib's own layouts), so a long title never narrows the panel
+    reach = ax.get_tightbbox(renderer, for_layout_only=True)
+    if reach is None:
+        return
+    fig_w, fig_h = ax.get_figure(root=True).bbox.size  # type: ignore[union-attr]  # an Axes is always on a figure
+    x0 = box[0] + frame.x0 - reach.x0
+    y0 = box[1] + frame.y0 - reach.y0
+    x1 = box[2] - (reach.x1 - frame.x1)
+    y1 = box[3] - (reach.y1 - frame.y1)
+    ax.set_position((x0 / fig_w, y0 / fig_h, max(x1 - x0, 1.0) / fig_w, max(y1 - y0, 1.0) / fig_h))
 
 
 @_styled
@@ -1438,7 +1515,8 @@ def _draw_timeline(
     # under the whole figure, centred on it: the label column leaves the axes too narrow for it
     ax.get_figure().legend(  # type: ignore[union-attr]  # an Axes is always on a figure
         handles=handles,
-        loc="outside lower center",
+        loc="lower center",  # its anchor is set with the layout (_lay_out_timeline)
+        borderaxespad=0.0,
         ncol=min(len(handles), 3),
         title="colour: the dimension of the action's main facet",
         fontsize=8,

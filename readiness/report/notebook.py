@@ -117,7 +117,7 @@ def _image(drawn: Any, alt: str) -> FigureImage:
 
     fig = drawn if hasattr(drawn, "savefig") else drawn.figure
     buf = io.BytesIO()
-    # the figures lay themselves out (constrained layout); no "tight" box, so each is drawn once
+    # the figures lay themselves out, once, and keep no layout engine; no "tight" box: each is drawn once
     fig.savefig(buf, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     width = int(round(fig.get_size_inches()[0] * 96))  # CSS pixels at the figure's own size
     plt.close(fig)
