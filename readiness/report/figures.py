@@ -1587,8 +1587,10 @@ def _draw_projection(
     ax.set_axisbelow(True)
     ax.set_ylabel("projected score (0–100)")
     target = plan.get("target")
+    # the target on a line of its own: beside the title it ran past the figure's right edge
     ax.set_title(
-        "Projected scores if each phase is completed" + (f" (targets: {_plain(target)})" if target else ""),
+        "Projected scores if each phase is completed"
+        + (f"\n{_short('targets: ' + _plain(target), 90)}" if target else ""),
         fontsize=10.5,
     )
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
