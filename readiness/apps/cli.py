@@ -227,10 +227,9 @@ def _load_inputs(responses: str, instrument_path: str | None, profiles: str | No
     return inst, parsed, prof
 
 
-def _assess(
+def _prepare(
     responses: str,
     *,
-    org: str | None,
     instrument_path: str | None,
     profiles: str | None,
     peers: str | None,
@@ -241,18 +240,18 @@ def _assess(
     target: str | None,
     capacity: Sequence[float] | None,
     role_min: int = defaults.ROLE_MIN,
-    inputs_out: list | None = None,
+    isolate: bool = False,
     export=None,
     reading: dict | None = None,
     prepared_by: str = "",
     date: str | None = None,
 ):
-    """Load everything, run the assessment: {org_id: results document}.
+    """Read and check every input, and the options from the command line: ``(inputs, options)``.
 
-    With an ``inputs_out`` list, the inputs read are appended to it (the history keeps the
-    respondents' facet scores).
+    ``isolate`` (batches): organizations whose own rows are bad are set aside in
+    ``inputs.rejected`` instead of failing the file.
     """
-    from ..io.pipeline import load_inputs, make_options, parse_target, run
+    from ..io.pipeline import load_inputs, make_options, parse_target
 
     inputs = load_inputs(
         responses,
@@ -260,6 +259,7 @@ def _assess(
         profiles=profiles,
         peers=peers,
         playbook=playbook_path,
+        isolate=isolate,
         export=export,
         **(reading or {}),
     )
@@ -273,10 +273,21 @@ def _assess(
         date=date,
         prepared_by=prepared_by or "",
     )
+    return inputs, options
+
+
+def _assess(responses: str, *, org: str | None, inputs_out: list | None = None, **options: Any):
+    """Load everything, run the assessment: {org_id: results document}.
+
+    ``options``: those of :func:`_prepare`. With an ``inputs_out`` list, the inputs read
+    are appended to it (the history keeps the respondents' facet scores).
+    """
+    from ..io.pipeline import run
+
+    inputs, made_with = _prepare(responses, **options)
     if inputs_out is not None:
         inputs_out.append(inputs)
-    docs = run(inputs, orgs=[org] if org else None, options=options)
-    return docs
+    return run(inputs, orgs=[org] if org else None, options=made_with)
 
 
 _history_options = [
@@ -581,7 +592,7 @@ def batch_cmd(
     org: str,
 ) -> None:
     """Reports for every organization in RESPONSES: parallel, resumable, local or on Dask."""
-    from ..io.pipeline import Fingerprints, load_inputs, make_options, parse_target, run, run_chunks
+    from ..io.pipeline import Fingerprints, run, run_chunks
     from ..report.terminal import BatchProgress
     from .batch import run_batch
 
@@ -589,23 +600,21 @@ def batch_cmd(
         raise InputError("--scheduler needs --executor dask", source="command line")
     _check_history(history_path, wave)
     reading = _reading(sheet, ignore_columns, max_rows, max_unpacked_mb)
-    inputs = load_inputs(
+    inputs, options = _prepare(
         responses,
-        instrument=instrument_path,
+        instrument_path=instrument_path,
         profiles=profiles,
         peers=peers,
-        playbook=playbook_path,
-        isolate=True,
-        export=_export(export_tool, org, org_column, role_question, reading),
-        **reading,
-    )
-    options = make_options(
+        playbook_path=playbook_path,
         seed=seed,
         n_boot=n_boot,
         k=k,
-        target=parse_target(target, inputs.instrument),
+        target=target,
         capacity=capacity,
         role_min=role_min,
+        isolate=True,
+        export=_export(export_tool, org, org_column, role_question, reading),
+        reading=reading,
         prepared_by=prepared_by,
         date=date,
     )

@@ -31,20 +31,46 @@ def build(
     folder = Path(folder)
     with staged_folder(folder) as stage:
         written = write_outputs(stage, results)
-        executed = execute(
-            stage / "report.ipynb",
+        written += _render(
+            stage,
+            folder,
+            "report",
             {"results_json": "results.json"},
-            cwd=stage,
+            results,
+            "Readiness report",
+            pdf=pdf,
             kernel_name=kernel_name,
-            final_path=folder / "report.ipynb",
         )
-        written.append(stage / "report.ipynb")
-        name = str(results["organization"].get("name") or results["organization"]["id"])
-        html = write_text(stage / "report.html", to_html(executed, title=f"Readiness report: {name}"))
-        written.append(html)
-        if pdf:
-            written.append(to_pdf(html, stage / "report.pdf"))
     return [folder / path.name for path in written]
+
+
+def _render(
+    stage: Path,
+    folder: Path,
+    stem: str,
+    parameters: Mapping[str, Any],
+    doc: Mapping[str, Any],
+    title: str,
+    *,
+    pdf: bool,
+    kernel_name: str | None,
+    notebook: Path | None = None,
+) -> list[Path]:
+    """``<stem>.ipynb`` executed in the staged folder, its HTML page and, with ``pdf``, its PDF."""
+    executed = execute(
+        stage / f"{stem}.ipynb",
+        parameters,
+        cwd=stage,
+        notebook=notebook,
+        kernel_name=kernel_name,
+        final_path=folder / f"{stem}.ipynb",  # the path the notebook records: where it will be
+    )
+    name = str(doc["organization"].get("name") or doc["organization"]["id"])
+    html = write_text(stage / f"{stem}.html", to_html(executed, title=f"{title}: {name}"))
+    written = [stage / f"{stem}.ipynb", html]
+    if pdf:
+        written.append(to_pdf(html, stage / f"{stem}.pdf"))
+    return written
 
 
 def build_portfolio(
@@ -105,18 +131,15 @@ def build_progress(
     # all or nothing, as build() writes a report folder; a results report beside it stays
     with staged_folder(folder, replaces=PROGRESS_FILES) as stage:
         written = write_progress_outputs(stage, doc)
-        executed = execute(
-            stage / "progress.ipynb",
+        written += _render(
+            stage,
+            folder,
+            "progress",
             {"compare_json": "compare.json"},
-            cwd=stage,
-            notebook=progress_notebook(),
+            doc,
+            "Progress report",
+            pdf=pdf,
             kernel_name=kernel_name,
-            final_path=folder / "progress.ipynb",
+            notebook=progress_notebook(),
         )
-        written.append(stage / "progress.ipynb")
-        name = str(doc["organization"].get("name") or doc["organization"]["id"])
-        html = write_text(stage / "progress.html", to_html(executed, title=f"Progress report: {name}"))
-        written.append(html)
-        if pdf:
-            written.append(to_pdf(html, stage / "progress.pdf"))
     return [folder / path.name for path in written]
