@@ -243,6 +243,43 @@ class _Pass:
     cols: _Columns
 
 
+#: Rows of one matrix product in the respondent pass: products of whole numbers are exact
+#: in any order, and BLAS multiplies fast, but OpenBLAS hands a product of more than about
+#: 2**18 multiply-adds (rows x inner x columns) to several threads, whose spinning is
+#: charged as CPU time and competes with the other workers of a batch. Products are cut
+#: into pieces of at most that many multiply-adds, each on one thread.
+_ONE_THREAD_PRODUCT = 2**18
+
+
+def _product(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` into ``out``, in pieces of rows small enough for one BLAS thread (:data:`_ONE_THREAD_PRODUCT`)."""
+    rows = max(32, _ONE_THREAD_PRODUCT // max(1, a.shape[1] * b.shape[1]))
+    for i in range(0, a.shape[0], rows):
+        np.matmul(a[i : i + rows], b, out=out[i : i + rows])
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class _Tables:
+    """The layout's 0/1 tables in the respondent pass's working precision."""
+
+    asked: np.ndarray  # (roles, items): the item is asked of the role
+    item_by_facet: np.ndarray  # (items, facets): facet sums as a product
+    facet_items: np.ndarray  # (facets, items): each item takes its facet's value
+    dimension_items: np.ndarray  # (dimensions, items): each item takes its dimension's value
+
+
+@functools.lru_cache(maxsize=16)
+def _tables(layout: Layout, dtype: type) -> _Tables:
+    item_by_dim = layout.item_by_facet @ layout.facet_by_dimension
+    return _Tables(
+        np.ascontiguousarray(layout.asked, dtype=dtype),
+        np.ascontiguousarray(layout.item_by_facet, dtype=dtype),
+        np.ascontiguousarray(layout.item_by_facet.T, dtype=dtype),
+        np.ascontiguousarray(item_by_dim.T, dtype=dtype),
+    )
+
+
 def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows: int = BLOCK_ROWS) -> _Pass:
     """Score every respondent and sum what the organization statistics need, block by block.
 
@@ -252,6 +289,10 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
     squared dimension totals, stays below that. Otherwise, and for answers that are not
     whole numbers on the scale (possible only when :class:`Responses` is built by hand), the
     block is worked in float64. Either way every sum is exact and the results identical.
+
+    Sums over items of whole numbers are matrix products (exact in any order); answers
+    that are not whole numbers are summed item after item, in the instrument's order
+    (:func:`_facet_sums`), so that no BLAS kernel decides their rounding.
     """
     layout = responses.instrument.layout
     k = layout.scale_points
@@ -261,14 +302,7 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
     by_dim = layout.facet_by_dimension
     size_f = layout.item_by_facet.sum(axis=0)
     size_d = size_f @ by_dim
-    item_dim = layout.facet_dimension[layout.item_facet]
     asked_f = layout.asked.astype(float) @ layout.item_by_facet  # (roles, facets)
-    in_order = _facet_runs(layout) is not None and bool(np.all(np.diff(item_dim) >= 0))
-
-    def spread(per_scale: np.ndarray, item_scale: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-        """A (respondents, scales) array to (respondents, items), each item taking its scale's value."""
-        return np.repeat(per_scale, sizes.astype(np.intp), axis=1) if in_order else per_scale[:, item_scale]
-
     reverse = np.flatnonzero(layout.reverse)
     largest = float(k * max(size_d.max(initial=1), size_f.max(initial=1))) ** 2  # per respondent, any column
     org_size = np.diff(np.r_[o_start_rows, n])
@@ -278,39 +312,57 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
     answered_n, not_applicable_n, dont_know_n = np.empty(n), np.empty(n), np.empty(n)
     org = np.zeros((len(o_start_rows), cols.width))
     for r0, r1, o0, o1 in _blocks(o_start_rows, n, block_rows):
+        small = whole and org_size[o0:o1].max() * largest < 2.0**24
+        dtype = np.float32 if small else np.float64
+        tables = _tables(layout, dtype)
         role = responses.role_codes[r0:r1]
         values = responses.values[r0:r1]
-        asked = layout.asked[role]
-        na = responses.not_applicable[r0:r1] & asked
-        dk = responses.dont_know[r0:r1] & asked
+        na, dk = responses.not_applicable[r0:r1], responses.dont_know[r0:r1]
+        # N/A and don't know are marked on few items: find those items once, then look only at them
+        marked = np.flatnonzero((na | dk).any(axis=0))
+        asked_m = layout.asked[role[:, None], marked]
+        na_m, dk_m = na[:, marked] & asked_m, dk[:, marked] & asked_m
         # "don't know" is out of the score and out of the half rule, exactly like N/A
-        out = na | dk
-        answered = asked & ~np.isnan(values) & ~out
-        small = whole and org_size[o0:o1].max() * largest < 2.0**24
-        work = np.empty((r1 - r0, cols.width), dtype=np.float32 if small else np.float64)
-        x = work[:, cols.x]
-        x[...] = 0.0
-        np.copyto(x, values, where=answered)
+        out_m = na_m | dk_m
+        work = np.empty((r1 - r0, cols.width), dtype=dtype)
+        answered, x, x2 = work[:, cols.answered], work[:, cols.x], work[:, cols.x2]
+        if whole:
+            # x: the answer where asked and given (NaN, "no answer", becomes 0), then 0 where marked;
+            # answers are 1..k, so min(x, 1) is 1 exactly where one counts
+            np.fmax(values, 0.0, out=x)
+            x *= np.take(tables.asked, role, axis=0)
+            if len(marked):
+                x[:, marked] *= ~out_m
+            np.minimum(x, 1.0, out=answered)
+        else:
+            given = layout.asked[role] & ~np.isnan(values)
+            if len(marked):
+                given[:, marked] &= ~out_m
+            x[...] = 0.0
+            np.copyto(x, values, where=given)
+            answered[...] = given
         if len(reverse):
-            x[:, reverse] = np.where(answered[:, reverse], (k + 1) - x[:, reverse], 0.0)
-        work[:, cols.answered] = answered
-        np.multiply(x, x, out=work[:, cols.x2])
-        per_facet = _facet_sums(work[:, cols.answered.start : cols.x2.stop], layout)
-        ans_f, sum_f, sq_f = per_facet[:, :n_f], per_facet[:, n_f : 2 * n_f], per_facet[:, 2 * n_f :]
+            x[:, reverse] = (k + 1) * answered[:, reverse] - x[:, reverse]
+        np.multiply(x, x, out=x2)
+        if whole:
+            per_facet = [_product(a, tables.item_by_facet, np.empty((r1 - r0, n_f), dtype)) for a in (answered, x, x2)]
+            ans_f, sum_f, sq_f = (a.astype(np.float64) for a in per_facet)
+        else:
+            per_facet = _facet_sums(work[:, cols.answered.start : cols.x2.stop], layout)
+            ans_f, sum_f, sq_f = per_facet[:, :n_f], per_facet[:, n_f : 2 * n_f], per_facet[:, 2 * n_f :]
         cnt_f = asked_f[role]
-        # N/A and don't know are marked on few cells: count them on the items that have one
-        marked = np.flatnonzero(out.any(axis=0))
         if len(marked):
-            cnt_f = cnt_f - out[:, marked].astype(float) @ layout.item_by_facet[marked]
-        not_applicable_n[r0:r1] = na[:, marked].sum(axis=1)
-        dont_know_n[r0:r1] = dk[:, marked].sum(axis=1)
+            cnt_f = cnt_f - out_m.astype(float) @ layout.item_by_facet[marked]
+        not_applicable_n[r0:r1] = na_m.sum(axis=1)
+        dont_know_n[r0:r1] = dk_m.sum(axis=1)
         S[r0:r1] = _facet_score(sum_f, ans_f, cnt_f, k)
         answered_n[r0:r1] = ans_f.sum(axis=1)
         # Cronbach's alpha counts only respondents who answered every item of the scale
-        complete_f = ans_f == size_f
-        complete_d = ans_f @ by_dim == size_d
-        np.multiply(x, spread(complete_f, layout.item_facet, size_f), out=work[:, cols.x_facet])
-        np.multiply(x, spread(complete_d, item_dim, size_d), out=work[:, cols.x_dim])
+        complete_f = (ans_f == size_f).astype(dtype)
+        complete_d = (ans_f @ by_dim == size_d).astype(dtype)
+        spread = np.empty((r1 - r0, n_items), dtype)
+        np.multiply(x, _product(complete_f, tables.facet_items, spread), out=work[:, cols.x_facet])
+        np.multiply(x, _product(complete_d, tables.dimension_items, spread), out=work[:, cols.x_dim])
         for complete, total, total_sq, (c, t, t2, q) in (
             (complete_f, sum_f, sq_f, cols.facet),
             (complete_d, sum_f @ by_dim, sq_f @ by_dim, cols.dim),
