@@ -117,7 +117,7 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
     marked not applicable or answered "don't know"; the facet score is the mean of the
     answered ones, missing when none count or fewer than half of them are answered.
     """
-    return _respondent_pass(responses, _org_starts(responses)).S
+    return _respondent_pass(responses).S
 
 
 #: Respondents handled per block in :func:`_respondent_pass`. A block's working arrays
@@ -127,9 +127,8 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
 BLOCK_ROWS = 2048
 
 
-def _org_starts(responses: Responses) -> np.ndarray:
-    """First row of each organization (respondents are in canonical order)."""
-    codes = responses.org_codes
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """First position of each run of equal codes."""
     return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.intp)
 
 
@@ -231,16 +230,30 @@ class _Columns:
 
 @dataclass(frozen=True, eq=False)
 class _Pass:
-    """What one pass over the respondents leaves: their facet scores and counts, and
-    per organization the sums of the :class:`_Columns` of its respondents."""
+    """What one pass over the respondents leaves: their facet scores; per group (the
+    respondents of one role in one organization, a run of rows) the sums of their facet
+    scores and the counts of :data:`_GROUP_COUNTS`; per organization the sums of the
+    :class:`_Columns` of its respondents."""
 
     S: np.ndarray  # (respondents, facets) facet scores, NaN where the rules give none
-    answered_n: np.ndarray  # (respondents,) answers that count
-    not_applicable_n: np.ndarray  # (respondents,) items asked and marked N/A
-    dont_know_n: np.ndarray  # (respondents,) items asked and answered "don't know"
-    asked_n: np.ndarray  # (respondents,) items asked of the role
+    g_start: np.ndarray  # (groups,) first row of each group
+    o_start: np.ndarray  # (organizations,) first group of each organization
+    role_sum: np.ndarray  # (groups, facets) sums of the facet scores there are
+    counts: dict[str, np.ndarray]  # name -> (groups, ...) int64, see _GROUP_COUNTS
     org: np.ndarray  # (organizations, columns)
     cols: _Columns
+
+
+#: Whole-number counts per group that :func:`_respondent_pass` sums, and their widths
+#: (``f``: one per facet, ``d``: one per dimension, ``1``: one).
+_GROUP_COUNTS = (
+    ("facet_n", "f"),  # respondents with a score on the facet
+    ("dimension_n", "d"),  # respondents with a score on some facet of the dimension
+    ("overall_n", "1"),  # respondents with a score on some facet
+    ("answered", "1"),  # answers that count
+    ("not_applicable", "1"),  # items asked and marked N/A
+    ("dont_know", "1"),  # items asked and answered "don't know"
+)
 
 
 #: Rows of one matrix product in the respondent pass: products of whole numbers are exact
@@ -280,7 +293,7 @@ def _tables(layout: Layout, dtype: type) -> _Tables:
     )
 
 
-def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows: int = BLOCK_ROWS) -> _Pass:
+def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pass:
     """Score every respondent and sum what the organization statistics need, block by block.
 
     Answers are whole numbers 1..k, so every working column holds whole numbers, and
@@ -305,13 +318,22 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
     asked_f = layout.asked.astype(float) @ layout.item_by_facet  # (roles, facets)
     reverse = np.flatnonzero(layout.reverse)
     largest = float(k * max(size_d.max(initial=1), size_f.max(initial=1))) ** 2  # per respondent, any column
-    org_size = np.diff(np.r_[o_start_rows, n])
     whole = responses.whole_answers
+    # Respondents are sorted by (organization, role): each group is a run of rows
+    g_start = _run_starts(responses.org_codes * len(layout.role_ids) + responses.role_codes)
+    o_start = _run_starts(responses.org_codes[g_start])
+    o_start_rows = g_start[o_start]
+    org_size = np.diff(np.r_[o_start_rows, n])
+    widths = {"f": n_f, "d": n_d, "1": 1}
+    count_at = np.cumsum([0] + [widths[w] for _, w in _GROUP_COUNTS])
 
     S = np.empty((n, n_f))
-    answered_n, not_applicable_n, dont_know_n = np.empty(n), np.empty(n), np.empty(n)
+    role_sum = np.empty((len(g_start), n_f))
+    group_counts = np.empty((len(g_start), count_at[-1]))
     org = np.zeros((len(o_start_rows), cols.width))
     for r0, r1, o0, o1 in _blocks(o_start_rows, n, block_rows):
+        g0, g1 = o_start[o0], (o_start[o1] if o1 < len(o_start) else len(g_start))
+        runs = g_start[g0:g1] - r0
         small = whole and org_size[o0:o1].max() * largest < 2.0**24
         dtype = np.float32 if small else np.float64
         tables = _tables(layout, dtype)
@@ -353,10 +375,19 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
         cnt_f = asked_f[role]
         if len(marked):
             cnt_f = cnt_f - out_m.astype(float) @ layout.item_by_facet[marked]
-        not_applicable_n[r0:r1] = na_m.sum(axis=1)
-        dont_know_n[r0:r1] = dk_m.sum(axis=1)
-        S[r0:r1] = _facet_score(sum_f, ans_f, cnt_f, k)
-        answered_n[r0:r1] = ans_f.sum(axis=1)
+        scores = S[r0:r1]
+        scores[...] = _facet_score(sum_f, ans_f, cnt_f, k)
+        valid = ~np.isnan(scores)
+        # the scores are not whole numbers: summed by reduceat (as the plain rules read), not by a product
+        role_sum[g0:g1] = np.add.reduceat(np.where(valid, scores, 0.0), runs, axis=0)
+        counts = np.empty((r1 - r0, count_at[-1]))
+        counts[:, : count_at[1]] = valid
+        np.greater(valid.astype(float) @ by_dim, 0.0, out=counts[:, count_at[1] : count_at[2]])
+        counts[:, count_at[2]] = valid.any(axis=1)
+        counts[:, count_at[3]] = ans_f.sum(axis=1)
+        counts[:, count_at[4]] = na_m.sum(axis=1)
+        counts[:, count_at[5]] = dk_m.sum(axis=1)
+        group_counts[g0:g1] = _run_sums(counts, runs)
         # Cronbach's alpha counts only respondents who answered every item of the scale
         complete_f = (ans_f == size_f).astype(dtype)
         complete_d = (ans_f @ by_dim == size_d).astype(dtype)
@@ -372,8 +403,9 @@ def _respondent_pass(responses: Responses, o_start_rows: np.ndarray, block_rows:
             np.multiply(work[:, t], total, out=work[:, t2])
             np.multiply(total_sq, complete, out=work[:, q])
         org[o0:o1] = _run_sums(work, o_start_rows[o0:o1] - r0)
-    asked_n = layout.asked.sum(axis=1)[responses.role_codes].astype(float)
-    return _Pass(S, answered_n, not_applicable_n, dont_know_n, asked_n, org, cols)
+    whole_counts = group_counts.round().astype(np.int64)
+    named = {name: whole_counts[:, count_at[i] : count_at[i + 1]] for i, (name, _) in enumerate(_GROUP_COUNTS)}
+    return _Pass(S, g_start, o_start, role_sum, named, org, cols)
 
 
 def _facet_score(sum_x: np.ndarray, answered: np.ndarray, counted: np.ndarray, k: int) -> np.ndarray:
@@ -483,25 +515,18 @@ def score(
     """
     layout = responses.instrument.layout
     org_ids = responses.org_ids
-    n_orgs, n_roles = len(org_ids), len(layout.role_ids)
-    passed = _respondent_pass(responses, _org_starts(responses))
+    n_orgs = len(org_ids)
+    passed = _respondent_pass(responses)
     S = passed.S
-    valid = ~np.isnan(S)
 
-    # Respondents are sorted by (org, role): each (org, role) pair is a contiguous run.
-    org_codes, role_codes = responses.org_codes, responses.role_codes
-    keys = org_codes * n_roles + role_codes
-    g_start = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], int)
-    g_org, g_role = org_codes[g_start], role_codes[g_start]
-    g_size = np.diff(np.r_[g_start, len(keys)])
-    role_sum = np.add.reduceat(np.where(valid, S, 0.0), g_start, axis=0) if len(g_start) else np.zeros((0, S.shape[1]))
-    role_n = (
-        np.add.reduceat(valid.astype(np.int64), g_start, axis=0) if len(g_start) else np.zeros((0, S.shape[1]), int)
-    )
+    # Respondents are sorted by (org, role): each (org, role) pair is a contiguous run, a group.
+    g_start, o_start = passed.g_start, passed.o_start
+    g_org, g_role = responses.org_codes[g_start], responses.role_codes[g_start]
+    g_size = np.diff(np.r_[g_start, len(S)])
+    role_n = passed.counts["facet_n"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        role_mean = role_sum / role_n  # NaN where the role has no score on the facet
+        role_mean = passed.role_sum / role_n  # NaN where the role has no score on the facet
 
-    o_start = np.flatnonzero(np.r_[True, g_org[1:] != g_org[:-1]]) if len(g_org) else np.array([], int)
     org_facet = _combine_roles(role_mean, layout.role_weights[g_role], o_start)
     org_dim = _weighted(org_facet, layout.facet_weights, layout.facet_by_dimension)
     org_overall = _weighted(org_dim, layout.dimension_weights, np.ones((len(layout.dimension_ids), 1)))[:, 0]
@@ -568,13 +593,7 @@ def score(
     # Respondents of each role with a score at each level (what the role minimum counts):
     # a facet score; any facet score in the dimension; any facet score at all. Counts of
     # whole numbers, so they do not depend on which organizations are scored together.
-    has_dim = (valid.astype(float) @ layout.facet_by_dimension) > 0
-    if len(g_start):
-        role_dim_n = np.add.reduceat(has_dim.astype(np.int64), g_start, axis=0)
-        role_overall_n = np.add.reduceat(valid.any(axis=1).astype(np.int64), g_start)
-    else:
-        role_dim_n = np.zeros((0, len(layout.dimension_ids)), dtype=np.int64)
-        role_overall_n = np.zeros(0, dtype=np.int64)
+    role_dim_n, role_overall_n = passed.counts["dimension_n"], passed.counts["overall_n"][:, 0]
     by_role = _by_role_frame(
         org_ids, layout, g_org, g_role, role_mean, role_n, role_dim, role_overall, role_dim_n, role_overall_n, g_size
     )
@@ -991,13 +1010,8 @@ def _facet_dont_know(responses: Responses, n_orgs: int) -> tuple[np.ndarray, np.
 
 def _answer_counts(responses: Responses, p: _Pass, g_start, g_org, g_role, g_size) -> pd.DataFrame:
     layout = responses.instrument.layout
-    if len(g_start):
-        a = np.add.reduceat(p.answered_n, g_start).round().astype(np.int64)
-        m = np.add.reduceat(p.not_applicable_n, g_start).round().astype(np.int64)
-        d = np.add.reduceat(p.dont_know_n, g_start).round().astype(np.int64)
-        t = np.add.reduceat(p.asked_n, g_start).round().astype(np.int64)
-    else:
-        a = m = d = t = np.zeros(0, int)
+    a, m, d = (p.counts[name][:, 0] for name in ("answered", "not_applicable", "dont_know"))
+    t = g_size * layout.asked.sum(axis=1)[g_role].astype(np.int64)  # items asked of the group's role
     return pd.DataFrame(
         {
             "org_id": np.array(responses.org_ids, dtype=object)[g_org] if len(g_org) else np.array([], object),
