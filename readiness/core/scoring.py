@@ -253,6 +253,7 @@ _GROUP_COUNTS = (
     ("answered", "1"),  # answers that count
     ("not_applicable", "1"),  # items asked and marked N/A
     ("dont_know", "1"),  # items asked and answered "don't know"
+    ("dont_know_f", "f"),  # items of the facet asked and answered "don't know"
 )
 
 
@@ -374,7 +375,7 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
             ans_f, sum_f, sq_f = per_facet[:, :n_f], per_facet[:, n_f : 2 * n_f], per_facet[:, 2 * n_f :]
         cnt_f = asked_f[role]
         if len(marked):
-            cnt_f = cnt_f - out_m.astype(float) @ layout.item_by_facet[marked]
+            cnt_f = cnt_f - _product(out_m.astype(float), layout.item_by_facet[marked], np.empty((r1 - r0, n_f)))
         scores = S[r0:r1]
         scores[...] = _facet_score(sum_f, ans_f, cnt_f, k)
         valid = ~np.isnan(scores)
@@ -387,6 +388,7 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
         counts[:, count_at[3]] = ans_f.sum(axis=1)
         counts[:, count_at[4]] = na_m.sum(axis=1)
         counts[:, count_at[5]] = dk_m.sum(axis=1)
+        _product(dk_m.astype(float), layout.item_by_facet[marked], counts[:, count_at[6] : count_at[7]])
         group_counts[g0:g1] = _run_sums(counts, runs)
         # Cronbach's alpha counts only respondents who answered every item of the scale
         complete_f = (ans_f == size_f).astype(dtype)
@@ -546,9 +548,13 @@ def score(
 
     rwg = _rwg(passed, layout)
     alpha_f, alpha_d = _alpha(passed, layout)
-    n_asked, n_dont_know = _facet_dont_know(responses, n_orgs)
+    n_asked, n_dont_know = _facet_dont_know(passed, layout, g_role, g_size)
 
     # ---------------------------------------------------------- tidy frames
+    # Each frame is built from fresh arrays and takes them as its columns (copy=False): the
+    # copy pandas would otherwise make, stacking the columns of one type into one block,
+    # costs more than all the arithmetic of a facet's rows (and a block per column serves
+    # the per-organization row look-ups just as well).
     facet_ids, dim_ids = list(layout.facet_ids), list(layout.dimension_ids)
     org_col = np.repeat(np.array(org_ids, dtype=object), n_f)
     facets = pd.DataFrame(
@@ -564,7 +570,8 @@ def score(
             "alpha": alpha_f.ravel(),
             "n_asked": n_asked.ravel(),
             "n_dont_know": n_dont_know.ravel(),
-        }
+        },
+        copy=False,
     )
     dimensions = pd.DataFrame(
         {
@@ -574,7 +581,8 @@ def score(
             "ci_low": ci[:, 0, n_f : n_f + n_d].ravel(),
             "ci_high": ci[:, 1, n_f : n_f + n_d].ravel(),
             "alpha": alpha_d.ravel(),
-        }
+        },
+        copy=False,
     )
     barrier = _barriers(org_facet, ci, layout, barrier_threshold)
     org_index = pd.Index(list(org_ids), name="org_id")
@@ -589,6 +597,7 @@ def score(
             "barrier": pd.Series(barrier, index=org_index, dtype=object),
         },
         index=org_index,
+        copy=False,
     )
     # Respondents of each role with a score at each level (what the role minimum counts):
     # a facet score; any facet score in the dimension; any facet score at all. Counts of
@@ -865,7 +874,7 @@ def _alpha(p: _Pass, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
         size = incidence.sum(axis=0)
         enough = n >= MIN_ALPHA_RESPONDENTS
         nn = np.where(enough, n, 2.0)
-        var_items = (sq - ((si * si) @ incidence) / nn) / (nn - 1)
+        var_items = (sq - _product(si * si, incidence, np.empty((len(si), incidence.shape[1]))) / nn) / (nn - 1)
         var_total = (qt - st * st / nn) / (nn - 1)
         ok = enough & (var_total > 1e-12) & (size >= 2)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -983,28 +992,20 @@ def _by_role_frame(
             "score": np.concatenate([role_mean.ravel(), role_dim.ravel(), role_overall]),
             "n": np.concatenate([role_n.ravel(), role_dim_n.ravel(), role_overall_n]).astype(np.int64),
             "listed": np.concatenate([np.repeat(g_size, n_f), np.repeat(g_size, n_d), g_size]).astype(np.int64),
-        }
+        },
+        copy=False,
     )
 
 
-def _facet_dont_know(responses: Responses, n_orgs: int) -> tuple[np.ndarray, np.ndarray]:
+def _facet_dont_know(p: _Pass, layout: Layout, g_role: np.ndarray, g_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per organization and facet: questions asked, and those answered "don't know"."""
-    layout = responses.instrument.layout
-    incidence = layout.item_by_facet
-    n_f = incidence.shape[1]
-    if n_orgs == 0:
+    n_f = len(layout.facet_ids)
+    if len(p.o_start) == 0:
         return np.zeros((0, n_f), np.int64), np.zeros((0, n_f), np.int64)
     # Questions asked depend on the role alone: respondents per role times items per role.
-    per_role = layout.asked.astype(float) @ incidence  # (roles, facets)
-    role_counts = np.zeros((n_orgs, len(layout.role_ids)))
-    np.add.at(role_counts, (responses.org_codes, responses.role_codes), 1.0)
-    asked = (role_counts @ per_role).round().astype(np.int64)
-    dont_know = np.zeros((n_orgs, n_f), np.int64)
-    rows = np.flatnonzero(responses.dont_know.any(axis=1))  # usually few: skip the rest
-    if len(rows):
-        asked_rows = layout.asked[responses.role_codes[rows]]
-        counts = (asked_rows & responses.dont_know[rows]).astype(float) @ incidence
-        np.add.at(dont_know, responses.org_codes[rows], counts.round().astype(np.int64))
+    per_role = layout.asked.astype(np.int64) @ layout.item_by_facet.astype(np.int64)  # (roles, facets)
+    asked = np.add.reduceat(g_size[:, None] * per_role[g_role], p.o_start, axis=0)
+    dont_know = np.add.reduceat(p.counts["dont_know_f"], p.o_start, axis=0)
     return asked, dont_know
 
 
@@ -1021,5 +1022,6 @@ def _answer_counts(responses: Responses, p: _Pass, g_start, g_org, g_role, g_siz
             "not_applicable": m,
             "dont_know": d,
             "unanswered": t - a - m - d,
-        }
+        },
+        copy=False,
     )

@@ -62,19 +62,16 @@ def willingness_counts(responses: Responses) -> pd.DataFrame:
     raw = np.where(reverse, (k + 1) - raw, raw)
     low = low_end(raw, k)
     answered = ~np.isnan(raw)
-    in_role = (responses.meta["role"] == block.role).to_numpy()
+    in_role = responses.role_codes == layout.role_ids.index(block.role)
     unwilling = in_role & low[:, 0]
     unable = in_role & low[:, 1]
     either = unwilling | unable
     classified = either | (in_role & answered.all(axis=1))
-    frame = pd.DataFrame(
-        {
-            "org_id": responses.meta["org_id"].to_numpy(),
-            "respondents": in_role.astype(np.int64),
-            "classified": classified.astype(np.int64),
-            "unwilling": unwilling.astype(np.int64),
-            "unable": unable.astype(np.int64),
-            "unwilling_or_unable": either.astype(np.int64),
-        }
-    )
-    return frame.groupby("org_id", sort=False).sum().reindex(index, fill_value=0)
+    # counted per organization by its code (an organization without respondents of the role counts 0)
+    orgs = responses.org_codes
+
+    def per_org(flags: np.ndarray) -> np.ndarray:
+        return np.bincount(orgs[flags], minlength=len(index)).astype(np.int64)
+
+    counts = (in_role, classified, unwilling, unable, either)
+    return pd.DataFrame({name: per_org(c) for name, c in zip(WILLINGNESS_COLUMNS, counts)}, index=index, copy=False)
