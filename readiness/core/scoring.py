@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -180,22 +181,25 @@ def _facet_sums(a: np.ndarray, layout: Layout) -> np.ndarray:
     return out.astype(np.float64, copy=False)
 
 
-def _run_sums(a: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sums of ``a``'s rows over runs of consecutive rows beginning at ``starts``.
+def _run_matrix(starts: np.ndarray, n: int, dtype: type = np.float64) -> Any:
+    """A sparse 0/1 matrix that sums runs of consecutive rows beginning at ``starts`` of an ``n``-row array.
 
-    An organization is a run of rows. A sparse 0/1 matrix with one row per run sums them
-    in one product, several times faster than ``np.add.reduceat`` over many short runs.
-    Its order of additions differs from ``reduceat``'s, so it is used only on whole
-    numbers (answers, squares, counts), whose sums are exact in any order.
+    An organization (a group) is a run of rows. The product with this matrix sums them,
+    several times faster than ``np.add.reduceat`` over many short runs. Its order of
+    additions (row after row) differs from ``reduceat``'s (pairwise), so it is used only
+    on whole numbers (answers, squares, counts), whose sums are exact in any order.
     """
-    from scipy.sparse import csr_array
+    from scipy.sparse import csr_array  # imported on first use: scipy.sparse is slow to import
 
-    n = a.shape[0]
-    if len(starts) == 0:
-        return np.zeros((0, *a.shape[1:]))
-    ones = np.ones(n, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
-    runs = csr_array((ones, np.arange(n), np.r_[starts, n]), shape=(len(starts), n))
-    return np.asarray(runs @ a, dtype=np.float64)
+    return csr_array((np.ones(n, dtype=dtype), np.arange(n), np.r_[starts, n]), shape=(len(starts), n))
+
+
+def _block_arrays(held: dict[type, np.ndarray], count: int, rows: int, width: int, dtype: type) -> np.ndarray:
+    """``count`` contiguous (rows, width) arrays of ``dtype``, kept in ``held`` for the next block to reuse."""
+    buf = held.get(dtype)
+    if buf is None or buf.shape[1] < rows:
+        buf = held[dtype] = np.empty((count, rows, width), dtype)
+    return buf[:, :rows]
 
 
 def _blocks(o_start_rows: np.ndarray, n: int, size: int) -> Iterator[tuple[int, int, int, int]]:
@@ -221,7 +225,8 @@ class _Columns:
 
     def __init__(self, n_items: int, n_facets: int, n_dims: int) -> None:
         i, f, d = n_items, n_facets, n_dims
-        self.answered, self.x, self.x2, self.x_facet, self.x_dim = (slice(j * i, (j + 1) * i) for j in range(5))
+        self.items = tuple(slice(j * i, (j + 1) * i) for j in range(5))
+        self.answered, self.x, self.x2, self.x_facet, self.x_dim = self.items
         self.facet = tuple(slice(5 * i + j * f, 5 * i + (j + 1) * f) for j in range(4))
         base = 5 * i + 4 * f
         self.dim = tuple(slice(base + j * d, base + (j + 1) * d) for j in range(4))
@@ -306,7 +311,9 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
 
     Sums over items of whole numbers are matrix products (exact in any order); answers
     that are not whole numbers are summed item after item, in the instrument's order
-    (:func:`_facet_sums`), so that no BLAS kernel decides their rounding.
+    (:func:`_facet_sums`), so that no BLAS kernel decides their rounding. Each per-item
+    array of a block is contiguous (a step over all of it is one loop, not one per row),
+    and the arrays are reused from block to block.
     """
     layout = responses.instrument.layout
     k = layout.scale_points
@@ -327,14 +334,16 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
     org_size = np.diff(np.r_[o_start_rows, n])
     widths = {"f": n_f, "d": n_d, "1": 1}
     count_at = np.cumsum([0] + [widths[w] for _, w in _GROUP_COUNTS])
+    scale_cols = slice(cols.facet[0].start, cols.width)  # per scale, after the per-item columns
+    buffers: dict[type, np.ndarray] = {}
 
     S = np.empty((n, n_f))
     role_sum = np.empty((len(g_start), n_f))
     group_counts = np.empty((len(g_start), count_at[-1]))
     org = np.zeros((len(o_start_rows), cols.width))
     for r0, r1, o0, o1 in _blocks(o_start_rows, n, block_rows):
+        rows = r1 - r0
         g0, g1 = o_start[o0], (o_start[o1] if o1 < len(o_start) else len(g_start))
-        runs = g_start[g0:g1] - r0
         small = whole and org_size[o0:o1].max() * largest < 2.0**24
         dtype = np.float32 if small else np.float64
         tables = _tables(layout, dtype)
@@ -347,8 +356,8 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
         na_m, dk_m = na[:, marked] & asked_m, dk[:, marked] & asked_m
         # "don't know" is out of the score and out of the half rule, exactly like N/A
         out_m = na_m | dk_m
-        work = np.empty((r1 - r0, cols.width), dtype=dtype)
-        answered, x, x2 = work[:, cols.answered], work[:, cols.x], work[:, cols.x2]
+        # per item: answered (0/1), x, x**2, x where the facet is complete, x where the dimension is
+        answered, x, x2, x_facet, x_dim = _block_arrays(buffers, 5, rows, n_items, dtype)
         if whole:
             # x: the answer where asked and given (NaN, "no answer", becomes 0), then 0 where marked;
             # answers are 1..k, so min(x, 1) is 1 exactly where one counts
@@ -368,20 +377,22 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
             x[:, reverse] = (k + 1) * answered[:, reverse] - x[:, reverse]
         np.multiply(x, x, out=x2)
         if whole:
-            per_facet = [_product(a, tables.item_by_facet, np.empty((r1 - r0, n_f), dtype)) for a in (answered, x, x2)]
-            ans_f, sum_f, sq_f = (a.astype(np.float64) for a in per_facet)
+            per_facet = np.empty((3, rows, n_f), dtype)
+            for a, out in zip((answered, x, x2), per_facet):
+                _product(a, tables.item_by_facet, out)
+            ans_f, sum_f, sq_f = per_facet.astype(np.float64)
         else:
-            per_facet = _facet_sums(work[:, cols.answered.start : cols.x2.stop], layout)
-            ans_f, sum_f, sq_f = per_facet[:, :n_f], per_facet[:, n_f : 2 * n_f], per_facet[:, 2 * n_f :]
+            ans_f, sum_f, sq_f = (_facet_sums(a, layout) for a in (answered, x, x2))
         cnt_f = asked_f[role]
         if len(marked):
-            cnt_f = cnt_f - _product(out_m.astype(float), layout.item_by_facet[marked], np.empty((r1 - r0, n_f)))
+            cnt_f = cnt_f - _product(out_m.astype(float), layout.item_by_facet[marked], np.empty((rows, n_f)))
         scores = S[r0:r1]
         scores[...] = _facet_score(sum_f, ans_f, cnt_f, k)
         valid = ~np.isnan(scores)
+        groups = _run_matrix(g_start[g0:g1] - r0, rows)
         # the scores are not whole numbers: summed by reduceat (as the plain rules read), not by a product
-        role_sum[g0:g1] = np.add.reduceat(np.where(valid, scores, 0.0), runs, axis=0)
-        counts = np.empty((r1 - r0, count_at[-1]))
+        role_sum[g0:g1] = np.add.reduceat(np.where(valid, scores, 0.0), g_start[g0:g1] - r0, axis=0)
+        counts = np.empty((rows, count_at[-1]))
         counts[:, : count_at[1]] = valid
         np.greater(valid.astype(float) @ by_dim, 0.0, out=counts[:, count_at[1] : count_at[2]])
         counts[:, count_at[2]] = valid.any(axis=1)
@@ -389,22 +400,25 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
         counts[:, count_at[4]] = na_m.sum(axis=1)
         counts[:, count_at[5]] = dk_m.sum(axis=1)
         _product(dk_m.astype(float), layout.item_by_facet[marked], counts[:, count_at[6] : count_at[7]])
-        group_counts[g0:g1] = _run_sums(counts, runs)
+        group_counts[g0:g1] = groups @ counts
         # Cronbach's alpha counts only respondents who answered every item of the scale
         complete_f = (ans_f == size_f).astype(dtype)
         complete_d = (ans_f @ by_dim == size_d).astype(dtype)
-        spread = np.empty((r1 - r0, n_items), dtype)
-        np.multiply(x, _product(complete_f, tables.facet_items, spread), out=work[:, cols.x_facet])
-        np.multiply(x, _product(complete_d, tables.dimension_items, spread), out=work[:, cols.x_dim])
+        np.multiply(x, _product(complete_f, tables.facet_items, x_facet), out=x_facet)
+        np.multiply(x, _product(complete_d, tables.dimension_items, x_dim), out=x_dim)
+        scale = np.empty((rows, scale_cols.stop - scale_cols.start), dtype)
         for complete, total, total_sq, (c, t, t2, q) in (
             (complete_f, sum_f, sq_f, cols.facet),
             (complete_d, sum_f @ by_dim, sq_f @ by_dim, cols.dim),
         ):
-            work[:, c] = complete
-            np.multiply(total, complete, out=work[:, t])
-            np.multiply(work[:, t], total, out=work[:, t2])
-            np.multiply(total_sq, complete, out=work[:, q])
-        org[o0:o1] = _run_sums(work, o_start_rows[o0:o1] - r0)
+            c, t, t2, q = (slice(s.start - scale_cols.start, s.stop - scale_cols.start) for s in (c, t, t2, q))
+            scale[:, c] = complete
+            np.multiply(total, complete, out=scale[:, t])
+            np.multiply(scale[:, t], total, out=scale[:, t2])
+            np.multiply(total_sq, complete, out=scale[:, q])
+        orgs = _run_matrix(o_start_rows[o0:o1] - r0, rows, dtype)
+        for a, at in zip((answered, x, x2, x_facet, x_dim, scale), (*cols.items, scale_cols)):
+            org[o0:o1, at] = orgs @ a
     whole_counts = group_counts.round().astype(np.int64)
     named = {name: whole_counts[:, count_at[i] : count_at[i + 1]] for i, (name, _) in enumerate(_GROUP_COUNTS)}
     return _Pass(S, g_start, o_start, role_sum, named, org, cols)
