@@ -154,31 +154,29 @@ def _facet_runs(layout: Layout) -> tuple[tuple[int, int, int, int], ...] | None:
 
 
 def _facet_sums(a: np.ndarray, layout: Layout) -> np.ndarray:
-    """Sums within each facet of ``a``, whose columns are one or more runs of all items.
+    """Sums within each facet of ``a`` (rows, items), item after item in the instrument's order: (rows, facets), float64.
 
-    ``a`` is (rows, m * items); the result is (rows, m * facets), run by run, float64.
-    Facets are runs of columns, and runs of facets of one size are a (rows, facets,
-    size) view: adding its ``size`` slices sums every facet of the run at once, which
-    is several times faster than ``np.add.reduceat`` over many short column runs.
+    For numbers that are not whole, whose sums depend on the order of additions: this
+    order is fixed, not a BLAS kernel's. Items are added as rows of the transposed array
+    (one contiguous step over all rows per item), and runs of facets of one size as a
+    (facets, size, rows) view, adding its ``size`` slices.
     """
-    n_items, n_f = len(layout.item_ids), len(layout.facet_ids)
-    groups = a.shape[1] // n_items
+    n_f = len(layout.facet_ids)
+    items = np.ascontiguousarray(a.T, dtype=np.float64)  # (items, rows)
+    out = np.empty((n_f, a.shape[0]))
     runs = _facet_runs(layout)
-    if runs is None or a.dtype.kind != "f":
-        return np.concatenate(
-            [a[:, j * n_items : (j + 1) * n_items].astype(float) @ layout.item_by_facet for j in range(groups)], axis=1
-        )
-    rows = a.shape[0]
-    out = np.empty((rows, groups * n_f), dtype=a.dtype)
-    for j in range(groups):
-        for item, count, m, f in runs:
-            first = j * n_items + item
-            view = a[:, first : first + count * m].reshape(rows, count, m)
-            target = out[:, j * n_f + f : j * n_f + f + count]
-            np.copyto(target, view[:, :, 0])
-            for p in range(1, m):
-                target += view[:, :, p]
-    return out.astype(np.float64, copy=False)
+    if runs is None:  # facets not in runs of consecutive items (Layout.build always lists them so)
+        out[...] = 0.0
+        for i, f in enumerate(layout.item_facet):
+            out[f] += items[i]
+        return out.T
+    for item, count, m, f in runs:
+        view = items[item : item + count * m].reshape(count, m, -1)
+        target = out[f : f + count]
+        np.copyto(target, view[:, 0])
+        for p in range(1, m):
+            target += view[:, p]
+    return out.T
 
 
 def _run_matrix(starts: np.ndarray, n: int, dtype: type = np.float64) -> Any:
