@@ -685,6 +685,32 @@ def test_blocks_do_not_change_any_number(bundled, monkeypatch):
         pd.testing.assert_frame_equal(getattr(whole, name), getattr(blocks, name), check_exact=True)
 
 
+def test_single_and_double_precision_work_give_the_same_numbers(bundled, monkeypatch):
+    """The respondent pass works in float32 when its sums stay exact there; in float64 every number is the same."""
+    import readiness.core.scoring as engine
+
+    responses = _mixed(bundled, 40, seed=16)
+    single = score(responses, n_boot=50, seed=2)
+    monkeypatch.setattr(engine, "FLOAT32_WHOLE", 0.0)  # no block small enough: all in float64
+    double = score(responses, n_boot=50, seed=2)
+    for name in ("overall", "dimensions", "facets", "by_role", "respondents", "respondent_facets", "willingness"):
+        pd.testing.assert_frame_equal(getattr(single, name), getattr(double, name), check_exact=True)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 31, 169, 170, 1000])
+def test_products_in_pieces_equal_one_product(rows):
+    """The pass multiplies in pieces of rows (one BLAS thread each): the same numbers as one product."""
+    from readiness.core.scoring import _product
+
+    rng = np.random.default_rng(rows)
+    a = rng.integers(0, 6, size=(rows, 86)).astype(np.float32)
+    b = (rng.random((86, 18)) < 0.2).astype(np.float32)
+    out = np.full((rows, 18), np.nan, dtype=np.float32)
+    _product(a, b, out)
+    expected = np.array([[sum(int(a[i, k]) * int(b[k, j]) for k in range(86)) for j in range(18)] for i in range(rows)])
+    assert np.array_equal(out, expected.reshape(rows, 18))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.integers(1, 60),

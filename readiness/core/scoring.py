@@ -121,6 +121,10 @@ def respondent_facet_scores(responses: Responses) -> np.ndarray:
     return _respondent_pass(responses).S
 
 
+#: Whole numbers below this are exact in float32: a block of the respondent pass is worked
+#: in single precision when every sum it makes stays below it.
+FLOAT32_WHOLE = 2.0**24
+
 #: Respondents handled per block in :func:`_respondent_pass`. A block's working arrays
 #: (a few thousand rows by a few hundred columns) stay in the processor's cache and are
 #: reused, instead of arrays the size of the whole file being allocated, faulted in and
@@ -342,7 +346,7 @@ def _respondent_pass(responses: Responses, block_rows: int = BLOCK_ROWS) -> _Pas
     for r0, r1, o0, o1 in _blocks(o_start_rows, n, block_rows):
         rows = r1 - r0
         g0, g1 = o_start[o0], (o_start[o1] if o1 < len(o_start) else len(g_start))
-        small = whole and org_size[o0:o1].max() * largest < 2.0**24
+        small = whole and org_size[o0:o1].max() * largest < FLOAT32_WHOLE
         dtype = np.float32 if small else np.float64
         tables = _tables(layout, dtype)
         role = responses.role_codes[r0:r1]
