@@ -6,8 +6,11 @@ organizations, so a panel of thousands of organizations is scored in one pass:
 
 - one pass over the respondents, in blocks of whole organizations small enough to stay
   in the processor's cache (:func:`_respondent_pass`), computes every respondent's
-  facet scores and, per organization, the sums that agreement (r_wg) and reliability
-  (alpha) need; every sum there is a sum of whole numbers, hence exact in any order;
+  facet scores, per group (the respondents of one role in one organization) the sums of
+  those scores and the counts the role minimum needs, and per organization the sums that
+  agreement (r_wg) and reliability (alpha) need. The sums of whole numbers (answers,
+  squares, counts) are matrix products, exact in any order; the sums of facet scores,
+  which are not whole, are added in a fixed order (``np.add.reduceat``);
 - role means, weighted combinations and levels then work on small arrays;
 - bootstrap intervals draw per organization from its own stream and take percentiles
   by sorting (:func:`_bootstrap_ci`).
