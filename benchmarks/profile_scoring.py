@@ -5,7 +5,7 @@ n_boot=0)`` after rewriting the named functions of ``readiness.core.scoring`` so
 statement is charged the CPU time since the previous one (statements inside loops add
 up over the iterations; the first statement of a function is also charged what its
 caller did since the last mark). Prints the statements by time, median per call, then
-cProfile's functions by own time. The rewrite adds a few per cent; compare runs of one
+cProfile's functions by own time. The rewrite adds 10-20 per cent; compare runs of one
 session, not figures of different days. ``benchmarks/README.md`` groups the statements
 into steps.
 
