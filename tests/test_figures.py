@@ -861,3 +861,29 @@ def test_trend_and_progress_figures_have_alt_text():
         for doc in build_comparisons().values():
             text = plots.alt_text(name, doc)
             assert len(text) > 30 and "No description" not in text and "None" not in text, text
+
+
+# --------------------------------------------------------------------------- as the report shows them
+def test_report_figures_are_svg_with_their_text_as_text_and_the_same_bytes_each_time(docs):
+    """A report figure is an SVG whose words are text (searchable, sharp in print), the same every time."""
+    import xml.etree.ElementTree as ET
+
+    from readiness.report.notebook import figure
+
+    doc = docs["full"]
+    first = figure("facet_heatmap", doc)
+    data, metadata = first._repr_mimebundle_()
+    svg = data["image/svg+xml"]
+    assert set(data) == {"image/svg+xml", "text/plain"} and metadata["image/svg+xml"]["alt"] == data["text/plain"]
+    assert metadata["image/svg+xml"]["width"] == round(plots.WIDTH * 96)
+    root = ET.fromstring(svg)
+    words = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for block in doc["facets"].values():
+        assert block["title"] in words  # row labels are text, not glyph outlines
+        assert f"{block['score']:.0f}" in words
+    assert "<script" not in svg and "Date" not in svg
+    # the fonts it asks for: the one it was laid out with, then near-equal or narrower ones
+    assert "font-family: 'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif" in svg
+    assert "font-family: 'DejaVu Sans';" not in svg
+    assert figure("facet_heatmap", doc).svg == svg  # ids salted with a fixed string: same figure, same bytes
+    assert not plt.get_fignums()  # each figure is closed once it is written

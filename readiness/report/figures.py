@@ -186,7 +186,7 @@ def _fit(fig: Figure) -> None:
     """
     if getattr(fig, "_readiness_fit", False):
         fig._readiness_fit = False  # type: ignore[attr-defined]
-        with _at_print_dpi(fig):
+        with _at_layout_dpi(fig):
             fig.tight_layout(pad=0.5)
         _drop_layout_engine(fig)
 
@@ -201,18 +201,21 @@ def _drop_layout_engine(fig: Figure) -> None:
         fig.set_layout_engine(None)  # None under these settings: no engine at all
 
 
-@contextlib.contextmanager
-def _at_print_dpi(fig: Figure) -> Iterator[None]:
-    """Measure the figure's texts at the resolution it will be saved at (:data:`STYLE`'s ``savefig.dpi``).
+#: The resolution the report's figures are laid out at: SVG's, 72 units to the inch, in
+#: which the report writes them (:func:`readiness.report.notebook.figure`).
+LAYOUT_DPI = 72.0
 
-    Saving at that resolution then reuses the renderer the layout measured with, and with
-    it matplotlib's cache of every text's size: each text is measured once per figure,
-    not once for the layout and again for the drawing. Positions are fractions of the
-    figure, so a figure saved at another resolution is laid out the same.
+
+@contextlib.contextmanager
+def _at_layout_dpi(fig: Figure) -> Iterator[None]:
+    """Measure the figure's texts at :data:`LAYOUT_DPI`, the resolution the report writes it at.
+
+    The layout then measures each text as the saved figure sizes it: an SVG's text is
+    sized in points, one to a unit. Positions are fractions of the figure, so a figure
+    saved at another resolution (a PNG at ``savefig.dpi``) is laid out the same.
     """
-    dpi, kept = plt.rcParams["savefig.dpi"], fig.dpi
-    if dpi != "figure":
-        fig.dpi = float(dpi)
+    kept = fig.dpi
+    fig.dpi = LAYOUT_DPI
     try:
         yield
     finally:
@@ -1356,7 +1359,7 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None, proj
         _draw_timeline(ax, shown, hidden, len(actions), name, results)
     if ax_proj is not None:
         _draw_projection(ax_proj, plan, results)
-    with _at_print_dpi(fig):
+    with _at_layout_dpi(fig):
         _lay_out_timeline(fig, ax, ax_proj, split=3.0 / (timeline_height + 3.0) if projection else 0.0)
     return fig
 

@@ -38,9 +38,18 @@ def _exporter():
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
     config.HTMLExporter.embed_images = True
-    return HTMLExporter(
+    exporter = HTMLExporter(
         config=config, extra_template_basedirs=[str(template_path("report"))], template_name="readiness"
     )
+    exporter.register_filter("base64_text", _base64_text)
+    return exporter
+
+
+def _base64_text(text: str) -> str:
+    """``text`` (an SVG figure) as base64 of its UTF-8 bytes, for a ``data:`` URL."""
+    import base64
+
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _strip_for_client(nb):
@@ -61,8 +70,7 @@ def _strip_for_client(nb):
                 and o.get("output_type") != "error"
                 and not (
                     o.get("output_type") == "execute_result"
-                    and "text/html" not in o.get("data", {})
-                    and "image/png" not in o.get("data", {})
+                    and not {"text/html", "image/png", "image/svg+xml"} & set(o.get("data", {}))
                 )
             ]
         cells.append(cell)
