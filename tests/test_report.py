@@ -108,6 +108,20 @@ def test_figures_are_images_of_the_notebooks_svg(assessed):
     assert not re.search(r"<svg\b", html)  # in an <img>, an SVG runs nothing and takes none of the page's styles
 
 
+def test_html_conversion_leaves_the_notebook_and_keeps_nothing_between_reports(assessed):
+    """to_html changes nothing in the notebook it is given, and converting many keeps no record of each."""
+    from readiness.report.html import _exporter
+
+    nb = nbformat.read(str(assessed / "report.ipynb"), as_version=4)
+    before = nbformat.writes(nb)
+    pages = [to_html(nb, title=f"Report {i}") for i in range(3)]
+    assert nbformat.writes(nb) == before
+    assert len(_exporter()._nb_metadata) <= 1  # nbconvert's record of converted notebooks, by title
+    assert "<title>Report 2</title>" in pages[2] and pages[0].replace("Report 0", "Report 2") == pages[2]
+    boxes = re.findall(r"<div class=\"[^\"]*\bjp-OutputArea-output\b[^>]*>", pages[0])
+    assert len(boxes) >= 7 and all(b.endswith(' tabindex="0">') and b.count("tabindex") == 1 for b in boxes)
+
+
 def test_hostile_name_is_text(assessed):
     html = (assessed / "report.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(" in html
