@@ -309,8 +309,10 @@ def test_facet_heatmap_cells_and_barrier(docs):
     n_columns = len(ax.get_xticklabels())
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["score", "target", "gap"]
     assert n_columns == 3 + 3  # three roles
-    cells = [p for p in ax.patches if p.get_width() == 1 and p.get_height() == 1]
+    cells = [path for c in ax.collections for path in c.get_paths() if np.allclose(np.ptp(path.vertices, axis=0), 1)]
     assert len(cells) == n_facets * n_columns
+    corners = sorted(tuple(path.vertices.min(axis=0)) for path in cells)
+    assert len(set(corners)) == len(corners)  # one square per cell, none drawn twice
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert [lab.lower() for lab in labels if lab.isupper()] == list(DIMENSIONS)
     barrier_title = doc["facets"][doc["overall"]["barrier"]]["title"]
