@@ -367,7 +367,7 @@ def test_withheld_roles_are_named_not_drawn(docs):
     ax = plots.facet_heatmap(doc)
     columns = [t.get_text() for t in ax.get_xticklabels()]
     assert not [r for r in withheld if f"{r}s" in columns]
-    assert "withheld" in ax.get_xlabel()
+    assert "withheld" in heatmap_key(ax)
     assert overlaps(ax.figure) == []
 
 
@@ -808,18 +808,44 @@ def test_bars_follow_the_planners_weeks_and_spans_show(docs):
 
 
 # --------------------------------------------------------------------------- heat map caption and alt text
+def heatmap_key(ax: Axes) -> str:
+    """The text under the heat map's lowest colour bar: its key, and what a dash means."""
+    bars = [a for a in ax.figure.axes if a is not ax]
+    return min(bars, key=lambda a: a.get_position().y0).get_xlabel()
+
+
+@pytest.mark.parametrize("variant", ["full", "withheld", "sparse"])
+def test_heatmap_notes_stay_clear_of_the_table_and_the_colour_bars(docs, variant):
+    doc = sparse_document(docs["full"]) if variant == "sparse" else docs[variant]
+    ax = plots.facet_heatmap(doc)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frames = [a.get_window_extent(renderer) for a in fig.axes]
+    texts = [ax.xaxis.label] + [a.xaxis.label for a in fig.axes if a is not ax]
+    for text in texts:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        for frame in frames:
+            dx = min(box.x1, frame.x1) - max(box.x0, frame.x0)
+            dy = min(box.y1, frame.y1) - max(box.y0, frame.y0)
+            assert not (dx > 1 and dy > 1), f"{text.get_text()!r} runs into a panel"
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0  # on the figure
+
+
 def test_heatmap_speaks_of_empty_cells_only_when_there_are_some(docs):
     from readiness.report.sections import render_section
 
     full = docs["full"]
     assert not plots.heatmap_layout(full)["missing"]
     ax = plots.facet_heatmap(full)
-    assert "–" not in ax.get_xlabel() and "hatched" not in ax.get_xlabel()
+    assert "–" not in heatmap_key(ax) and "hatched" not in heatmap_key(ax)
     layout = plots.heatmap_layout(full)
     assert "dash marks" not in render_section("heatmap", full, **{k: layout[k] for k in ("roles", "missing")})
     sparse = sparse_document(full)
     layout = plots.heatmap_layout(sparse)
-    assert layout["missing"] and "'–': no score" in plots.facet_heatmap(sparse).get_xlabel()
+    assert layout["missing"] and "'–': no score" in heatmap_key(plots.facet_heatmap(sparse))
     assert "dash marks" in render_section("heatmap", sparse, roles=layout["roles"], missing=True)
 
 

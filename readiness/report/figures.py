@@ -805,13 +805,25 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     for spine in ax.spines.values():
         spine.set_visible(False)
 
+    # What a dash means goes under the lowest colour bar, with the key (an axis label of
+    # the table would sit where the bars are placed).
+    parts = []
+    if layout["missing"]:
+        parts.append("'–': no score")
+    if _withheld_roles(results):
+        parts.append(_withheld_text(results))
+    elif (results.get("respondents") or {}).get("withheld_in"):
+        role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
+        parts.append(f"'–' also where fewer than {role_min} of a role answered the facet (withheld)")
     # Colour bars go under the table, so its columns keep the figure's width.
     fig = ax.get_figure()
     score_label = "score" + (" / target" if targets else "") + (" / role score" if roles else "")
     bars = [(score_norm, score_cmap, score_label)]
     if targets:
         bars.append((gap_norm, gap_cmap, "gap to target (points)"))
-    for norm, cmap, label in reversed(bars):  # each new bar goes nearer the table: the score's on top
+    for i, (norm, cmap, label) in enumerate(reversed(bars)):  # each new bar goes nearer the table
+        if i == 0 and parts:  # the lowest
+            label = "\n".join([label, *parts])
         bar = fig.colorbar(  # type: ignore[union-attr]  # an Axes is always on a figure
             plt.cm.ScalarMappable(norm=norm, cmap=cmap),
             ax=ax,
@@ -833,16 +845,6 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         barrier_title = (facets.get(barrier) or {}).get("title") or barrier
         notes.append(f"★ barrier: {_plain(_short(barrier_title, 40))}")
     _set_title(ax, "Facets against target", name, " · ".join(notes), share=0.7, pad=10)
-    parts = []
-    if layout["missing"]:
-        parts.append("'–': no score")
-    if _withheld_roles(results):
-        parts.append(_withheld_text(results))
-    elif (results.get("respondents") or {}).get("withheld_in"):
-        role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
-        parts.append(f"'–' also where fewer than {role_min} of a role answered the facet (withheld)")
-    if parts:
-        ax.set_xlabel("\n".join(parts), labelpad=4)
     return ax
 
 
