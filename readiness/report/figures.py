@@ -607,10 +607,11 @@ def peer_distribution(results: Mapping[str, Any], ax: Axes | None = None, level:
             )
             continue
         edges, counts = counts_of[r]
+        shown = counts > 0  # an empty band has no bar to draw
         ax.bar(
-            edges[:-1],
-            counts / tallest * 0.75,
-            width=np.diff(edges),
+            edges[:-1][shown],
+            counts[shown] / tallest * 0.75,
+            width=np.diff(edges)[shown],
             bottom=base,
             align="edge",
             color="#BDBDBD",
