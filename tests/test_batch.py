@@ -159,12 +159,12 @@ def test_a_broken_organization_fails_alone(docs, tmp_path):
 
 
 def _outputs(nb) -> list:
-    """What a report shows: HTML and PNG outputs, in order."""
+    """What a report shows: HTML and figure (SVG) outputs, in order."""
     shown = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            shown.append((data.get("text/html"), data.get("image/png")))
+            shown.append((data.get("text/html"), data.get("image/svg+xml")))
     return shown
 
 

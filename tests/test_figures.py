@@ -309,8 +309,10 @@ def test_facet_heatmap_cells_and_barrier(docs):
     n_columns = len(ax.get_xticklabels())
     assert [t.get_text() for t in ax.get_xticklabels()][:3] == ["score", "target", "gap"]
     assert n_columns == 3 + 3  # three roles
-    cells = [p for p in ax.patches if p.get_width() == 1 and p.get_height() == 1]
+    cells = [path for c in ax.collections for path in c.get_paths() if np.allclose(np.ptp(path.vertices, axis=0), 1)]
     assert len(cells) == n_facets * n_columns
+    corners = sorted(tuple(path.vertices.min(axis=0)) for path in cells)
+    assert len(set(corners)) == len(corners)  # one square per cell, none drawn twice
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert [lab.lower() for lab in labels if lab.isupper()] == list(DIMENSIONS)
     barrier_title = doc["facets"][doc["overall"]["barrier"]]["title"]
@@ -365,7 +367,7 @@ def test_withheld_roles_are_named_not_drawn(docs):
     ax = plots.facet_heatmap(doc)
     columns = [t.get_text() for t in ax.get_xticklabels()]
     assert not [r for r in withheld if f"{r}s" in columns]
-    assert "withheld" in ax.get_xlabel()
+    assert "withheld" in heatmap_key(ax)
     assert overlaps(ax.figure) == []
 
 
@@ -806,18 +808,44 @@ def test_bars_follow_the_planners_weeks_and_spans_show(docs):
 
 
 # --------------------------------------------------------------------------- heat map caption and alt text
+def heatmap_key(ax: Axes) -> str:
+    """The text under the heat map's lowest colour bar: its key, and what a dash means."""
+    bars = [a for a in ax.figure.axes if a is not ax]
+    return min(bars, key=lambda a: a.get_position().y0).get_xlabel()
+
+
+@pytest.mark.parametrize("variant", ["full", "withheld", "sparse"])
+def test_heatmap_notes_stay_clear_of_the_table_and_the_colour_bars(docs, variant):
+    doc = sparse_document(docs["full"]) if variant == "sparse" else docs[variant]
+    ax = plots.facet_heatmap(doc)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frames = [a.get_window_extent(renderer) for a in fig.axes]
+    texts = [ax.xaxis.label] + [a.xaxis.label for a in fig.axes if a is not ax]
+    for text in texts:
+        if not text.get_text():
+            continue
+        box = text.get_window_extent(renderer)
+        for frame in frames:
+            dx = min(box.x1, frame.x1) - max(box.x0, frame.x0)
+            dy = min(box.y1, frame.y1) - max(box.y0, frame.y0)
+            assert not (dx > 1 and dy > 1), f"{text.get_text()!r} runs into a panel"
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0  # on the figure
+
+
 def test_heatmap_speaks_of_empty_cells_only_when_there_are_some(docs):
     from readiness.report.sections import render_section
 
     full = docs["full"]
     assert not plots.heatmap_layout(full)["missing"]
     ax = plots.facet_heatmap(full)
-    assert "–" not in ax.get_xlabel() and "hatched" not in ax.get_xlabel()
+    assert "–" not in heatmap_key(ax) and "hatched" not in heatmap_key(ax)
     layout = plots.heatmap_layout(full)
     assert "dash marks" not in render_section("heatmap", full, **{k: layout[k] for k in ("roles", "missing")})
     sparse = sparse_document(full)
     layout = plots.heatmap_layout(sparse)
-    assert layout["missing"] and "'–': no score" in plots.facet_heatmap(sparse).get_xlabel()
+    assert layout["missing"] and "'–': no score" in heatmap_key(plots.facet_heatmap(sparse))
     assert "dash marks" in render_section("heatmap", sparse, roles=layout["roles"], missing=True)
 
 
@@ -861,3 +889,29 @@ def test_trend_and_progress_figures_have_alt_text():
         for doc in build_comparisons().values():
             text = plots.alt_text(name, doc)
             assert len(text) > 30 and "No description" not in text and "None" not in text, text
+
+
+# --------------------------------------------------------------------------- as the report shows them
+def test_report_figures_are_svg_with_their_text_as_text_and_the_same_bytes_each_time(docs):
+    """A report figure is an SVG whose words are text (searchable, sharp in print), the same every time."""
+    import xml.etree.ElementTree as ET
+
+    from readiness.report.notebook import figure
+
+    doc = docs["full"]
+    first = figure("facet_heatmap", doc)
+    data, metadata = first._repr_mimebundle_()
+    svg = data["image/svg+xml"]
+    assert set(data) == {"image/svg+xml", "text/plain"} and metadata["image/svg+xml"]["alt"] == data["text/plain"]
+    assert metadata["image/svg+xml"]["width"] == round(plots.WIDTH * 96)
+    root = ET.fromstring(svg)
+    words = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for block in doc["facets"].values():
+        assert block["title"] in words  # row labels are text, not glyph outlines
+        assert f"{block['score']:.0f}" in words
+    assert "<script" not in svg and "Date" not in svg
+    # the fonts it asks for: the one it was laid out with, then near-equal or narrower ones
+    assert "font-family: 'DejaVu Sans', Verdana, 'Bitstream Vera Sans', sans-serif" in svg
+    assert "font-family: 'DejaVu Sans';" not in svg
+    assert figure("facet_heatmap", doc).svg == svg  # ids salted with a fixed string: same figure, same bytes
+    assert not plt.get_fignums()  # each figure is closed once it is written

@@ -155,7 +155,7 @@ def test_copied_notebook_suite_runs_with_its_defaults(installed, tmp_path):
     nb = nbformat.read(str(suite / "out.ipynb"), as_version=4)
     shown = json.dumps([c.get("outputs", []) for c in nb.cells])
     assert "NORTHBANK" in shown or "Northbank" in shown
-    assert "image/png" in shown
+    assert "image/svg+xml" in shown
     # the progress notebook's default: the bundled example center's two waves
     res = _run(
         installed,
@@ -174,4 +174,4 @@ def test_copied_notebook_suite_runs_with_its_defaults(installed, tmp_path):
     shown = json.dumps(
         [c.get("outputs", []) for c in nbformat.read(str(suite / "progress-out.ipynb"), as_version=4).cells]
     )
-    assert "Northbank" in shown and "2024-05" in shown and "2024-11" in shown and "image/png" in shown
+    assert "Northbank" in shown and "2024-05" in shown and "2024-11" in shown and "image/svg+xml" in shown

@@ -216,7 +216,7 @@ def test_portfolio_notebook_runs_with_papermill(batch_results, tmp_path):
     first = re.search(r"<td class=\"n\">1</td><td>([^<]+)</td>.*?</tr>", html, re.S)
     assert first and first.group(1) == best["organization"]["name"]
     assert f"{best['overall']['score']:,.1f}" in first.group(0)
-    assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) == 3  # ranking, spread, gaps
+    assert len(re.findall(r"<img[^>]+src=\"data:image/svg\+xml;base64,", html)) == 3  # ranking, spread, gaps
     assert not re.search(r"<script\b", html, re.I) and "load_many" not in html
 
 

@@ -441,6 +441,41 @@ def test_roadmap_workbook_title_rows_and_header(demo_doc, roadmap_book):
     assert ws.max_row == row + len(demo_doc["roadmap"])
 
 
+def test_roadmap_workbook_is_the_same_bytes_each_time_dated_by_the_assessment(demo_doc, roadmap_book, tmp_path):
+    import datetime as dt
+    import time
+    import zipfile
+
+    from readiness.io.workbook import write_roadmap_workbook
+
+    time.sleep(2.1)  # zip times count in two seconds: a later clock would show
+    again = write_roadmap_workbook(
+        tmp_path / "again.xlsx", demo_doc["roadmap"], results=demo_doc, title="Roadmap: Northbank"
+    )
+    assert again.read_bytes() == roadmap_book.read_bytes()
+    with zipfile.ZipFile(again) as packed:
+        assert {info.date_time for info in packed.infolist()} == {(2025, 3, 14, 0, 0, 0)}
+    props = openpyxl.load_workbook(again).properties
+    assert props.created == props.modified == dt.datetime(2025, 3, 14)
+
+
+def test_roadmap_workbook_cells_of_a_kind_look_alike(demo_doc, roadmap_book):
+    """Cells share their column's look, and their phase's colour except where the client fills in."""
+    ws = openpyxl.load_workbook(roadmap_book)["Roadmap"]
+    row, header = _header(ws)
+    looks: dict[tuple, set] = {}
+    for r, item in enumerate(demo_doc["roadmap"], start=row + 1):
+        for c, name in enumerate(header, start=1):
+            cell = ws.cell(row=r, column=c)
+            phase = None if name in ("Status", "Responsible", "Due date", "Comments") else item["phase"]
+            look = (cell.font.sz, cell.font.b, cell.fill.fgColor.rgb, cell.alignment.wrap_text, cell.number_format)
+            looks.setdefault((name, phase), set()).add(look)
+    assert all(len(seen) == 1 for seen in looks.values())
+    fills = {phase: next(iter(looks[("Action", phase)]))[2] for phase in {i["phase"] for i in demo_doc["roadmap"]}}
+    assert len(set(fills.values())) == len(fills)  # each phase its own colour
+    assert next(iter(looks[("Due date", None)]))[4] == "yyyy-mm-dd"
+
+
 def test_roadmap_workbook_speaks_words(demo_doc, roadmap_book):
     ws = openpyxl.load_workbook(roadmap_book)["Roadmap"]
     row, header = _header(ws)

@@ -92,7 +92,7 @@ from matplotlib.figure import Figure as _Figure
 _fig = _Figure(figsize=(1, 1))
 _fig.text(0.1, 0.6, "Aa 1", fontweight="bold")
 _fig.text(0.1, 0.2, "Aa 1")
-_fig.savefig(_io.BytesIO(), format="png")
+_fig.savefig(_io.StringIO(), format="svg")
 del _io, _Figure, _fig
 import gc as _gc
 _gc.collect()

@@ -37,6 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps, patheffects
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -186,7 +187,7 @@ def _fit(fig: Figure) -> None:
     """
     if getattr(fig, "_readiness_fit", False):
         fig._readiness_fit = False  # type: ignore[attr-defined]
-        with _at_print_dpi(fig):
+        with _at_layout_dpi(fig):
             fig.tight_layout(pad=0.5)
         _drop_layout_engine(fig)
 
@@ -201,18 +202,21 @@ def _drop_layout_engine(fig: Figure) -> None:
         fig.set_layout_engine(None)  # None under these settings: no engine at all
 
 
-@contextlib.contextmanager
-def _at_print_dpi(fig: Figure) -> Iterator[None]:
-    """Measure the figure's texts at the resolution it will be saved at (:data:`STYLE`'s ``savefig.dpi``).
+#: The resolution the report's figures are laid out at: SVG's, 72 units to the inch, in
+#: which the report writes them (:func:`readiness.report.notebook.figure`).
+LAYOUT_DPI = 72.0
 
-    Saving at that resolution then reuses the renderer the layout measured with, and with
-    it matplotlib's cache of every text's size: each text is measured once per figure,
-    not once for the layout and again for the drawing. Positions are fractions of the
-    figure, so a figure saved at another resolution is laid out the same.
+
+@contextlib.contextmanager
+def _at_layout_dpi(fig: Figure) -> Iterator[None]:
+    """Measure the figure's texts at :data:`LAYOUT_DPI`, the resolution the report writes it at.
+
+    The layout then measures each text as the saved figure sizes it: an SVG's text is
+    sized in points, one to a unit. Positions are fractions of the figure, so a figure
+    saved at another resolution (a PNG at ``savefig.dpi``) is laid out the same.
     """
-    dpi, kept = plt.rcParams["savefig.dpi"], fig.dpi
-    if dpi != "figure":
-        fig.dpi = float(dpi)
+    kept = fig.dpi
+    fig.dpi = LAYOUT_DPI
     try:
         yield
     finally:
@@ -603,10 +607,11 @@ def peer_distribution(results: Mapping[str, Any], ax: Axes | None = None, level:
             )
             continue
         edges, counts = counts_of[r]
+        shown = counts > 0  # an empty band has no bar to draw
         ax.bar(
-            edges[:-1],
-            counts / tallest * 0.75,
-            width=np.diff(edges),
+            edges[:-1][shown],
+            counts[shown] / tallest * 0.75,
+            width=np.diff(edges)[shown],
             bottom=base,
             align="edge",
             color="#BDBDBD",
@@ -729,6 +734,9 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     gap_norm = Normalize(0, max(10.0, max(gap_values, default=0.0)))
 
     labels = []
+    filled: list[tuple[int, int]] = []
+    colors: list[tuple[float, float, float, float]] = []
+    missing: list[tuple[int, int]] = []
     for y, (kind, ident) in enumerate(rows):
         if kind == "header":
             labels.append(_dim_title(results, ident).upper())
@@ -747,13 +755,12 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
             else:
                 value, cmap, norm = _num((block.get("by_role") or {}).get(column)), score_cmap, score_norm
             if value is None:
-                ax.add_patch(
-                    Rectangle((x, y), 1, 1, facecolor=_MISSING, edgecolor="#B5B5B5", hatch="///", linewidth=0.0)
-                )
+                missing.append((x, y))
                 ax.text(x + 0.5, y + 0.5, "–", ha="center", va="center", color=_MUTED, fontsize=9, in_layout=False)
                 continue
             rgb = cmap(norm(value))
-            ax.add_patch(Rectangle((x, y), 1, 1, facecolor=rgb, edgecolor="white", linewidth=1.0))
+            filled.append((x, y))
+            colors.append(rgb)
             ax.text(
                 x + 0.5,
                 y + 0.5,
@@ -777,6 +784,10 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
                 )
             )
 
+    # the cells as two collections (coloured, and hatched where there is no number): one
+    # artist each, drawn in one pass, instead of a patch per cell
+    _add_cells(ax, filled, facecolors=colors, edgecolors="white", linewidths=1.0)
+    _add_cells(ax, missing, facecolors=_MISSING, edgecolors="#B5B5B5", hatch="///", linewidths=0.0)
     n_lead = 3 if targets else 1
     if roles:
         ax.plot([n_lead, n_lead], [0, len(rows)], color="white", lw=4, zorder=4)
@@ -795,13 +806,25 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
     for spine in ax.spines.values():
         spine.set_visible(False)
 
+    # What a dash means goes under the lowest colour bar, with the key (an axis label of
+    # the table would sit where the bars are placed).
+    parts = []
+    if layout["missing"]:
+        parts.append("'–': no score")
+    if _withheld_roles(results):
+        parts.append(_withheld_text(results))
+    elif (results.get("respondents") or {}).get("withheld_in"):
+        role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
+        parts.append(f"'–' also where fewer than {role_min} of a role answered the facet (withheld)")
     # Colour bars go under the table, so its columns keep the figure's width.
     fig = ax.get_figure()
     score_label = "score" + (" / target" if targets else "") + (" / role score" if roles else "")
     bars = [(score_norm, score_cmap, score_label)]
     if targets:
         bars.append((gap_norm, gap_cmap, "gap to target (points)"))
-    for norm, cmap, label in reversed(bars):  # each new bar goes nearer the table: the score's on top
+    for i, (norm, cmap, label) in enumerate(reversed(bars)):  # each new bar goes nearer the table
+        if i == 0 and parts:  # the lowest
+            label = "\n".join([label, *parts])
         bar = fig.colorbar(  # type: ignore[union-attr]  # an Axes is always on a figure
             plt.cm.ScalarMappable(norm=norm, cmap=cmap),
             ax=ax,
@@ -823,17 +846,16 @@ def facet_heatmap(results: Mapping[str, Any], ax: Axes | None = None) -> Axes:
         barrier_title = (facets.get(barrier) or {}).get("title") or barrier
         notes.append(f"★ barrier: {_plain(_short(barrier_title, 40))}")
     _set_title(ax, "Facets against target", name, " · ".join(notes), share=0.7, pad=10)
-    parts = []
-    if layout["missing"]:
-        parts.append("'–': no score")
-    if _withheld_roles(results):
-        parts.append(_withheld_text(results))
-    elif (results.get("respondents") or {}).get("withheld_in"):
-        role_min = (results.get("respondents") or {}).get("role_min") or (results.get("method") or {}).get("role_min")
-        parts.append(f"'–' also where fewer than {role_min} of a role answered the facet (withheld)")
-    if parts:
-        ax.set_xlabel("\n".join(parts), labelpad=4)
     return ax
+
+
+def _add_cells(ax: Axes, corners: Sequence[tuple[int, int]], **style: Any) -> None:
+    """Unit squares with their lower-left corners at ``corners``, as one collection (none when empty)."""
+    if not corners:
+        return
+    xy = np.asarray(corners, dtype=float)[:, None, :]
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    ax.add_collection(PolyCollection(xy + square, **style), autolim=False)  # the limits are set by hand
 
 
 def heatmap_layout(results: Mapping[str, Any]) -> dict[str, Any]:
@@ -1356,7 +1378,7 @@ def roadmap_timeline(results: Mapping[str, Any], fig: Figure | None = None, proj
         _draw_timeline(ax, shown, hidden, len(actions), name, results)
     if ax_proj is not None:
         _draw_projection(ax_proj, plan, results)
-    with _at_print_dpi(fig):
+    with _at_layout_dpi(fig):
         _lay_out_timeline(fig, ax, ax_proj, split=3.0 / (timeline_height + 3.0) if projection else 0.0)
     return fig
 
