@@ -249,7 +249,7 @@ def test_a_dead_kernel_is_replaced(docs, tmp_path):
     write_outputs(tmp_path, docs[org])
     params = {"results_json": str(tmp_path / "results.json")}
     execute(tmp_path / "one.ipynb", params, engine_name=ENGINE_NAME)
-    km = _warm_kernel().km
+    km, kc = _warm_kernel().km, _warm_kernel().kc
     os.kill(km.provisioner.pid, signal.SIGKILL)  # the kernel crashes between reports
     for _ in range(50):
         if not run_sync(km.is_alive)():
@@ -257,6 +257,7 @@ def test_a_dead_kernel_is_replaced(docs, tmp_path):
         time.sleep(0.1)
     nb = execute(tmp_path / "two.ipynb", params, engine_name=ENGINE_NAME)
     assert nb.cells and _warm_kernel().km is not km
+    assert _warm_kernel().kc is not kc and not kc.channels_running  # the dead kernel's client is closed
 
 
 def test_kill_and_resume(clients, tmp_path):
@@ -535,7 +536,10 @@ def test_reports_are_the_same_byte_for_byte_and_leak_nothing(docs, tmp_path):
 
     fresh = {org: render(org, None) for org in (first, second)}
     _warm_kernel().shutdown()  # a new warm kernel: A, B, A in it
-    warm = [render(first, ENGINE_NAME), render(second, ENGINE_NAME), render(first, ENGINE_NAME)]
+    warm = [render(first, ENGINE_NAME)]
+    client = _warm_kernel().kc
+    warm += [render(second, ENGINE_NAME), render(first, ENGINE_NAME)]
+    assert _warm_kernel().kc is client and client.channels_running  # one client, its channels kept open
     assert warm[0] == fresh[first] and warm[2] == fresh[first]
     assert warm[1] == fresh[second]
     assert b"start_time" not in fresh[first][0] and b".tmp" not in fresh[first][0]
