@@ -1,7 +1,8 @@
 """Batch speed and memory: `readiness batch` against a plain papermill + nbconvert loop, and on Dask.
 
 Both produce an executed notebook and a code-free HTML report for the same N
-organizations (the first N of the bundled peer panel, benchmarked against the panel).
+organizations (the first N of the bundled peer panel, benchmarked against the panel;
+past its 400 centers, the panel again under new ids).
 Prints, measured in one run:
 
 - ``readiness batch --workers W``: seconds per report (wall), CPU seconds per report
@@ -13,7 +14,8 @@ Prints, measured in one run:
   report of a fresh worker process (start, imports, kernel, one report);
 - ``readiness batch --executor dask`` on a LocalCluster of 1 and of 2 workers: seconds
   per report and the scaling;
-- 1000 reports projected from the batch's seconds per report.
+- 1000 reports projected from the batch's seconds per report (run ``--orgs 1000
+  --skip-loop --skip-dask`` to time them instead).
 
     python benchmarks/bench_batch.py [--orgs 40] [--workers 2] [--skip-loop] [--skip-dask]
 """
@@ -46,23 +48,35 @@ BIN = Path(sys.executable).parent
 
 
 def clients(folder: Path, n: int) -> tuple[Path, Path, list[str]]:
+    """Responses and profiles of the first ``n`` centers of the bundled panel.
+
+    Past the panel's 400 centers it starts again from the first, under new ids
+    (``P0001-2``, ...): the same answers, another report each.
+    """
     with open(PANEL, newline="") as fh:
         rows = list(csv.reader(fh))
-    keep: list[str] = []
-    out = [rows[0]]
+    by_org: dict[str, list[list[str]]] = {}
     for row in rows[1:]:
-        if row[0] not in keep and len(keep) < n:
-            keep.append(row[0])
-        if row[0] in keep:
-            out.append(row)
+        by_org.setdefault(row[0], []).append(row)
+    with open(PANEL.with_name("panel.profiles.csv"), newline="") as fh:
+        prof = list(csv.reader(fh))
+    profile_of = {p[0]: p for p in prof[1:]}
+    panel = list(by_org)
+    keep: list[str] = []
+    out, out_profiles = [rows[0]], [prof[0]]
+    for i in range(n):
+        org, round_ = panel[i % len(panel)], i // len(panel)
+        new_id = org if round_ == 0 else f"{org}-{round_ + 1}"
+        keep.append(new_id)
+        out.extend([new_id, *row[1:]] for row in by_org[org])
+        if org in profile_of:
+            out_profiles.append([new_id, *profile_of[org][1:]])
     responses = folder / "clients.csv"
     with open(responses, "w", newline="") as fh:
         csv.writer(fh).writerows(out)
-    with open(PANEL.with_name("panel.profiles.csv"), newline="") as fh:
-        prof = list(csv.reader(fh))
     profiles = folder / "clients.profiles.csv"
     with open(profiles, "w", newline="") as fh:
-        csv.writer(fh).writerows([prof[0]] + [p for p in prof[1:] if p[0] in keep])
+        csv.writer(fh).writerows(out_profiles)
     return responses, profiles, keep
 
 
