@@ -237,6 +237,37 @@ def test_warm_kernel_reports_do_not_leak_state(docs, tmp_path):
     assert counts == [c.execution_count for c in fresh.cells if c.cell_type == "code"]
 
 
+def _in_kernel(expression: str) -> str:
+    """``expression`` evaluated in this process's warm kernel, as text."""
+    from jupyter_core.utils import run_sync
+
+    from readiness.apps.batch import _warm_kernel
+
+    kc = _warm_kernel().kc
+    msg_id = kc.execute("", silent=True, user_expressions={"value": expression})
+    while True:
+        reply = run_sync(kc.get_shell_msg)(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"]["user_expressions"]["value"]["data"]["text/plain"]
+
+
+def test_a_warm_kernel_keeps_nothing_of_a_report(docs, tmp_path):
+    """Report after report in one warm kernel: what each drew is freed, nothing piles up."""
+    from readiness.io.pipeline import write_outputs
+    from readiness.report.execute import execute
+
+    register_engine()
+    org = next(iter(docs))
+    write_outputs(tmp_path, docs[org])
+    params = {"results_json": str(tmp_path / "results.json")}
+    alive = []
+    for n in range(4):
+        execute(tmp_path / f"r{n}.ipynb", params, engine_name=ENGINE_NAME)
+        alive.append(int(_in_kernel("__import__('gc').collect() * 0 + len(__import__('gc').get_objects())")))
+    assert abs(alive[3] - alive[1]) <= 0.02 * alive[1], alive  # the same after each report, not growing
+    assert _in_kernel("len(__import__('matplotlib.pyplot').pyplot.get_fignums())") == "0"
+
+
 def test_a_dead_kernel_is_replaced(docs, tmp_path):
     from jupyter_core.utils import run_sync
 
