@@ -503,7 +503,9 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         exporters.write_json(old, {"new": True})
     assert old.read_bytes() == before and _leftovers(tmp_path) == []
     monkeypatch.setattr(exporters, "_fsync", real_fsync)
-    monkeypatch.setattr("openpyxl.Workbook.save", lambda self, filename: _half_write_then_fail()(filename))
+    monkeypatch.setattr(
+        "openpyxl.writer.excel.ExcelWriter.write_data", lambda self: _half_write_then_fail()(self._archive.filename)
+    )
     write_roadmap_csv(tmp_path / "roadmap.xlsx", [])  # stands in for an earlier, good file
     kept = (tmp_path / "roadmap.xlsx").read_bytes()
     with pytest.raises(OSError):

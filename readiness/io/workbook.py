@@ -850,8 +850,7 @@ def write_roadmap_workbook(
     workbook = build_roadmap_workbook(roadmap, results=results, title=title)
     stamp = _assessment_time(results or {})
     workbook.properties.created = workbook.properties.modified = stamp
-    with atomic_path(path) as tmp:
-        _save_reproducibly(workbook, tmp, stamp)
+    _save_reproducibly(workbook, Path(path), stamp)
     return Path(path)
 
 
@@ -867,7 +866,7 @@ def _assessment_time(results: dict[str, Any]):
 
 
 def _save_reproducibly(workbook, path: Path, stamp) -> None:
-    """Save ``workbook`` so that the same workbook gives the same bytes: every part dated ``stamp``.
+    """Save ``workbook`` atomically so that the same workbook gives the same bytes: every part dated ``stamp``.
 
     openpyxl's ``save`` dates the file's properties and each part it zips by the clock;
     its writer is given an archive that dates them all by the assessment instead.
@@ -889,7 +888,8 @@ def _save_reproducibly(workbook, path: Path, stamp) -> None:
             with open(filename, "rb") as fh:  # a sheet written to a temporary file: dated by the clock
                 self.writestr(str(arcname or Path(filename).name), fh.read())
 
-    ExcelWriter(workbook, DatedZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    with atomic_path(path) as tmp, DatedZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).write_data()  # what ExcelWriter.save does before closing the archive
 
 
 def read_roadmap_progress(path: str | Path) -> dict[str, dict[str, Any]]:
