@@ -150,11 +150,17 @@ def test_assess_killed_at_any_moment_leaves_one_whole_set(tmp_path):
     def staged() -> list[Path]:
         return [p for p in tmp_path.iterdir() if p.name.startswith(".report.readiness-new-")]
 
+    def names(folder: Path) -> list[str]:
+        try:
+            return [p.name for p in folder.iterdir()]
+        except FileNotFoundError:  # swapped in between the listing and now: the run went on
+            return []
+
     moments = {
         "started": lambda: True,
         "staging": lambda: bool(staged()),
         "results written": lambda: any((s / "results.json").exists() for s in staged()),
-        "notebook running": lambda: any(any(".report.ipynb." in p.name for p in s.iterdir()) for s in staged()),
+        "notebook running": lambda: any(any(".report.ipynb." in name for name in names(s)) for s in staged()),
         "notebook written": lambda: any((s / "report.ipynb").exists() for s in staged()),
     }
     seen = []
