@@ -42,7 +42,10 @@ _FRESH_RC: dict[str, Any] = {}
 
 
 def setup() -> None:
-    """Figure settings for reports: PNG at print-friendly resolution, readable fonts."""
+    """Figure settings for report notebooks: readable fonts; PNG at print resolution for figures a user draws.
+
+    The report's own figures come as SVG (:func:`figure`).
+    """
     import matplotlib
 
     matplotlib.rcParams.update(
