@@ -112,7 +112,10 @@ STYLE: dict[str, Any] = {
     # about a sixth less drawing time (hinting runs each glyph's bytecode)
     "text.hinting": "none",
     "pdf.fonttype": 42,
+    # how the report writes its figures (readiness.report.notebook.figure): SVG whose words
+    # are text, ids salted with a fixed string so the same figure gives the same bytes
     "svg.fonttype": "none",
+    "svg.hashsalt": "readiness",
 }
 
 #: One colour per dimension: colour-blind safe hues at CIE lightness 25, 44, 66 and 89,

@@ -26,11 +26,6 @@ __all__ = [
     "trend_section",
 ]
 
-#: How report figures are written: SVG with their text as text (no glyphs drawn, no
-#: pixels encoded; sharp at any zoom and in print, and a third of the time of a PNG at
-#: print resolution), ids salted with a fixed string so the same figure gives the same
-#: bytes.
-_SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "readiness"}
 #: The fonts an SVG figure's text asks for. The figures are laid out with DejaVu Sans
 #: (matplotlib's own font, installed with Chromium, which prints the PDF); a reader
 #: without it gets Verdana, drawn to nearly the same widths, or the reader's sans-serif,
@@ -124,11 +119,16 @@ def _image(drawn: Any, alt: str) -> FigureImage:
 
     import matplotlib.pyplot as plt
 
+    from .figures import STYLE
+
     fig = drawn if hasattr(drawn, "savefig") else drawn.figure
     buf = io.StringIO()
-    # the figures lay themselves out, once, and keep no layout engine; no "tight" box: each is
-    # drawn once. No date in the file: the same figure, the same bytes
-    with plt.rc_context(_SVG_RC):  # type: ignore[arg-type]  # matplotlib types keys as literals
+    # SVG with its words as text, as the figures' style says (no glyphs drawn, no pixels
+    # encoded: sharp at any zoom and in print, a third of the time of a PNG at print
+    # resolution). The figures lay themselves out, once, and keep no layout engine; no
+    # "tight" box: each is drawn once. No date in the file: the same figure, the same bytes
+    svg_rc = {key: value for key, value in STYLE.items() if key.startswith("svg.")}
+    with plt.rc_context(svg_rc):  # type: ignore[arg-type]  # matplotlib types keys as literals
         fig.savefig(buf, format="svg", metadata={"Date": None})
     width = int(round(fig.get_size_inches()[0] * 96))  # CSS pixels at the figure's own size
     plt.close(fig)
